@@ -1,0 +1,121 @@
+// Command-line plumbing shared by every stage's `npm run partN`: which port to use, a clear
+// message when it is taken, and a clean stop on Ctrl-C. Later stages import it from here
+// (a stage may reuse an earlier one, never a later one).
+//
+// Not a lesson in itself: read the stage's server first, then this if you are curious.
+import type { Server } from 'node:net';
+
+/** Bind to loopback only: these are teaching servers, not reviewed for exposure to a network. */
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface CliOptions {
+  port: number;
+  host: string;
+  /** Arguments that were not --port/--host, in order (a stage reads its own from these). */
+  rest: string[];
+}
+
+/** A mistake on the command line: printed as one line, exit code 2, no stack trace. */
+export class UsageError extends Error {}
+
+/**
+ * Read `--port N` (or `--port=N`), `--host H`, and the `PORT` environment variable.
+ * The flag wins over the variable; the stage's default port is used when neither is given.
+ */
+export function parseCli(defaultPort: number, argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): CliOptions {
+  let portText = env.PORT;
+  let host = DEFAULT_HOST;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inlineValue] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg, '=') : [arg, undefined];
+    if (flag === '--port' || flag === '--host') {
+      const value = inlineValue ?? argv[++i];
+      if (value === undefined) throw new UsageError(`${flag} needs a value, e.g. ${flag} ${flag === '--port' ? '8080' : '127.0.0.1'}`);
+      if (flag === '--port') portText = value;
+      else host = value;
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { port: portText === undefined || portText === '' ? defaultPort : parsePort(portText), host, rest };
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return [text.slice(0, at), text.slice(at + separator.length)];
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  // Port 0 asks the operating system for any free port; 65535 is the largest TCP port.
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new UsageError(`"${text}" is not a port number: use a whole number from 0 to 65535, e.g. --port 8080`);
+  }
+  return port;
+}
+
+/**
+ * Listen on host:port. If the port is taken or not allowed, say so in one line and exit 1,
+ * instead of letting Node print an EADDRINUSE stack trace at a learner.
+ */
+export function listenOrExplain(server: Server, options: CliOptions, npmScript: string): Promise<number> {
+  return new Promise((resolve) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const another = options.port === 0 ? 8080 : options.port + 10;
+      const howToPick = `pick another with: npm run ${npmScript} -- --port ${another}   (or PORT=${another})`;
+      if (error.code === 'EADDRINUSE') {
+        console.error(`Port ${options.port} is already in use (is another server still running?); ${howToPick}`);
+      } else if (error.code === 'EACCES') {
+        console.error(`Not allowed to listen on port ${options.port} (ports below 1024 need extra rights); ${howToPick}`);
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        console.error(`Cannot listen on host "${options.host}": it is not an address of this machine. Try --host 127.0.0.1`);
+      } else {
+        console.error(`Cannot listen on ${options.host}:${options.port}: ${error.message}`);
+      }
+      process.exit(1);
+    };
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : options.port);
+    });
+  });
+}
+
+/**
+ * On Ctrl-C (SIGINT) or SIGTERM, run `stop` once and exit 0. A second Ctrl-C while stopping
+ * exits at once with code 1, for when something hangs.
+ */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      console.error(`\n${signal} again: exiting without waiting.`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping (press Ctrl-C again to force)...`);
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('Error while stopping:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** Run a stage's main(): a UsageError becomes one line on stderr and exit code 2. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  });
+}
