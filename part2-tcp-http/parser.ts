@@ -1,0 +1,479 @@
+// An incremental HTTP/1.1 request parser: bytes in, request parts out.
+//
+// Feed it whatever the socket delivers (`parser.push(chunk)`), then pull events with
+// `parser.next()` until it returns null ("need more bytes"):
+//
+//   { kind: 'head', head }     the request line and header fields, framing decided
+//   { kind: 'body', chunk }    some body bytes, already de-chunked
+//   { kind: 'end', trailers }  the message is complete; the next one may follow at once
+//
+// A request may arrive one byte at a time or several to a read (pipelining): the parser keeps
+// what it has not used and carries on where it stopped. Bad input throws an HttpError carrying
+// the status code to answer with. Reference: RFC 9112 (HTTP/1.1 message syntax), RFC 9110.
+//
+// Not here: responses (response.ts), sockets and timeouts (server.ts), what a target *means*.
+
+// ---- Limits (each overridable; each answered with its own status code) ----------------------
+
+/** Longest request line, e.g. `GET /path?query HTTP/1.1`, not counting CRLF. → 414 */
+export const MAX_REQUEST_LINE_BYTES = 8 * 1024;
+/** Longest header section (all field lines together, CRLFs included). → 431 */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Most header field lines in one request. → 431 */
+export const MAX_HEADER_FIELDS = 100;
+/** Largest request body, however it is framed. → 413 */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Longest chunk-size line (`1a;name=value`) in a chunked body. → 400 */
+export const MAX_CHUNK_LINE_BYTES = 1024;
+
+export interface ParserLimits {
+  maxRequestLineBytes: number;
+  maxHeaderBytes: number;
+  maxHeaderFields: number;
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_LIMITS: ParserLimits = {
+  maxRequestLineBytes: MAX_REQUEST_LINE_BYTES,
+  maxHeaderBytes: MAX_HEADER_BYTES,
+  maxHeaderFields: MAX_HEADER_FIELDS,
+  maxBodyBytes: MAX_BODY_BYTES,
+};
+
+/**
+ * A request we will not serve, and the answer it earns. `closeConnection` is true when we can
+ * no longer tell where this request ends and the next begins: then the only safe move is to
+ * answer and hang up (RFC 9112 §11.2, request smuggling).
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly closeConnection = true,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+// ---- What the parser produces ---------------------------------------------------------------
+
+/** One field line as received: the name keeps its case, the value has its OWS trimmed. */
+export interface HeaderField {
+  name: string;
+  value: string;
+}
+
+/** How the body of this request is delimited (RFC 9112 §6.3). */
+export type BodyFraming = { type: 'none' } | { type: 'length'; length: number } | { type: 'chunked' };
+
+export interface RequestHead {
+  method: string;
+  /** The request-target exactly as sent: `/path?query`, `http://host/path`, or `*`. */
+  target: string;
+  version: 'HTTP/1.0' | 'HTTP/1.1';
+  /** In the order received, duplicates kept; look them up with `headerValue`. */
+  headers: HeaderField[];
+  framing: BodyFraming;
+  /** Does the client want the connection kept open after this request? (RFC 9112 §9.3) */
+  keepAlive: boolean;
+  /** `Expect: 100-continue`: the client waits for a go-ahead before sending the body. */
+  expectContinue: boolean;
+}
+
+export type ParseEvent =
+  | { kind: 'head'; head: RequestHead }
+  | { kind: 'body'; chunk: Buffer }
+  | { kind: 'end'; trailers: HeaderField[] };
+
+/**
+ * All values of the header `name` (compared case-insensitively), joined with ", " as
+ * RFC 9110 §5.3 allows for list fields; undefined when absent.
+ */
+export function headerValue(headers: HeaderField[], name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  let joined: string | undefined;
+  for (const field of headers) {
+    if (field.name.toLowerCase() === wanted) joined = joined === undefined ? field.value : `${joined}, ${field.value}`;
+  }
+  return joined;
+}
+
+/** The comma-separated list elements of a list-valued header, lower-cased: `Connection: Keep-Alive, Upgrade` → ['keep-alive', 'upgrade']. */
+export function headerTokens(headers: HeaderField[], name: string): string[] {
+  const value = headerValue(headers, name);
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((element) => element.trim().toLowerCase())
+    .filter((element) => element !== '');
+}
+
+// ---- Character classes (RFC 9110 §5.6.2, §5.5) ----------------------------------------------
+
+/** token = 1*tchar: letters, digits and !#$%&'*+-.^_`|~ (methods and field names). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Anything a field value may not contain: control characters except HTAB, and DEL. */
+const FORBIDDEN_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** A request-target is visible ASCII only: no spaces, no controls, no raw non-ASCII bytes. */
+const TARGET = /^[\x21-\x7e]+$/;
+const VERSION = /^HTTP\/(\d)\.(\d)$/;
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+// ---- The parser ------------------------------------------------------------------------------
+
+type State =
+  | { at: 'head' }
+  | { at: 'fixed-body'; remaining: number }
+  | { at: 'chunk-size' }
+  | { at: 'chunk-data'; remaining: number }
+  | { at: 'chunk-data-end' }
+  | { at: 'trailers' }
+  | { at: 'failed' };
+
+export class RequestParser {
+  private readonly limits: ParserLimits;
+  private buffer: Buffer = Buffer.alloc(0);
+  private state: State = { at: 'head' };
+  /** Where the search for the end of the head resumes, so a trickled head is scanned once. */
+  private scanFrom = 0;
+  private bodyBytes = 0;
+
+  constructor(limits: Partial<ParserLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Add bytes from the socket. Nothing is parsed until `next()` is called. */
+  push(chunk: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+  }
+
+  /** True between messages with nothing buffered: a timeout here is idle, not a slow request. */
+  get isIdle(): boolean {
+    return this.state.at === 'head' && this.buffer.length === 0;
+  }
+
+  /** Bytes received and not parsed yet (e.g. a pipelined request waiting its turn). */
+  get bufferedBytes(): number {
+    return this.buffer.length;
+  }
+
+  /** The next event, or null when more bytes are needed. Throws HttpError on bad input. */
+  next(): ParseEvent | null {
+    try {
+      return this.step();
+    } catch (error) {
+      this.state = { at: 'failed' };
+      throw error;
+    }
+  }
+
+  private step(): ParseEvent | null {
+    switch (this.state.at) {
+      case 'head':
+        return this.readHead();
+      case 'fixed-body':
+        return this.readFixedBody(this.state.remaining);
+      case 'chunk-size':
+        return this.readChunkSize();
+      case 'chunk-data':
+        return this.readChunkData(this.state.remaining);
+      case 'chunk-data-end':
+        return this.readChunkDataEnd();
+      case 'trailers':
+        return this.readTrailers();
+      case 'failed':
+        throw new HttpError(400, 'The connection cannot be used after a malformed request.');
+    }
+  }
+
+  /** Remove and return the first `length` bytes of the buffer. */
+  private take(length: number): Buffer {
+    const taken = this.buffer.subarray(0, length);
+    this.buffer = this.buffer.subarray(length);
+    this.scanFrom = 0;
+    return taken;
+  }
+
+  // -- Head: request-line CRLF *( field-line CRLF ) CRLF (RFC 9112 §2.1) ----------------------
+
+  private readHead(): ParseEvent | null {
+    // RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request-line
+    // (some old clients send an extra CRLF after a POST body).
+    while (this.buffer[0] === LF || (this.buffer[0] === CR && this.buffer[1] === LF)) {
+      this.take(this.buffer[0] === LF ? 1 : 2);
+    }
+    const headEnd = this.findHeadEnd();
+    if (headEnd === null) {
+      this.checkIncompleteHead();
+      return null;
+    }
+    const lines = splitLines(this.take(headEnd.end).subarray(0, headEnd.linesEnd));
+    const head = this.parseHead(lines);
+    this.bodyBytes = 0;
+    if (head.framing.type === 'length' && head.framing.length > 0) {
+      this.state = { at: 'fixed-body', remaining: head.framing.length };
+    } else if (head.framing.type === 'chunked') {
+      this.state = { at: 'chunk-size' };
+    } else {
+      // No body: the 'end' event comes on the next call, before any pipelined bytes are read.
+      this.state = { at: 'fixed-body', remaining: 0 };
+    }
+    return { kind: 'head', head };
+  }
+
+  /**
+   * Find the empty line that ends the head. Lines end in CRLF, or a bare LF, which RFC 9112
+   * §2.2 lets a recipient accept (people typing into `nc` send LF only). A bare CR is an error.
+   */
+  private findHeadEnd(): { linesEnd: number; end: number } | null {
+    const buffer = this.buffer;
+    for (let i = buffer.indexOf(LF, this.scanFrom); i !== -1; i = buffer.indexOf(LF, i + 1)) {
+      // The line ending at i is empty if the previous line ended just before it.
+      const emptyLineStart = i > 0 && buffer[i - 1] === CR ? i - 1 : i;
+      if (emptyLineStart > 0 && buffer[emptyLineStart - 1] === LF) {
+        return { linesEnd: emptyLineStart, end: i + 1 };
+      }
+    }
+    // Resume the next search one byte back: the LF we need may pair with the last byte seen.
+    this.scanFrom = Math.max(0, buffer.length - 1);
+    return null;
+  }
+
+  /** While the head is incomplete, enforce the size limits on what has arrived so far. */
+  private checkIncompleteHead(): void {
+    const firstLineEnd = this.buffer.indexOf(LF);
+    const requestLineLength = firstLineEnd === -1 ? this.buffer.length : firstLineEnd;
+    if (requestLineLength > this.limits.maxRequestLineBytes + 1) throw requestLineTooLong(this.limits);
+    if (firstLineEnd !== -1 && this.buffer.length - firstLineEnd - 1 > this.limits.maxHeaderBytes) {
+      throw headersTooLarge(this.limits);
+    }
+  }
+
+  private parseHead(lines: string[]): RequestHead {
+    const [requestLine, ...fieldLines] = lines;
+    if (requestLine.length > this.limits.maxRequestLineBytes) throw requestLineTooLong(this.limits);
+    const headerBytes = fieldLines.reduce((total, line) => total + line.length + 2, 0);
+    if (headerBytes > this.limits.maxHeaderBytes) throw headersTooLarge(this.limits);
+    if (fieldLines.length > this.limits.maxHeaderFields) {
+      throw new HttpError(431, `Too many header fields: at most ${this.limits.maxHeaderFields} are allowed.`);
+    }
+
+    const { method, target, version } = parseRequestLine(requestLine);
+    const headers = fieldLines.map(parseFieldLine);
+
+    // RFC 9112 §3.2: an HTTP/1.1 request MUST have exactly one Host field.
+    const hostCount = headers.filter((field) => field.name.toLowerCase() === 'host').length;
+    if (version === 'HTTP/1.1' && hostCount === 0) throw new HttpError(400, 'Missing Host header: HTTP/1.1 requires one, e.g. "Host: localhost".');
+    if (hostCount > 1) throw new HttpError(400, 'More than one Host header: send exactly one.');
+
+    const framing = this.decideFraming(headers, version);
+    const connection = headerTokens(headers, 'connection');
+    // RFC 9112 §9.3: HTTP/1.1 keeps the connection unless told "close"; HTTP/1.0 closes it
+    // unless told "keep-alive".
+    const keepAlive = version === 'HTTP/1.1' ? !connection.includes('close') : connection.includes('keep-alive');
+    const expect = headerValue(headers, 'expect');
+    if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
+      // RFC 9110 §10.1.1: the only expectation defined is 100-continue.
+      throw new HttpError(417, 'Unsupported Expect header: only "Expect: 100-continue" is understood.');
+    }
+    return { method, target, version, headers, framing, keepAlive, expectContinue: expect !== undefined && version === 'HTTP/1.1' };
+  }
+
+  /**
+   * RFC 9112 §6.3: where does the body end? Every ambiguous combination is refused, because a
+   * proxy in front of us might resolve it the other way and hide a second request inside
+   * this one's body (request smuggling).
+   */
+  private decideFraming(headers: HeaderField[], version: RequestHead['version']): BodyFraming {
+    const lengths = headers.filter((field) => field.name.toLowerCase() === 'content-length');
+    const codings = headerTokens(headers, 'transfer-encoding');
+    const hasTransferEncoding = headers.some((field) => field.name.toLowerCase() === 'transfer-encoding');
+
+    if (hasTransferEncoding) {
+      if (lengths.length > 0) throw new HttpError(400, 'Both Transfer-Encoding and Content-Length were sent: send only one of them.');
+      if (version === 'HTTP/1.0') throw new HttpError(400, 'Transfer-Encoding is not allowed in an HTTP/1.0 request: use Content-Length.');
+      // We decode no coding but chunked; its value is not echoed back (it is the attacker's text).
+      if (codings.some((coding) => coding !== 'chunked')) {
+        throw new HttpError(501, 'Unsupported Transfer-Encoding: this server understands only "chunked".');
+      }
+      if (codings.length !== 1) throw new HttpError(400, 'Bad Transfer-Encoding: send "chunked" exactly once.');
+      return { type: 'chunked' };
+    }
+
+    if (lengths.length === 0) return { type: 'none' };
+    // Simplification: RFC 9112 §6.3 lets a server accept repeated identical lengths; refusing
+    // every repeat is simpler and just as safe.
+    if (lengths.length > 1) throw new HttpError(400, 'More than one Content-Length header: send exactly one.');
+    const text = lengths[0].value;
+    // 1*DIGIT only: no sign, no spaces inside, no lists. 15 digits keeps the number exact.
+    if (!/^\d{1,15}$/.test(text)) throw new HttpError(400, 'Bad Content-Length: it must be a whole number of bytes, e.g. "Content-Length: 42".');
+    const length = Number(text);
+    if (length > this.limits.maxBodyBytes) throw bodyTooLarge(this.limits);
+    return { type: 'length', length };
+  }
+
+  // -- Body framed by Content-Length -------------------------------------------------------
+
+  private readFixedBody(remaining: number): ParseEvent | null {
+    if (remaining === 0) {
+      this.state = { at: 'head' };
+      return { kind: 'end', trailers: [] };
+    }
+    if (this.buffer.length === 0) return null;
+    const chunk = this.take(Math.min(remaining, this.buffer.length));
+    this.state = { at: 'fixed-body', remaining: remaining - chunk.length };
+    return { kind: 'body', chunk };
+  }
+
+  // -- Chunked body: *( chunk-size [ext] CRLF data CRLF ) "0" [ext] CRLF trailers CRLF (§7.1) ---
+
+  /**
+   * Unlike head lines, every line of chunked framing must end in CRLF exactly: this is where
+   * lenient parsers have been smuggled past (a bare LF read differently by two servers).
+   */
+  private takeStrictLine(maxBytes: number, what: string): string | null {
+    const lf = this.buffer.indexOf(LF);
+    if (lf === -1) {
+      if (this.buffer.length > maxBytes) throw new HttpError(400, `Bad chunked body: ${what} is too long.`);
+      return null;
+    }
+    if (lf === 0 || this.buffer[lf - 1] !== CR) throw new HttpError(400, `Bad chunked body: ${what} must end with CRLF.`);
+    if (lf - 1 > maxBytes) throw new HttpError(400, `Bad chunked body: ${what} is too long.`);
+    const line = this.take(lf + 1).toString('latin1', 0, lf - 1);
+    if (line.includes('\r')) throw new HttpError(400, `Bad chunked body: a bare CR in ${what}.`);
+    return line;
+  }
+
+  private readChunkSize(): ParseEvent | null {
+    const line = this.takeStrictLine(MAX_CHUNK_LINE_BYTES, 'a chunk-size line');
+    if (line === null) return null;
+    // chunk-size [ ;ext-name[=ext-value] ]... : extensions carry nothing we use (RFC 9112 §7.1.1).
+    const semicolon = line.indexOf(';');
+    const sizeText = (semicolon === -1 ? line : line.slice(0, semicolon)).replace(/[ \t]+$/, '');
+    if (semicolon !== -1 && FORBIDDEN_IN_VALUE.test(line.slice(semicolon))) throw new HttpError(400, 'Bad chunked body: a control character in a chunk extension.');
+    // At most 8 hex digits (4 GiB): larger sizes could overflow a parser downstream.
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new HttpError(400, 'Bad chunked body: a chunk size must be 1 to 8 hex digits, e.g. "1a".');
+    const size = parseInt(sizeText, 16);
+    if (size === 0) {
+      this.state = { at: 'trailers' };
+      return this.readTrailers();
+    }
+    this.bodyBytes += size;
+    if (this.bodyBytes > this.limits.maxBodyBytes) throw bodyTooLarge(this.limits);
+    this.state = { at: 'chunk-data', remaining: size };
+    return this.readChunkData(size);
+  }
+
+  private readChunkData(remaining: number): ParseEvent | null {
+    if (this.buffer.length === 0) return null;
+    const chunk = this.take(Math.min(remaining, this.buffer.length));
+    this.state = chunk.length === remaining ? { at: 'chunk-data-end' } : { at: 'chunk-data', remaining: remaining - chunk.length };
+    return { kind: 'body', chunk };
+  }
+
+  private readChunkDataEnd(): ParseEvent | null {
+    if (this.buffer.length < 2) return null;
+    if (this.buffer[0] !== CR || this.buffer[1] !== LF) throw new HttpError(400, 'Bad chunked body: chunk data must be followed by CRLF (is the chunk size right?).');
+    this.take(2);
+    this.state = { at: 'chunk-size' };
+    return this.readChunkSize();
+  }
+
+  /** Trailer fields after the last chunk, then an empty line (RFC 9112 §7.1.2). */
+  private readTrailers(): ParseEvent | null {
+    const trailers: HeaderField[] = [];
+    let offset = 0;
+    let bytes = 0;
+    // Parse without consuming until the whole trailer section is here, so a trickled trailer
+    // section is simply re-read from the start (it is small and bounded by the header limit).
+    for (;;) {
+      const lf = this.buffer.indexOf(LF, offset);
+      if (lf === -1) {
+        if (this.buffer.length - offset + bytes > this.limits.maxHeaderBytes) throw headersTooLarge(this.limits);
+        return null;
+      }
+      if (lf === offset || this.buffer[lf - 1] !== CR) throw new HttpError(400, 'Bad chunked body: trailer lines must end with CRLF.');
+      const line = this.buffer.toString('latin1', offset, lf - 1);
+      offset = lf + 1;
+      if (line === '') break;
+      bytes += line.length + 2;
+      if (bytes > this.limits.maxHeaderBytes || trailers.length >= this.limits.maxHeaderFields) throw headersTooLarge(this.limits);
+      trailers.push(parseFieldLine(line));
+    }
+    this.take(offset);
+    this.state = { at: 'head' };
+    return { kind: 'end', trailers };
+  }
+}
+
+// ---- Line-level parsing ---------------------------------------------------------------------
+
+/** Split a head (without its final empty line) into lines, refusing a bare CR anywhere. */
+function splitLines(head: Buffer): string[] {
+  // latin1 maps each byte to one character, so nothing is lost or merged (RFC 9110 §5.5:
+  // field values are bytes; non-ASCII bytes are "obs-text", opaque to us).
+  const text = head.toString('latin1');
+  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (const line of lines) {
+    if (line.includes('\r')) throw new HttpError(400, 'A bare CR (carriage return not followed by LF) in the request head: end lines with CRLF.');
+  }
+  return lines;
+}
+
+/** request-line = method SP request-target SP HTTP-version (RFC 9112 §3). */
+function parseRequestLine(line: string): { method: string; target: string; version: RequestHead['version'] } {
+  const parts = line.split(' ');
+  if (parts.length !== 3) {
+    throw new HttpError(400, 'Malformed request line: expected "METHOD /target HTTP/1.1" with single spaces.');
+  }
+  const [method, target, version] = parts;
+  if (!TOKEN.test(method)) throw new HttpError(400, 'Malformed request line: the method must be a token such as GET or POST.');
+  const versionMatch = VERSION.exec(version);
+  if (versionMatch === null) throw new HttpError(400, 'Malformed request line: the version must look like HTTP/1.1.');
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') {
+    throw new HttpError(505, 'HTTP version not supported: this server speaks HTTP/1.1 and HTTP/1.0.');
+  }
+  if (!TARGET.test(target)) throw new HttpError(400, 'Malformed request target: it must be visible ASCII without spaces (percent-encode the rest).');
+  // RFC 9112 §3.2: origin-form "/path?q", absolute-form "http://host/path", asterisk-form "*"
+  // (OPTIONS only). authority-form "host:port" is for CONNECT, which a proxy serves, not us.
+  const originForm = target.startsWith('/');
+  const absoluteForm = /^https?:\/\//i.test(target);
+  const asteriskForm = target === '*' && method === 'OPTIONS';
+  if (!originForm && !absoluteForm && !asteriskForm) {
+    throw new HttpError(400, 'Malformed request target: expected a path starting with "/" (or an absolute http:// URL).');
+  }
+  return { method, target, version };
+}
+
+/** field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). */
+function parseFieldLine(line: string): HeaderField {
+  if (line.startsWith(' ') || line.startsWith('\t')) {
+    // RFC 9112 §5.2: obsolete line folding; a server may reject it with 400, and we do.
+    throw new HttpError(400, 'Obsolete line folding (a header line starting with a space) is not accepted: put each field on one line.');
+  }
+  const colon = line.indexOf(':');
+  if (colon <= 0) throw new HttpError(400, 'Malformed header line: expected "Name: value".');
+  const name = line.slice(0, colon);
+  // RFC 9112 §5.1: no whitespace between the field name and the colon; a server MUST reject it.
+  if (name.endsWith(' ') || name.endsWith('\t')) throw new HttpError(400, 'Whitespace before the colon in a header line: write "Name: value".');
+  if (!TOKEN.test(name)) throw new HttpError(400, 'Malformed header name: only letters, digits and !#$%&\'*+-.^_`|~ are allowed.');
+  const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+  if (FORBIDDEN_IN_VALUE.test(value)) throw new HttpError(400, 'A control character (such as NUL) in a header value is not allowed.');
+  return { name, value };
+}
+
+function requestLineTooLong(limits: ParserLimits): HttpError {
+  return new HttpError(414, `Request line too long: at most ${limits.maxRequestLineBytes} bytes. Shorten the URL or send data in a POST body.`);
+}
+
+function headersTooLarge(limits: ParserLimits): HttpError {
+  return new HttpError(431, `Request header fields too large: at most ${limits.maxHeaderBytes} bytes in all.`);
+}
+
+function bodyTooLarge(limits: ParserLimits): HttpError {
+  return new HttpError(413, `Request body too large: at most ${limits.maxBodyBytes} bytes.`);
+}

@@ -1,0 +1,222 @@
+// Writing an HTTP/1.1 response: the status line, the header fields, and a body framed so the
+// client knows where it ends.
+//
+//   HTTP/1.1 200 OK\r\n                  <- status-line: version SP status-code SP reason CRLF
+//   Content-Type: text/plain\r\n         <- field lines
+//   Content-Length: 6\r\n                <- how the client finds the end of the body
+//   Date: Wed, 25 Nov 2026 00:41:10 GMT\r\n
+//   \r\n                                 <- the empty line ends the head
+//   hello\n                              <- the body, exactly Content-Length bytes
+//
+// A body can be framed three ways (RFC 9112 §6): by Content-Length when its size is known; by
+// chunked transfer coding when it is not (HTTP/1.1 only); or by closing the connection after it
+// (the only option left for an HTTP/1.0 client with an unknown length).
+import type { Socket } from 'node:net';
+import { HttpError, type RequestHead } from './parser.ts';
+import { traceBytes, type TraceSink } from './trace.ts';
+
+/** A response header as [name, value]; the order is kept and names may repeat (Set-Cookie). */
+export type ResponseHeader = [name: string, value: string];
+
+/** Reason phrases for the status codes this course uses (RFC 9110 §15). */
+export const STATUS_REASONS: Readonly<Record<number, string>> = {
+  100: 'Continue', // §15.2.1
+  200: 'OK', // §15.3.1
+  201: 'Created', // §15.3.2
+  204: 'No Content', // §15.3.5
+  301: 'Moved Permanently', // §15.4.2
+  302: 'Found', // §15.4.3
+  303: 'See Other', // §15.4.4
+  304: 'Not Modified', // §15.4.5
+  400: 'Bad Request', // §15.5.1
+  403: 'Forbidden', // §15.5.4
+  404: 'Not Found', // §15.5.5
+  405: 'Method Not Allowed', // §15.5.6
+  408: 'Request Timeout', // §15.5.9
+  411: 'Length Required', // §15.5.12
+  413: 'Content Too Large', // §15.5.14
+  414: 'URI Too Long', // §15.5.15
+  415: 'Unsupported Media Type', // §15.5.16
+  417: 'Expectation Failed', // §15.5.18
+  422: 'Unprocessable Content', // §15.5.21
+  431: 'Request Header Fields Too Large', // RFC 6585 §5
+  500: 'Internal Server Error', // §15.6.1
+  501: 'Not Implemented', // §15.6.2
+  503: 'Service Unavailable', // §15.6.4
+  505: 'HTTP Version Not Supported', // §15.6.6
+};
+
+/** RFC 9110 §6.4.1: no content in responses to HEAD, nor with status 1xx, 204 or 304. */
+export function statusForbidsBody(status: number): boolean {
+  return (status >= 100 && status < 200) || status === 204 || status === 304;
+}
+
+let cachedDate = { second: -1, text: '' };
+
+/** The Date header value in IMF-fixdate form (RFC 9110 §5.6.7), computed once a second. */
+export function httpDate(now = Date.now()): string {
+  const second = Math.floor(now / 1000);
+  if (second !== cachedDate.second) cachedDate = { second, text: new Date(second * 1000).toUTCString() };
+  return cachedDate.text;
+}
+
+export interface ResponseWriterOptions {
+  /** Value of the Server header added when the caller gave none; '' adds none. */
+  serverName?: string;
+  /** Print every byte written, curl -v style (see trace.ts). */
+  trace?: TraceSink;
+}
+
+type Framing = { type: 'none' } | { type: 'length'; remaining: number } | { type: 'chunked' } | { type: 'close' };
+
+/**
+ * Writes one response to one request. `writeHead` then any number of `write`s then `end`; or
+ * `send` for a body known in full. `keepAlive` says whether the connection may carry another
+ * request afterwards; framing an unknown-length body for HTTP/1.0 turns it off.
+ */
+export class ResponseWriter {
+  headSent = false;
+  finished = false;
+  keepAlive: boolean;
+  private framing: Framing = { type: 'none' };
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly request: Pick<RequestHead, 'method' | 'version' | 'keepAlive'>,
+    private readonly options: ResponseWriterOptions = {},
+  ) {
+    this.keepAlive = request.keepAlive;
+  }
+
+  /**
+   * Send the status line and header fields. Framing: the caller's own Content-Length if it
+   * gave one; else `knownLength` if the whole body is known; else chunked (HTTP/1.1) or
+   * "until the connection closes" (HTTP/1.0).
+   */
+  writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason = STATUS_REASONS[status] ?? 'Unknown'): void {
+    if (this.headSent) throw new Error('writeHead() called twice: a response has exactly one head.');
+    const fields = [...headers];
+    const has = (name: string): boolean => fields.some(([fieldName]) => fieldName.toLowerCase() === name);
+    const declared = fields.find(([name]) => name.toLowerCase() === 'content-length');
+
+    if (statusForbidsBody(status)) {
+      this.framing = { type: 'none' };
+    } else if (declared !== undefined) {
+      if (!/^\d{1,15}$/.test(declared[1])) throw new Error(`Content-Length must be a whole number of bytes, got ${JSON.stringify(declared[1])}.`);
+      this.framing = { type: 'length', remaining: Number(declared[1]) };
+    } else if (knownLength !== undefined) {
+      fields.push(['Content-Length', String(knownLength)]);
+      this.framing = { type: 'length', remaining: knownLength };
+    } else if (this.request.method === 'HEAD') {
+      // The length a GET would have is unknown; RFC 9110 §9.3.2 lets a HEAD answer omit it.
+      this.framing = { type: 'none' };
+    } else if (this.request.version === 'HTTP/1.1') {
+      fields.push(['Transfer-Encoding', 'chunked']);
+      this.framing = { type: 'chunked' };
+    } else {
+      this.framing = { type: 'close' };
+      this.keepAlive = false;
+    }
+    if (this.request.method === 'HEAD') this.framing = { type: 'none' };
+
+    if (!has('date')) fields.push(['Date', httpDate()]);
+    const serverName = this.options.serverName ?? 'small-journey';
+    if (serverName !== '' && !has('server')) fields.push(['Server', serverName]);
+    if (!this.keepAlive) fields.push(['Connection', 'close']);
+    else if (this.request.version === 'HTTP/1.0') fields.push(['Connection', 'keep-alive']);
+
+    let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+    for (const [name, value] of fields) head += `${name}: ${value}\r\n`;
+    this.headSent = true;
+    this.send(Buffer.from(head + '\r\n', 'latin1'));
+  }
+
+  /**
+   * Send part of the body. Returns false when the socket's buffer is full: wait for
+   * `drained()` before writing more (backpressure). Never sends more than Content-Length.
+   */
+  write(chunk: Uint8Array): boolean {
+    if (!this.headSent) throw new Error('write() before writeHead(): the head must go first.');
+    if (this.finished) throw new Error('write() after end().');
+    if (chunk.length === 0) return true; // an empty chunk in chunked coding would mean "the end"
+    switch (this.framing.type) {
+      case 'none':
+        return true;
+      case 'length':
+        if (chunk.length > this.framing.remaining) {
+          throw new Error(`The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.framing.remaining} left.`);
+        }
+        this.framing.remaining -= chunk.length;
+        return this.send(chunk);
+      case 'chunked':
+        // chunk = chunk-size (hex) CRLF chunk-data CRLF (RFC 9112 §7.1); cork sends it as one.
+        this.socket.cork();
+        this.send(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'));
+        this.send(chunk);
+        process.nextTick(() => this.socket.uncork());
+        return this.send(Buffer.from('\r\n', 'latin1'));
+      case 'close':
+        return this.send(chunk);
+    }
+  }
+
+  /** Finish the body. Throws if fewer bytes were sent than the Content-Length promised. */
+  end(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.framing.type === 'chunked') this.send(Buffer.from('0\r\n\r\n', 'latin1'));
+    if (this.framing.type === 'length' && this.framing.remaining > 0) {
+      throw new Error(`The body ended ${this.framing.remaining} bytes short of its Content-Length.`);
+    }
+    if (!this.keepAlive) this.socket.end();
+  }
+
+  /** A whole response whose body is known: head, body, end, with Content-Length computed. */
+  sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = ''): void {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    this.writeHead(status, headers, bytes.length);
+    this.write(bytes);
+    this.end();
+  }
+
+  /** Resolves when the socket can take more data (or is gone: then there is nothing to wait for). */
+  drained(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
+  }
+
+  private send(bytes: Uint8Array): boolean {
+    if (this.socket.destroyed || !this.socket.writable) return true; // the client is gone; drop quietly
+    if (this.options.trace) traceBytes(this.options.trace, '<', bytes);
+    return this.socket.write(bytes);
+  }
+}
+
+/**
+ * Answer with an HttpError: a short plain-text body saying what was wrong (never the raw input),
+ * and `Connection: close` when the error leaves the framing in doubt.
+ */
+export function sendError(response: ResponseWriter, error: HttpError): void {
+  if (error.closeConnection) response.keepAlive = false;
+  const headers: ResponseHeader[] = [['Content-Type', 'text/plain; charset=utf-8']];
+  if (error.status === 405 && error instanceof MethodNotAllowed) headers.push(['Allow', error.allow.join(', ')]);
+  response.sendWhole(error.status, headers, `${error.status} ${STATUS_REASONS[error.status] ?? 'Error'}: ${error.message}\n`);
+}
+
+/** 405 carries the list of methods the resource does support (RFC 9110 §15.5.6). */
+export class MethodNotAllowed extends HttpError {
+  constructor(
+    method: string,
+    readonly allow: string[],
+  ) {
+    super(405, `Method ${method.replace(/[^A-Z]/gi, '?')} is not allowed here; use ${allow.join(' or ')}.`, false);
+  }
+}

@@ -1,0 +1,405 @@
+// An HTTP/1.1 server on `node:net`: one Connection object per TCP connection runs the loop
+//
+//   read bytes → parse a request → call the handler → write its response → next request
+//
+// with keep-alive, pipelining (requests answered in order), Expect: 100-continue, timeouts, and
+// an answer for every kind of bad input. What a request *means* is up to the handler: part 2's
+// small site (site.ts), or part 3's gateway, which reuses this whole file.
+//
+// Not here: TLS, HTTP/2, Upgrade/WebSocket, request-body backpressure (a body is buffered, and
+// the body limit bounds it), a write timeout for clients that stop reading (part 6 of the
+// robustness work).
+import { Server, type Socket } from 'node:net';
+import { HttpError, RequestParser, type ParserLimits, type RequestHead } from './parser.ts';
+import { ResponseWriter, sendError } from './response.ts';
+import { traceBytes, type TraceSink } from './trace.ts';
+
+/** A connection with a partial request head must complete it within this time. → 408 */
+export const HEAD_TIMEOUT_MS = 10_000;
+/** A keep-alive connection with no request in progress is closed after this long, quietly. */
+export const IDLE_TIMEOUT_MS = 5_000;
+/** While a request body is arriving, the longest silence between two reads. → 408 */
+export const BODY_TIMEOUT_MS = 10_000;
+/** Pipelined bytes we hold while answering an earlier request, before we pause the socket. */
+export const MAX_PIPELINED_BYTES = 64 * 1024;
+/** On shutdown, how long in-flight responses may take before their connections are cut. */
+export const SHUTDOWN_DEADLINE_MS = 10_000;
+
+export interface HttpRequest {
+  head: RequestHead;
+  body: RequestBody;
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+  /** Aborted when the client disconnects before the response is complete. */
+  signal: AbortSignal;
+}
+
+/** Answers one request. Throw an HttpError to answer with its status; any other error is a 500. */
+export type Handler = (request: HttpRequest, response: ResponseWriter) => void | Promise<void>;
+
+export interface HttpServerOptions {
+  limits?: Partial<ParserLimits>;
+  headTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  /** Print every byte received and sent (see trace.ts). */
+  trace?: TraceSink;
+  /** The Server header value; '' sends none. */
+  serverName?: string;
+  /** Where errors are reported (the client only ever sees a generic message). */
+  logError?: (message: string, error?: unknown) => void;
+}
+
+/** The body of one request, read as it arrives: `await body.read()` until it returns null. */
+export class RequestBody implements AsyncIterable<Buffer> {
+  /** Called once, on the first read: the server sends `100 Continue` from here if asked. */
+  onFirstRead: (() => void) | null = null;
+  private readonly chunks: Buffer[] = [];
+  private ended = false;
+  private error: Error | null = null;
+  private wakeReader: (() => void) | null = null;
+
+  /** True when every byte has arrived and been read. */
+  get done(): boolean {
+    return this.ended && this.chunks.length === 0;
+  }
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.wake();
+  }
+
+  finish(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  fail(error: Error): void {
+    this.error ??= error;
+    this.wake();
+  }
+
+  /** The next piece of the body, or null at its end. Rejects if the body was malformed or cut. */
+  async read(): Promise<Buffer | null> {
+    this.onFirstRead?.();
+    this.onFirstRead = null;
+    for (;;) {
+      const chunk = this.chunks.shift();
+      if (chunk !== undefined) return chunk;
+      if (this.error !== null) throw this.error;
+      if (this.ended) return null;
+      await new Promise<void>((resolve) => (this.wakeReader = resolve));
+    }
+  }
+
+  /** The whole body as one Buffer (bounded by the server's body limit). */
+  async readAll(): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const chunk of this) parts.push(chunk);
+    return Buffer.concat(parts);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for (let chunk = await this.read(); chunk !== null; chunk = await this.read()) yield chunk;
+  }
+
+  private wake(): void {
+    const wake = this.wakeReader;
+    this.wakeReader = null;
+    wake?.();
+  }
+}
+
+/** The request now being answered on a connection. */
+interface Exchange {
+  head: RequestHead;
+  body: RequestBody;
+  response: ResponseWriter;
+  abort: AbortController;
+  /** Every byte of the request has been parsed. */
+  messageComplete: boolean;
+  /** The handler has finished and the response is complete. */
+  responseDone: boolean;
+  continueSent: boolean;
+}
+
+type TimerKind = 'idle' | 'head' | 'body';
+
+class Connection {
+  private readonly parser: RequestParser;
+  private current: Exchange | null = null;
+  private timer: { kind: TimerKind; handle: NodeJS.Timeout } | null = null;
+  /** No more requests will be read: the connection is ending. */
+  private closing = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly handler: Handler,
+    private readonly options: HttpServerOptions,
+    private readonly onClosed: (connection: Connection) => void,
+  ) {
+    this.parser = new RequestParser(options.limits);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // The client closed its sending side: no more requests will come, but we still answer the
+    // ones we have (allowHalfOpen keeps our side open for that).
+    socket.on('end', () => this.onClientEnd());
+    socket.on('error', () => {
+      // ECONNRESET, EPIPE: the client went away; 'close' follows and does the cleanup.
+    });
+    socket.on('close', () => this.onClose());
+    this.updateTimer();
+  }
+
+  /** True when no request is in progress: shutdown may close this connection at once. */
+  get isIdle(): boolean {
+    return this.current === null && this.parser.isIdle;
+  }
+
+  /** Stop after the response in progress (used by shutdown); close now if there is none. */
+  closeWhenIdle(): void {
+    this.closing = true;
+    if (this.current === null) this.socket.end();
+    else if (!this.current.response.headSent) this.current.response.keepAlive = false;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    if (this.options.trace) traceBytes(this.options.trace, '>', chunk);
+    this.parser.push(chunk);
+    this.pump();
+    this.updateTimer();
+  }
+
+  /** Pull parse events and act on them, until the parser needs more bytes or we must wait. */
+  private pump(): void {
+    // HTTP/1.1 answers requests in order (RFC 9112 §9.3.2): while one is being answered, a
+    // pipelined request waits in the parser's buffer. We keep reading (that is how we notice a
+    // client that leaves) unless too much piles up: then the socket is paused and the bytes
+    // wait in the kernel, which in time stops the client sending (TCP flow control).
+    while (!this.closing && !(this.current !== null && this.current.messageComplete)) {
+      let event;
+      try {
+        event = this.parser.next();
+      } catch (error) {
+        this.onBadRequest(error instanceof HttpError ? error : new HttpError(400, 'Malformed request.'));
+        return;
+      }
+      if (event === null) break;
+      if (event.kind === 'head') this.startExchange(event.head);
+      else if (event.kind === 'body') this.current?.body.push(event.chunk);
+      else this.completeMessage();
+    }
+    if (this.parser.bufferedBytes > MAX_PIPELINED_BYTES) this.socket.pause();
+  }
+
+  private startExchange(head: RequestHead): void {
+    const response = new ResponseWriter(this.socket, head, { serverName: this.options.serverName, trace: this.options.trace });
+    const exchange: Exchange = { head, body: new RequestBody(), response, abort: new AbortController(), messageComplete: false, responseDone: false, continueSent: false };
+    exchange.body.onFirstRead = () => this.sendContinue(exchange);
+    this.current = exchange;
+    const request: HttpRequest = {
+      head,
+      body: exchange.body,
+      remoteAddress: this.socket.remoteAddress ?? '',
+      remotePort: this.socket.remotePort ?? 0,
+      localAddress: this.socket.localAddress ?? '',
+      localPort: this.socket.localPort ?? 0,
+      signal: exchange.abort.signal,
+    };
+    // Decided before the handler may write a head: if the client is waiting for
+    // "100 Continue" and the handler answers without reading the body, we cannot know
+    // whether the body will still come, so this connection must not carry another request.
+    if (head.expectContinue) response.keepAlive = false;
+    if (this.closing) response.keepAlive = false;
+    Promise.resolve()
+      .then(() => this.handler(request, response))
+      .then(
+        () => this.finishResponse(exchange, null),
+        (error: unknown) => this.finishResponse(exchange, error),
+      );
+  }
+
+  /** RFC 9110 §10.1.1: the client sent only the head and waits for this before the body. */
+  private sendContinue(exchange: Exchange): void {
+    if (!exchange.head.expectContinue || exchange.continueSent || exchange.response.headSent) return;
+    exchange.continueSent = true;
+    // Having asked for the body, we will read it to its end: the connection can be reused.
+    exchange.response.keepAlive = exchange.head.keepAlive && !this.closing;
+    const interim = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    if (this.options.trace) traceBytes(this.options.trace, '<', interim);
+    this.socket.write(interim);
+  }
+
+  private completeMessage(): void {
+    const exchange = this.current;
+    if (exchange === null) return;
+    exchange.messageComplete = true;
+    exchange.body.finish();
+    this.maybeNextRequest();
+  }
+
+  /** The handler is done: make sure a complete response went out, whatever it did. */
+  private finishResponse(exchange: Exchange, error: unknown): void {
+    const { response } = exchange;
+    if (this.socket.destroyed) return;
+    try {
+      if (error !== null) {
+        if (!(error instanceof HttpError) || error.status >= 500) this.options.logError?.('Handler failed:', error);
+        if (response.headSent) throw error; // too late for an error page: cut the connection below
+        sendError(response, error instanceof HttpError ? error : new HttpError(500, 'The server failed to answer this request.', false));
+      } else if (!response.headSent) {
+        throw new Error('The handler returned without sending a response.');
+      } else {
+        response.end();
+      }
+    } catch (failure) {
+      if (failure !== error) this.options.logError?.('Response failed:', failure);
+      if (!response.headSent) {
+        sendError(response, new HttpError(500, 'The server failed to answer this request.', false));
+      } else {
+        // RFC 9112 §9.6 leaves no way to say "this response is wrong" once its head is out:
+        // closing the connection early lets the client see it as incomplete.
+        this.socket.destroy();
+        return;
+      }
+    }
+    exchange.responseDone = true;
+    if (!response.keepAlive) this.closing = true;
+    this.maybeNextRequest();
+  }
+
+  /** When both the request and its response are complete, move on to the next request. */
+  private maybeNextRequest(): void {
+    const exchange = this.current;
+    if (exchange === null || !exchange.messageComplete || !exchange.responseDone) {
+      this.updateTimer();
+      return;
+    }
+    this.current = null;
+    if (this.closing) {
+      this.socket.end();
+      return;
+    }
+    this.socket.resume();
+    this.pump();
+    this.updateTimer();
+  }
+
+  private onBadRequest(error: HttpError): void {
+    this.closing = true;
+    const exchange = this.current;
+    if (exchange !== null) {
+      // Bad bytes inside a body: the handler reading it gets the error (and answers with its
+      // status); one that already answered just sees the connection close.
+      exchange.response.keepAlive = false;
+      exchange.body.fail(error);
+      if (exchange.responseDone) this.socket.end();
+      return;
+    }
+    // We never got a usable head, so answer as HTTP/1.1 and close: we cannot tell where the
+    // next request would start.
+    sendError(new ResponseWriter(this.socket, { method: 'GET', version: 'HTTP/1.1', keepAlive: false }, { serverName: this.options.serverName, trace: this.options.trace }), error);
+    this.clearTimer();
+  }
+
+  private onClientEnd(): void {
+    if (this.current === null) {
+      // A half-sent head can never be completed now; nothing to answer.
+      this.socket.end();
+    } else {
+      this.closing = true;
+      this.current.response.keepAlive = false;
+      if (!this.current.messageComplete) this.current.body.fail(new Error('The client closed the connection before sending the whole body.'));
+    }
+  }
+
+  private onClose(): void {
+    this.clearTimer();
+    const exchange = this.current;
+    if (exchange !== null && !exchange.responseDone) {
+      exchange.abort.abort(new Error('The client disconnected.'));
+      exchange.body.fail(new Error('The client disconnected.'));
+    }
+    this.onClosed(this);
+  }
+
+  // -- Timeouts: which one applies depends on where the connection is in its life -----------
+
+  private updateTimer(): void {
+    if (this.closing || this.socket.destroyed) return this.clearTimer();
+    if (this.current === null) {
+      if (this.parser.isIdle) this.setTimer('idle', this.options.idleTimeoutMs ?? IDLE_TIMEOUT_MS);
+      // Started at the head's first byte and never extended: a client trickling one byte at a
+      // time (slowloris) still has to finish within the limit.
+      else if (this.timer?.kind !== 'head') this.setTimer('head', this.options.headTimeoutMs ?? HEAD_TIMEOUT_MS);
+    } else if (!this.current.messageComplete) {
+      this.setTimer('body', this.options.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
+    } else {
+      this.clearTimer(); // the handler is working; its time is its own
+    }
+  }
+
+  private setTimer(kind: TimerKind, ms: number): void {
+    this.clearTimer();
+    this.timer = { kind, handle: setTimeout(() => this.onTimeout(kind), ms) };
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer.handle);
+    this.timer = null;
+  }
+
+  private onTimeout(kind: TimerKind): void {
+    this.timer = null;
+    if (kind === 'idle') {
+      this.closing = true;
+      this.socket.end();
+    } else if (kind === 'head') {
+      this.onBadRequest(new HttpError(408, 'The request head did not arrive in time; send the whole head at once.'));
+    } else {
+      this.onBadRequest(new HttpError(408, 'The request body stopped arriving; send it without long pauses.'));
+    }
+  }
+}
+
+/** A net.Server speaking HTTP/1.1 to `handler`, with a graceful `shutdown()`. */
+export class HttpServer extends Server {
+  private readonly openConnections = new Set<Connection>();
+
+  constructor(handler: Handler, options: HttpServerOptions = {}) {
+    super({ allowHalfOpen: true });
+    const settings = { logError: (message: string, error?: unknown) => console.error(message, error), ...options };
+    this.on('connection', (socket: Socket) => {
+      socket.setNoDelay(true);
+      this.openConnections.add(new Connection(socket, handler, settings, (connection) => this.openConnections.delete(connection)));
+    });
+  }
+
+  /**
+   * Stop accepting connections, close idle ones now, let in-flight responses finish, and cut
+   * whatever is still open at the deadline. Resolves when every connection is closed.
+   */
+  shutdown(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.close(() => resolve()));
+    for (const connection of this.openConnections) connection.closeWhenIdle();
+    const deadline = setTimeout(() => {
+      for (const connection of this.openConnections) connection.destroy();
+    }, deadlineMs);
+    return closed.finally(() => clearTimeout(deadline));
+  }
+
+  /** How many connections are open now (for tests and the shutdown log). */
+  get connectionCount(): number {
+    return this.openConnections.size;
+  }
+}
+
+export function createHttpServer(handler: Handler, options: HttpServerOptions = {}): HttpServer {
+  return new HttpServer(handler, options);
+}
