@@ -179,6 +179,15 @@ export class ResponseWriter {
     this.end();
   }
 
+  /**
+   * Cut the connection now. For a response that cannot be completed correctly once its head
+   * is out: the client sees a truncated response instead of a complete wrong one.
+   */
+  abort(): void {
+    this.finished = true;
+    this.socket.destroy();
+  }
+
   /** Resolves when the socket can take more data (or is gone: then there is nothing to wait for). */
   drained(): Promise<void> {
     if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
@@ -204,7 +213,7 @@ export class ResponseWriter {
  * Answer with an HttpError: a short plain-text body saying what was wrong (never the raw input),
  * and `Connection: close` when the error leaves the framing in doubt.
  */
-export function sendError(response: ResponseWriter, error: HttpError): void {
+export function sendError(response: Pick<ResponseWriter, 'keepAlive' | 'sendWhole'>, error: HttpError): void {
   if (error.closeConnection) response.keepAlive = false;
   const headers: ResponseHeader[] = [['Content-Type', 'text/plain; charset=utf-8']];
   if (error.status === 405 && error instanceof MethodNotAllowed) headers.push(['Allow', error.allow.join(', ')]);

@@ -1,0 +1,176 @@
+// From a parsed request to the `environ` object an application receives (see contract.ts),
+// and the `gateway.input` stream it reads the body from.
+//
+// Used by both servers: part 3's own (request parsed by part 2's parser) and part 4's adapter
+// on node:http (request parsed by Node). Each turns its request into a `RequestInfo`; from there
+// on the environ is built by the same code, so an app cannot tell the servers apart.
+import type { HeaderField } from '../part2-tcp-http/parser.ts';
+import type { Environ, ErrorStream, InputStream } from './contract.ts';
+
+/** What a server knows about a request before the application runs. */
+export interface RequestInfo {
+  method: string;
+  /** The request-target as sent: `/path?query`, `http://host/path`, or `*`. */
+  target: string;
+  protocol: 'HTTP/1.0' | 'HTTP/1.1';
+  headers: HeaderField[];
+  remoteAddress: string;
+  remotePort: number;
+  /** The address and port the connection arrived on (fallback for SERVER_NAME/PORT). */
+  localAddress: string;
+  localPort: number;
+}
+
+export interface EnvironExtras {
+  input: InputStream;
+  errors: ErrorStream;
+  signal: AbortSignal;
+  /** True when several processes serve the same app (`--workers N`). */
+  multiprocess: boolean;
+}
+
+export const GATEWAY_VERSION = [1, 0] as const;
+
+export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Environ {
+  const { path, query } = splitTarget(request.target);
+  const { name, port } = serverNameAndPort(request);
+  const environ: Environ = {
+    REQUEST_METHOD: request.method,
+    SCRIPT_NAME: '',
+    PATH_INFO: percentDecode(path),
+    QUERY_STRING: query,
+    REQUEST_URI: request.target,
+    SERVER_NAME: name,
+    SERVER_PORT: port,
+    SERVER_PROTOCOL: request.protocol,
+    REMOTE_ADDR: request.remoteAddress,
+    REMOTE_PORT: String(request.remotePort),
+    'gateway.version': GATEWAY_VERSION,
+    'gateway.url_scheme': 'http',
+    'gateway.input': extras.input,
+    'gateway.errors': extras.errors,
+    // One event loop serves many requests at once: other requests do run "concurrently" with
+    // this one, between its awaits. That is what multithread means to an app: shared state
+    // may change under it.
+    'gateway.multithread': true,
+    'gateway.multiprocess': extras.multiprocess,
+    'gateway.run_once': false,
+    'gateway.signal': extras.signal,
+  };
+  for (const { name: fieldName, value } of request.headers) {
+    const key = environKey(fieldName);
+    if (key === null) continue;
+    const previous = environ[key];
+    // RFC 9110 §5.3: repeated fields are one list, joined with ", ".
+    environ[key] = typeof previous === 'string' ? `${previous}, ${value}` : value;
+  }
+  return environ;
+}
+
+/**
+ * `User-Agent` → `HTTP_USER_AGENT`; Content-Type and Content-Length lose the prefix (CGI,
+ * RFC 3875 §4.1). Names with `_` are dropped (null): after the `-` → `_` mapping,
+ * `X_Real_IP` and `X-Real-IP` would become the same key, and a client could forge a header
+ * that a proxy in front of us believes it removed.
+ */
+function environKey(fieldName: string): 'CONTENT_TYPE' | 'CONTENT_LENGTH' | `HTTP_${string}` | null {
+  if (fieldName.includes('_')) return null;
+  const upper = fieldName.toUpperCase().replace(/-/g, '_');
+  if (upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH') return upper;
+  return `HTTP_${upper}`;
+}
+
+/** `/a/b?x=1` → path `/a/b`, query `x=1`. An absolute-form target keeps only its path. */
+function splitTarget(target: string): { path: string; query: string } {
+  if (target === '*') return { path: '', query: '' };
+  let pathAndQuery = target;
+  const scheme = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (scheme !== null) pathAndQuery = target.slice(scheme[0].length) || '/';
+  const hash = pathAndQuery.indexOf('#');
+  if (hash !== -1) pathAndQuery = pathAndQuery.slice(0, hash);
+  const mark = pathAndQuery.indexOf('?');
+  if (mark === -1) return { path: pathAndQuery, query: '' };
+  return { path: pathAndQuery.slice(0, mark), query: pathAndQuery.slice(mark + 1) };
+}
+
+/**
+ * Percent-decode a path as UTF-8: `/caf%C3%A9` → `/café`. Malformed escapes are left as sent
+ * rather than refused: the app can still route on them, and 404 is its call.
+ * Simplification (as in WSGI): `%2F` becomes `/`, so an app cannot tell it from a real slash;
+ * REQUEST_URI keeps the raw form for apps that care.
+ */
+function percentDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** SERVER_NAME and SERVER_PORT from the Host header (`[::1]:8003`, `example.com`), else the socket. */
+function serverNameAndPort(request: RequestInfo): { name: string; port: string } {
+  const host = request.headers.find((field) => field.name.toLowerCase() === 'host')?.value ?? '';
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
+  if (host === '' || match === null) return { name: request.localAddress, port: String(request.localPort) };
+  return { name: match[1], port: match[2] ?? '80' };
+}
+
+/**
+ * `gateway.input` over a source of body chunks (part 2's RequestBody, or a node:http
+ * IncomingMessage). It hands out exactly the bytes asked for, keeping the rest for the next
+ * read, and reports the end of the body as an empty array.
+ */
+export class GatewayInput implements InputStream {
+  private pending: Buffer = Buffer.alloc(0);
+  private ended = false;
+
+  /** `nextChunk` resolves to the next piece of the body, or null at its end. */
+  constructor(private readonly nextChunk: () => Promise<Uint8Array | null>) {}
+
+  async read(size?: number): Promise<Uint8Array> {
+    if (size !== undefined && (!Number.isInteger(size) || size < 0)) {
+      throw new RangeError(`read(size): size must be a whole number of bytes or omitted, got ${size}.`);
+    }
+    if (size === undefined) {
+      while (await this.fill());
+      return this.take(this.pending.length);
+    }
+    while (this.pending.length < size && (await this.fill()));
+    return this.take(Math.min(size, this.pending.length));
+  }
+
+  async readline(size?: number): Promise<Uint8Array> {
+    const limit = size ?? Infinity;
+    for (;;) {
+      const newline = this.pending.indexOf(0x0a);
+      if (newline !== -1 && newline < limit) return this.take(newline + 1);
+      if (this.pending.length >= limit) return this.take(limit);
+      if (!(await this.fill())) return this.take(this.pending.length);
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.pending.length > 0) yield this.take(this.pending.length);
+    for (let chunk = await this.nextChunk(); chunk !== null; chunk = await this.nextChunk()) yield chunk;
+    this.ended = true;
+  }
+
+  /** Pull one more chunk into `pending`; false at the end of the body. */
+  private async fill(): Promise<boolean> {
+    if (this.ended) return false;
+    const chunk = await this.nextChunk();
+    if (chunk === null) {
+      this.ended = true;
+      return false;
+    }
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength); // a view, not a copy
+    this.pending = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);
+    return true;
+  }
+
+  private take(length: number): Uint8Array {
+    const taken = this.pending.subarray(0, length);
+    this.pending = this.pending.subarray(length);
+    return taken;
+  }
+}

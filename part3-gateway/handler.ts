@@ -1,0 +1,207 @@
+// Running one application call and turning what it gives back into an HTTP response: the
+// server's half of the contract in contract.ts. After wsgiref's handlers.py (BaseHandler.run,
+// start_response, finish_response), step for step:
+//
+//   callApplication → for each chunk: (send the head with the first non-empty one) → send it
+//   → end → close the body, whatever happened
+//
+// It writes to a `ResponseSink`: part 2's ResponseWriter in part 3's server, a wrapper around
+// node:http's ServerResponse in part 4's. Both servers share this file, so the rules hold on
+// both: deferred head, Content-Length honoured, backpressure, the body always closed.
+import { HttpError } from '../part2-tcp-http/parser.ts';
+import { sendError, type ResponseWriter } from '../part2-tcp-http/response.ts';
+import type { Application, Body, Environ, ResponseHeader, StartResponse, WriteFunction } from './contract.ts';
+
+/** What a server must offer to send a response (part 2's ResponseWriter has exactly this). */
+export type ResponseSink = Pick<ResponseWriter, 'headSent' | 'keepAlive' | 'writeHead' | 'write' | 'drained' | 'end' | 'abort' | 'sendWhole'>;
+
+/**
+ * Headers that describe one connection, not the response; the server alone manages them
+ * (RFC 9110 §7.6.1). An app that sets one could break the framing of the whole connection.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Latin-1 text without CR, LF or NUL: what may go into a header line unchanged. */
+const SAFE_HEADER_TEXT = /^[^\r\n\0\u0100-\uffff]*$/;
+const STATUS = /^([1-5]\d\d) ([^\r\n\0\u0100-\uffff]+)$/;
+
+/** The message a client sees when an app fails: the details go to the error log only. */
+const APP_FAILED = 'The application failed while answering; the details are in the server log.';
+
+/** Call the application for one request and send its response through `sink`. Never throws. */
+export async function runApplication(app: Application, environ: Environ, sink: ResponseSink): Promise<void> {
+  const response = new PendingResponse(sink);
+  let body: Body | undefined;
+  let iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | undefined;
+  try {
+    body = await app(environ, response.startResponse);
+    iterator = iterate(body);
+    const knownLength = Array.isArray(body) ? totalLength(body) : undefined;
+    await sendBody(iterator, response, sink, environ['gateway.signal'], knownLength);
+  } catch (error) {
+    handleError(error, response, sink, environ);
+  } finally {
+    await closeBody(iterator, body, environ);
+  }
+}
+
+async function sendBody(
+  iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array>,
+  response: PendingResponse,
+  sink: ResponseSink,
+  signal: AbortSignal,
+  knownLength: number | undefined,
+): Promise<void> {
+  for (;;) {
+    const step = await iterator.next();
+    if (step.done === true) break;
+    const chunk: unknown = step.value;
+    if (!(chunk instanceof Uint8Array)) {
+      throw new TypeError(`The body yielded ${describe(chunk)}; yield Uint8Array chunks (encode text with new TextEncoder().encode(text)).`);
+    }
+    if (chunk.length === 0) continue; // nothing to send; the head can still wait
+    response.sendHead(knownLength);
+    // Backpressure: pull the next chunk only once the socket has taken this one.
+    if (!sink.write(chunk)) await sink.drained();
+    if (signal.aborted) return; // the client left: stop pulling; the finally block closes the body
+  }
+  // Every chunk was empty (or there were none): the head goes now, with Content-Length: 0.
+  response.sendHead(knownLength ?? 0);
+  sink.end();
+}
+
+/** Before the head: a clean error response. After: log, and cut the connection. */
+function handleError(error: unknown, response: PendingResponse, sink: ResponseSink, environ: Environ): void {
+  if (environ['gateway.signal'].aborted) return; // the client is gone; there is no one to tell
+  // An HttpError comes from reading gateway.input (413 body too large, 400 bad chunk): the
+  // client's fault, answered with its own status, and not worth a stack trace in the log.
+  if (error instanceof HttpError && !sink.headSent) {
+    sendError(sink, error);
+    return;
+  }
+  logError(environ, error, sink.headSent);
+  if (sink.headSent) sink.abort();
+  else sendError(sink, new HttpError(500, APP_FAILED, false));
+}
+
+function logError(environ: Environ, error: unknown, headSent: boolean): void {
+  const where = `${environ.REQUEST_METHOD} ${environ.REQUEST_URI}`;
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const consequence = headSent ? 'connection cut (head already sent)' : 'answered 500';
+  environ['gateway.errors'].write(`[gateway] ${where}: ${consequence}: ${detail}\n`);
+}
+
+/** Run the iterator's return() and the body's close(), once each; their failures are logged. */
+async function closeBody(iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | undefined, body: Body | undefined, environ: Environ): Promise<void> {
+  try {
+    await iterator?.return?.();
+  } catch (error) {
+    environ['gateway.errors'].write(`[gateway] the body iterator's return() failed: ${String(error)}\n`);
+  }
+  try {
+    await body?.close?.();
+  } catch (error) {
+    environ['gateway.errors'].write(`[gateway] the body's close() failed: ${String(error)}\n`);
+  }
+}
+
+/** The status and headers given to startResponse, held until the first body bytes. */
+class PendingResponse {
+  private pending: { status: number; reason: string; headers: ResponseHeader[] } | null = null;
+
+  constructor(private readonly sink: ResponseSink) {}
+
+  readonly startResponse: StartResponse = (status, headers, error) => {
+    if (error !== undefined && error !== null) {
+      // PEP 3333: with an error, a second call may replace the head — if it is not out yet.
+      if (this.sink.headSent) throw error;
+    } else if (this.pending !== null) {
+      throw new Error('startResponse() was called a second time without an error: call it once, or pass the caught error as the third argument to replace the head.');
+    }
+    this.pending = { ...parseStatus(status), headers: checkHeaders(headers) };
+    return this.write;
+  };
+
+  /** Legacy write(): sends the head now and the chunk right behind it, without backpressure. */
+  private readonly write: WriteFunction = (chunk) => {
+    if (!(chunk instanceof Uint8Array)) throw new TypeError(`write() was given ${describe(chunk)}; pass a Uint8Array.`);
+    if (chunk.length === 0) return;
+    this.sendHead(undefined);
+    this.sink.write(chunk);
+  };
+
+  /** Send the head if it has not gone yet. */
+  sendHead(knownLength: number | undefined): void {
+    if (this.sink.headSent) return;
+    if (this.pending === null) {
+      throw new Error('The body produced data before startResponse() was called: call startResponse(status, headers) first (in a generator, before the first yield).');
+    }
+    const { status, reason, headers } = this.pending;
+    this.sink.writeHead(status, headers, knownLength, reason);
+  }
+}
+
+function parseStatus(status: unknown): { status: number; reason: string } {
+  const match = typeof status === 'string' ? STATUS.exec(status) : null;
+  if (match === null) {
+    throw new TypeError(`Bad status ${JSON.stringify(status)}: use a code, a space and a reason phrase, e.g. '200 OK' or '404 Not Found'.`);
+  }
+  return { status: Number(match[1]), reason: match[2] };
+}
+
+/** The server's own checks: enough to keep the framing and the header block intact. */
+function checkHeaders(headers: unknown): ResponseHeader[] {
+  if (!Array.isArray(headers)) throw new TypeError('startResponse() headers must be an array of [name, value] pairs.');
+  return headers.map((header: unknown): ResponseHeader => {
+    if (!Array.isArray(header) || header.length !== 2 || typeof header[0] !== 'string' || typeof header[1] !== 'string') {
+      throw new TypeError(`Bad header ${describe(header)}: each header must be a [name, value] pair of strings.`);
+    }
+    const [name, value] = header;
+    if (!TOKEN.test(name)) throw new TypeError(`Bad header name ${JSON.stringify(name)}: use letters, digits and - only, e.g. 'Content-Type'.`);
+    if (!SAFE_HEADER_TEXT.test(value)) {
+      throw new TypeError(`Bad value for header ${name}: it contains CR, LF, NUL or a character above U+00FF; percent-encode it or use RFC 8187 encoding.`);
+    }
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')) {
+      throw new TypeError(`The hop-by-hop header ${name} is the server's to set, not the application's: remove it.`);
+    }
+    return [name, value];
+  });
+}
+
+/** The body's iterator, async or not; a string or a bare byte array is refused. */
+function iterate(body: unknown): Iterator<Uint8Array> | AsyncIterator<Uint8Array> {
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    throw new TypeError(`The application returned ${describe(body)} as its body: return an iterable of chunks instead, e.g. [bytes].`);
+  }
+  if (isAsyncIterable(body)) return body[Symbol.asyncIterator]();
+  if (isIterable(body)) return body[Symbol.iterator]();
+  throw new TypeError(`The application returned ${describe(body)}: return an iterable of Uint8Array chunks, e.g. a generator or [bytes].`);
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+function isIterable(value: unknown): value is Iterable<Uint8Array> {
+  return typeof value === 'object' && value !== null && Symbol.iterator in value;
+}
+
+function totalLength(chunks: unknown[]): number | undefined {
+  let total = 0;
+  for (const chunk of chunks) {
+    if (!(chunk instanceof Uint8Array)) return undefined; // sendBody reports the bad chunk
+    total += chunk.length;
+  }
+  return total;
+}
+
+/** A short description of a value for an error message: its type, never its full content. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `a string (${value.length} characters)`;
+  if (value instanceof Uint8Array) return `a single Uint8Array (${value.length} bytes)`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
+  return `a ${typeof value}`;
+}

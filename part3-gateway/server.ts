@@ -1,0 +1,61 @@
+// The gateway server: part 2's HTTP/1.1 connection loop, with a handler that speaks the
+// contract of contract.ts instead of answering requests itself. For each request:
+//
+//   part 2 reads and parses it → buildEnviron → runApplication (calls the app, sends the
+//   response) → part 2 moves on to the next request on the connection
+//
+// Start it from the command line with `npm run part3 -- path/to/app.ts[:export]` (main.ts),
+// or in a program / test: `createGatewayServer(app).listen(8003)`.
+//
+// Not here: TLS (gateway.url_scheme is always 'http'), HTTP/2, a thread pool — one event loop
+// serves every connection, and `--workers N` adds processes (main.ts).
+import { createHttpServer, type HttpRequest, type HttpServer, type HttpServerOptions } from '../part2-tcp-http/server.ts';
+import type { ResponseWriter } from '../part2-tcp-http/response.ts';
+import type { Application, ErrorStream } from './contract.ts';
+import { buildEnviron, GatewayInput } from './environ.ts';
+import { runApplication } from './handler.ts';
+
+export interface GatewayOptions extends HttpServerOptions {
+  /** Where `gateway.errors` writes: standard error unless given. */
+  errors?: ErrorStream;
+  /** Several processes serve this app (set by `--workers N`); shown as `gateway.multiprocess`. */
+  multiprocess?: boolean;
+}
+
+/** The error log on standard error. */
+export const stderrErrors: ErrorStream = {
+  write: (text) => void process.stderr.write(text),
+  flush: () => {},
+};
+
+export function createGatewayServer(app: Application, options: GatewayOptions = {}): HttpServer {
+  const errors = options.errors ?? stderrErrors;
+
+  async function handleRequest(request: HttpRequest, response: ResponseWriter): Promise<void> {
+    const environ = buildEnviron(
+      {
+        method: request.head.method,
+        target: request.head.target,
+        protocol: request.head.version,
+        headers: request.head.headers,
+        remoteAddress: request.remoteAddress,
+        remotePort: request.remotePort,
+        localAddress: request.localAddress,
+        localPort: request.localPort,
+      },
+      {
+        input: new GatewayInput(() => request.body.read()),
+        errors,
+        signal: request.signal,
+        multiprocess: options.multiprocess ?? false,
+      },
+    );
+    await runApplication(app, environ, response);
+  }
+
+  return createHttpServer(handleRequest, {
+    serverName: 'small-journey-gateway',
+    logError: (message, error) => errors.write(`[gateway] ${message} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    ...options,
+  });
+}
