@@ -1,0 +1,50 @@
+// Finding the application to serve from a command-line argument, the way `gunicorn
+// module:app` or `python webserver2.py flaskapp:app` do:
+//
+//   part3-gateway/apps/hello.ts          the default export, else the export named `app`
+//   part3-gateway/apps/hello.ts:app      the export named `app`
+//
+// Every mistake gets one line that says what was expected, not a stack trace.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Application } from './contract.ts';
+
+/** A problem with the app argument; main.ts prints its message and exits with code 2. */
+export class LoadError extends Error {}
+
+/** Split `file[:export]`. A colon after a Windows drive letter (`C:\app.ts`) is not a separator. */
+export function parseAppSpec(spec: string): { file: string; exportName: string | null } {
+  const colon = spec.lastIndexOf(':');
+  const isDriveLetter = colon === 1 && /^[A-Za-z]$/.test(spec[0]);
+  if (colon === -1 || isDriveLetter) return { file: spec, exportName: null };
+  const exportName = spec.slice(colon + 1);
+  if (!/^[A-Za-z_$][\w$]*$/.test(exportName)) {
+    throw new LoadError(`"${exportName}" is not an export name: write path/to/app.ts:exportName, e.g. part3-gateway/apps/hello.ts:app`);
+  }
+  return { file: spec.slice(0, colon), exportName };
+}
+
+export async function loadApplication(spec: string, cwd = process.cwd()): Promise<Application> {
+  const { file, exportName } = parseAppSpec(spec);
+  const path = resolve(cwd, file);
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new LoadError(`No such file: ${file} (looked for ${path}). Give the path to a .ts file, e.g. part3-gateway/apps/hello.ts`);
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new LoadError(`Could not load ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const name = exportName ?? ('default' in module ? 'default' : 'app');
+  const candidate = module[name];
+  if (candidate === undefined) {
+    const available = Object.keys(module).join(', ') || 'nothing';
+    throw new LoadError(`${file} has no export named "${name}" (it exports: ${available}). Export your app, or name it: ${file}:exportName`);
+  }
+  if (typeof candidate !== 'function') {
+    throw new LoadError(`${file}'s export "${name}" is a ${typeof candidate}, not a function. An app is a function (environ, startResponse) => body.`);
+  }
+  return candidate as Application;
+}

@@ -1,0 +1,120 @@
+// Part 3: the gateway server, from the command line.
+//
+//   npm run part3                                      the demo app (shows your environ)
+//   npm run part3 -- part3-gateway/apps/hello.ts       an app: default export, or `app`
+//   npm run part3 -- path/to/app.ts:myApp              a named export
+//   npm run part3 -- app.ts --port 9000 --trace --workers 2
+//
+// --workers N pre-forks N processes with node:cluster that share the listening port, like
+// gunicorn's workers; a worker that crashes is replaced. Ctrl-C (SIGINT) or SIGTERM stops
+// gracefully: no new connections, in-flight responses finish (up to a deadline), then exit 0.
+//
+// Not here: reloading on file changes, logging each request (an app or middleware's job).
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
+import { SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
+import { app as demoApp } from './apps/demo.ts';
+import type { Application } from './contract.ts';
+import { loadApplication, LoadError } from './loader.ts';
+import { createGatewayServer } from './server.ts';
+
+export const DEFAULT_PORT = 8003;
+
+interface GatewayCli {
+  appSpec: string | null;
+  workers: number;
+  trace: boolean;
+}
+
+function parseGatewayArgs(rest: string[]): GatewayCli {
+  const cli: GatewayCli = { appSpec: null, workers: 1, trace: process.env.TRACE === '1' };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--trace') cli.trace = true;
+    else if (arg === '--workers' || arg.startsWith('--workers=')) {
+      const text = arg.includes('=') ? arg.slice('--workers='.length) : rest[++i];
+      const workers = Number(text);
+      const most = availableParallelism() * 4;
+      if (!Number.isInteger(workers) || workers < 1 || workers > most) throw new UsageError(`--workers needs a whole number from 1 to ${most}, e.g. --workers 2`);
+      cli.workers = workers;
+    } else if (arg.startsWith('--')) throw new UsageError(`Unknown option ${arg}. Usage: npm run part3 -- [app.ts[:export]] [--port N] [--host H] [--workers N] [--trace]`);
+    else if (cli.appSpec === null) cli.appSpec = arg;
+    else throw new UsageError(`One app at a time: got "${cli.appSpec}" and "${arg}".`);
+  }
+  return cli;
+}
+
+async function main(): Promise<void> {
+  const options = parseCli(DEFAULT_PORT);
+  const cli = parseGatewayArgs(options.rest);
+  let app: Application;
+  try {
+    app = cli.appSpec === null ? demoApp : await loadApplication(cli.appSpec);
+  } catch (error) {
+    if (error instanceof LoadError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (cli.workers > 1 && cluster.isPrimary) return superviseWorkers(cli.workers, cli.appSpec, options.host);
+
+  const server = createGatewayServer(app, {
+    multiprocess: cli.workers > 1,
+    trace: cli.trace ? (line) => console.log(line) : undefined,
+  });
+  const port = await listenOrExplain(server, options, 'part3');
+  if (cluster.isWorker) {
+    process.send?.({ listening: port });
+  } else {
+    console.log(`Gateway serving ${cli.appSpec ?? 'the demo app'} on http://${options.host}:${port}/`);
+    console.log(`Try:  curl -v http://${options.host}:${port}/        (stop with Ctrl-C)`);
+  }
+  stopOnSignals(() => server.shutdown(SHUTDOWN_DEADLINE_MS));
+  if (cluster.isWorker) {
+    // The primary asks a worker to stop by disconnecting it (see superviseWorkers).
+    process.on('disconnect', () => void server.shutdown(SHUTDOWN_DEADLINE_MS).then(() => process.exit(0)));
+  }
+}
+
+/** The primary process: fork the workers, replace one that crashes, stop them all on a signal. */
+function superviseWorkers(count: number, appSpec: string | null, host: string): void {
+  let stopping = false;
+  let listening = 0;
+  const fork = (): void => {
+    const worker = cluster.fork();
+    worker.on('message', (message: { listening?: number }) => {
+      if (message.listening === undefined) return;
+      listening++;
+      if (listening === count) {
+        console.log(`Gateway serving ${appSpec ?? 'the demo app'} with ${count} worker processes on http://${host}:${message.listening}/ (stop with Ctrl-C)`);
+      }
+    });
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    if (listening < count) {
+      // Failed before it could serve (port in use, bad app): forking again would fail again.
+      console.error(`A worker exited during start-up (code ${code}); stopping.`);
+      process.exit(1);
+    }
+    console.error(`Worker ${worker.process.pid} died (${signal ?? `code ${code}`}); starting a replacement.`);
+    listening--;
+    fork();
+  });
+  for (let i = 0; i < count; i++) fork();
+  stopOnSignals(async () => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {});
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker === undefined || worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.disconnect();
+          }),
+      ),
+    );
+  });
+}
+
+runMain(main);
