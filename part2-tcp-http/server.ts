@@ -133,6 +133,8 @@ class Connection {
   private timer: { kind: TimerKind; handle: NodeJS.Timeout } | null = null;
   /** No more requests will be read: the connection is ending. */
   private closing = false;
+  /** The client has closed its sending side (FIN): finish what it sent, then close. */
+  private clientEnded = false;
 
   constructor(
     private readonly socket: Socket,
@@ -288,6 +290,7 @@ class Connection {
     }
     this.socket.resume();
     this.pump();
+    if (this.clientEnded) this.onClientEnd();
     this.updateTimer();
   }
 
@@ -308,14 +311,28 @@ class Connection {
     this.clearTimer();
   }
 
+  /**
+   * The client sent FIN: no more bytes will come. Requests it sent complete before that (a
+   * pipelined batch from `printf ... | nc -N`) are still answered, one by one: maybeNextRequest
+   * comes back here after each. Then we close our side too.
+   */
   private onClientEnd(): void {
-    if (this.current === null) {
-      // A half-sent head can never be completed now; nothing to answer.
-      this.socket.end();
-    } else {
+    this.clientEnded = true;
+    const exchange = this.current;
+    if (exchange === null) {
+      // The parser holds no complete head (pump would have started it): at most part of one,
+      // which can never be completed now. Nothing to answer.
       this.closing = true;
-      this.current.response.keepAlive = false;
-      if (!this.current.messageComplete) this.current.body.fail(new Error('The client closed the connection before sending the whole body.'));
+      this.socket.end();
+    } else if (!exchange.messageComplete) {
+      this.closing = true;
+      exchange.response.keepAlive = false;
+      // An HttpError, not a plain Error: a cut-off body is the client's doing, answered with
+      // 400 (it may still be reading), not logged as a failure of the handler.
+      exchange.body.fail(new HttpError(400, 'The client closed the connection before sending the whole body.'));
+    } else if (this.parser.bufferedBytes === 0 && !exchange.response.headSent) {
+      // The last request it will send: say in its response that we close (RFC 9112 §9.6).
+      exchange.response.keepAlive = false;
     }
   }
 

@@ -70,13 +70,15 @@ export async function resolveInside(root: string, relativePath: string): Promise
     throw new HttpError(404, 'No such file in public/.', false);
   }
   // A symlink inside the folder could still point out of it: compare the real paths too.
-  if (!isInside(await realpath(rootPath), realFile)) throw outside();
+  const realRoot = await realpath(rootPath);
+  if (!isInside(realRoot, realFile)) throw outside();
   if (!(await stat(realFile)).isFile()) throw new HttpError(404, 'Not a file: directories are not listed.', false);
   return realFile;
 }
 
+/** The folder itself, or anything below it ("/srv/public-old" is not inside "/srv/public"). */
 function isInside(root: string, path: string): boolean {
-  return path.startsWith(root.endsWith(sep) ? root : root + sep);
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 function outside(): HttpError {
