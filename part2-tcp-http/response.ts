@@ -12,6 +12,7 @@
 // chunked transfer coding when it is not (HTTP/1.1 only); or by closing the connection after it
 // (the only option left for an HTTP/1.0 client with an unknown length).
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { HttpError, type RequestHead } from './parser.ts';
 import { traceBytes, type TraceSink } from './trace.ts';
 
@@ -190,16 +191,7 @@ export class ResponseWriter {
 
   /** Resolves when the socket can take more data (or is gone: then there is nothing to wait for). */
   drained(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
-    });
+    return drained(this.socket);
   }
 
   private send(bytes: Uint8Array): boolean {
@@ -207,6 +199,20 @@ export class ResponseWriter {
     if (this.options.trace) traceBytes(this.options.trace, '<', bytes);
     return this.socket.write(bytes);
   }
+}
+
+/** Resolves once `stream` can take more data after write() returned false, or it has closed. */
+export function drained(stream: Writable): Promise<void> {
+  if (!stream.writableNeedDrain || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
 }
 
 /**

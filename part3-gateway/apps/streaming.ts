@@ -12,17 +12,21 @@ import type { Application } from '../contract.ts';
 export const MAX_COUNT = 100;
 export const INTERVAL_MS = 200;
 
-export const app: Application = async function* (environ, startResponse) {
-  const requested = Number(new URLSearchParams(environ.QUERY_STRING).get('count') ?? '10');
-  const count = Number.isInteger(requested) && requested > 0 ? Math.min(requested, MAX_COUNT) : 10;
-  const interval = Number(environ['streaming.interval_ms'] ?? INTERVAL_MS);
-  const signal = environ['gateway.signal'];
-  startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8']]);
-  for (let i = 1; i <= count; i++) {
-    yield Buffer.from(`chunk ${i} of ${count} at ${new Date().toISOString()}\n`);
-    if (i < count) await sleep(interval, undefined, { signal }).catch(() => undefined);
-    if (signal.aborted) return; // the client left: stop producing
-  }
-};
+/** A streaming app sending `?count=` chunks (10 by default), `intervalMs` apart. */
+export function createStreamingApp(intervalMs = INTERVAL_MS): Application {
+  return async function* (environ, startResponse) {
+    const requested = Number(new URLSearchParams(environ.QUERY_STRING).get('count') ?? '10');
+    const count = Number.isInteger(requested) && requested > 0 ? Math.min(requested, MAX_COUNT) : 10;
+    const signal = environ['gateway.signal'];
+    startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8']]);
+    for (let i = 1; i <= count; i++) {
+      yield Buffer.from(`chunk ${i} of ${count} at ${new Date().toISOString()}\n`);
+      if (i < count) await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return; // the client left: stop producing
+    }
+  };
+}
+
+export const app = createStreamingApp();
 
 export default app;

@@ -1,0 +1,172 @@
+// The second server: the part 3 contract served by Node's own `node:http`, whose parser and
+// connection handling nobody in this course wrote. It is the other half of "mix and match":
+// any app that runs on the gateway server (part3-gateway/server.ts) runs here unchanged.
+//
+//   node:http parses the request → RequestInfo → buildEnviron → runApplication → a ResponseSink
+//   that writes to node:http's ServerResponse
+//
+// Only the two ends differ from part 3: how the request is read (IncomingMessage instead of
+// part 2's parser) and how bytes are written (ServerResponse instead of ResponseWriter). The
+// environ and every response rule come from part 3's environ.ts and handler.ts, shared.
+//
+// Not here: what node:http does not offer us to control — its parser's exact limits (16 KiB of
+// headers by default), its error pages for malformed requests, its Server-less default head.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { HeaderField } from '../part2-tcp-http/parser.ts';
+import { HttpError, MAX_BODY_BYTES } from '../part2-tcp-http/parser.ts';
+import { drained, sendError, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
+import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
+import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
+import { buildEnviron, GatewayInput } from '../part3-gateway/environ.ts';
+import { runApplication, type ResponseSink } from '../part3-gateway/handler.ts';
+import { stderrErrors } from '../part3-gateway/server.ts';
+
+export interface NodeGatewayOptions {
+  errors?: ErrorStream;
+  /** Largest request body; node:http has no limit of its own. → 413 */
+  maxBodyBytes?: number;
+}
+
+/** A node:http server with the same graceful `shutdown()` as part 2's server. */
+export type NodeGatewayServer = Server & { shutdown(deadlineMs?: number): Promise<void> };
+
+export function createNodeGatewayServer(app: Application, options: NodeGatewayOptions = {}): NodeGatewayServer {
+  const errors = options.errors ?? stderrErrors;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+
+  async function handleRequest(request: IncomingMessage, response: ServerResponse, expectContinue: boolean): Promise<void> {
+    const sink = new ServerResponseSink(response);
+    const abort = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) abort.abort(new Error('The client disconnected.'));
+    });
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > maxBodyBytes) {
+      sendError(sink, new HttpError(413, `Request body too large: at most ${maxBodyBytes} bytes.`));
+      return;
+    }
+    const environ = buildEnviron(
+      {
+        method: request.method ?? 'GET',
+        target: request.url ?? '/',
+        protocol: request.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
+        headers: rawHeaderFields(request.rawHeaders),
+        remoteAddress: request.socket.remoteAddress ?? '',
+        remotePort: request.socket.remotePort ?? 0,
+        localAddress: request.socket.localAddress ?? '',
+        localPort: request.socket.localPort ?? 0,
+      },
+      { input: new GatewayInput(bodyReader(request, response, expectContinue, maxBodyBytes)), errors, signal: abort.signal, multiprocess: false },
+    );
+    await runApplication(app, environ, sink);
+  }
+
+  const server = createServer((request, response) => void handleRequest(request, response, false));
+  // With a 'checkContinue' listener, node:http leaves `100 Continue` to us: we send it when the
+  // app first reads gateway.input, as part 3's server does.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => void handleRequest(request, response, true));
+  // The same timeouts as part 2 (node:http's own defaults are far longer).
+  server.headersTimeout = HEAD_TIMEOUT_MS;
+  server.keepAliveTimeout = IDLE_TIMEOUT_MS;
+
+  return Object.assign(server, {
+    shutdown(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
+      return closed.finally(() => clearTimeout(deadline));
+    },
+  });
+}
+
+/** node:http's rawHeaders, `['Host', 'x', 'Accept', '*\/*']`, as part 2's list of fields. */
+function rawHeaderFields(raw: string[]): HeaderField[] {
+  const fields: HeaderField[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) fields.push({ name: raw[i], value: raw[i + 1] });
+  return fields;
+}
+
+/** The body as a pull source for GatewayInput, with part 2's body limit (→ 413). */
+function bodyReader(request: IncomingMessage, response: ServerResponse, expectContinue: boolean, maxBodyBytes: number): () => Promise<Uint8Array | null> {
+  const chunks: AsyncIterator<Buffer> = request[Symbol.asyncIterator]();
+  let received = 0;
+  let continueSent = !expectContinue;
+  return async () => {
+    if (!continueSent && !response.headersSent) response.writeContinue();
+    continueSent = true;
+    const step = await chunks.next();
+    if (step.done === true) return null;
+    received += step.value.length;
+    if (received > maxBodyBytes) throw new HttpError(413, `Request body too large: at most ${maxBodyBytes} bytes.`);
+    return step.value;
+  };
+}
+
+/**
+ * part 3's ResponseSink on a ServerResponse: node:http frames the body (Content-Length,
+ * chunked, or close) and adds Date; this class adds what the contract asks on top of it.
+ */
+class ServerResponseSink implements ResponseSink {
+  /** Bytes still allowed by a declared Content-Length (node:http does not enforce it). */
+  private remaining: number | null = null;
+
+  constructor(private readonly response: ServerResponse) {}
+
+  get headSent(): boolean {
+    return this.response.headersSent;
+  }
+
+  get keepAlive(): boolean {
+    return this.response.shouldKeepAlive;
+  }
+
+  set keepAlive(value: boolean) {
+    this.response.shouldKeepAlive = value;
+  }
+
+  writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason?: string): void {
+    const fields = [...headers];
+    const declared = fields.find(([name]) => name.toLowerCase() === 'content-length');
+    if (declared !== undefined) {
+      if (!/^\d{1,15}$/.test(declared[1])) throw new Error(`Content-Length must be a whole number of bytes, got ${JSON.stringify(declared[1])}.`);
+      this.remaining = Number(declared[1]);
+    } else if (knownLength !== undefined && !statusForbidsBody(status)) {
+      fields.push(['Content-Length', String(knownLength)]);
+      this.remaining = knownLength;
+    }
+    if (!fields.some(([name]) => name.toLowerCase() === 'server')) fields.push(['Server', 'small-journey-node-http']);
+    // A flat [name, value, name, value] array keeps order and repeats (Set-Cookie).
+    this.response.writeHead(status, reason, fields.flat());
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.remaining !== null) {
+      if (chunk.length > this.remaining) {
+        throw new Error(`The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.remaining} left.`);
+      }
+      this.remaining -= chunk.length;
+    }
+    if (this.response.destroyed) return true;
+    return this.response.write(chunk);
+  }
+
+  drained(): Promise<void> {
+    return drained(this.response);
+  }
+
+  end(): void {
+    if (this.remaining !== null && this.remaining > 0) throw new Error(`The body ended ${this.remaining} bytes short of its Content-Length.`);
+    this.response.end();
+  }
+
+  abort(): void {
+    this.response.destroy();
+  }
+
+  sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = ''): void {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    this.writeHead(status, headers, bytes.length);
+    this.write(bytes);
+    this.end();
+  }
+}
