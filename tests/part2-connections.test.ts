@@ -1,6 +1,7 @@
 // Connections: keep-alive and pipelining (with undici, a strict real client, and raw bytes),
 // chunked bodies both ways, HTTP/1.0 rules, Connection: close, Expect: 100-continue, clients
 // that stall or vanish.
+import { Readable } from 'node:stream';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSiteServer } from '../part2-tcp-http/site.ts';
@@ -81,7 +82,7 @@ describe('chunked bodies', () => {
       yield Buffer.from('second part');
     }
     await withClient({}, async (client) => {
-      const response = await client.request({ method: 'POST', path: '/echo?format=json', body: parts() });
+      const response = await client.request({ method: 'POST', path: '/echo?format=json', body: Readable.from(parts()) });
       const report = (await response.body.json()) as EchoReport;
       expect(report.headers).toContainEqual(['transfer-encoding', 'chunked']);
       expect(report.body).toBe('first part, second part');
