@@ -12,7 +12,7 @@ export const app: Application = async function* (environ, startResponse) {
   const path = environ.PATH_INFO;
   if (path !== '/' && path !== '') {
     startResponse('404 Not Found', [['Content-Type', 'text/plain; charset=utf-8']]);
-    yield Buffer.from(`Not found: this demo app only answers at / (you asked for ${path}).\n`);
+    yield Buffer.from(`Not found: this demo app only answers at / (you asked for ${JSON.stringify(path)}).\n`);
     return;
   }
   if (environ.REQUEST_METHOD !== 'GET' && environ.REQUEST_METHOD !== 'HEAD' && environ.REQUEST_METHOD !== 'POST') {
