@@ -186,6 +186,9 @@ export class ResponseWriter {
    */
   abort(): void {
     this.finished = true;
+    // A chunked write() stays corked until the next tick; destroy() would throw those bytes
+    // away, and the client would not even see the part of the body that was fine. Flush first.
+    this.socket.uncork();
     this.socket.destroy();
   }
 

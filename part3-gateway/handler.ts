@@ -174,6 +174,9 @@ function iterate(body: unknown): Iterator<Uint8Array> | AsyncIterator<Uint8Array
   if (typeof body === 'string' || body instanceof Uint8Array) {
     throw new TypeError(`The application returned ${describe(body)} as its body: return an iterable of chunks instead, e.g. [bytes].`);
   }
+  if (body === undefined) {
+    throw new TypeError('The application returned undefined: is a `return` missing? Return the body, an iterable of Uint8Array chunks, e.g. [bytes].');
+  }
   if (isAsyncIterable(body)) return body[Symbol.asyncIterator]();
   if (isIterable(body)) return body[Symbol.iterator]();
   throw new TypeError(`The application returned ${describe(body)}: return an iterable of Uint8Array chunks, e.g. a generator or [bytes].`);
@@ -198,7 +201,7 @@ function totalLength(chunks: unknown[]): number | undefined {
 
 /** A short description of a value for an error message: its type, never its full content. */
 function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (typeof value === 'string') return `a string (${value.length} characters)`;
   if (value instanceof Uint8Array) return `a single Uint8Array (${value.length} bytes)`;
   if (Array.isArray(value)) return `an array of ${value.length}`;

@@ -1,0 +1,46 @@
+// Starts part 3's gateway server in-process on 127.0.0.1:0 around one application, with the
+// error log collected into an array (tests assert on it, and the run stays quiet).
+//
+//   const gateway = await startGateway(app);
+//   const response = await request(`${gateway.url}/`);
+//   expect(gateway.log.join('')).toContain('answered 500');
+//   await gateway.close();
+import type { Application } from '../../part3-gateway/contract.ts';
+import { createGatewayServer, type GatewayOptions } from '../../part3-gateway/server.ts';
+import { start, type RunningServer } from './server.ts';
+
+export interface RunningGateway extends RunningServer {
+  /** Every line written to gateway.errors (the app's and the server's). */
+  log: string[];
+}
+
+export async function startGateway(app: Application, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const log: string[] = [];
+  const server = await start(createGatewayServer(app, { errors: { write: (text) => void log.push(text), flush: () => {} }, ...options }));
+  return { ...server, log };
+}
+
+/**
+ * One app that hands each request to the app registered for its PATH_INFO (404 otherwise), so a
+ * test file can start one server for many small apps. The body is passed through untouched.
+ */
+export function routes(table: Record<string, Application>): Application {
+  return (environ, startResponse) => {
+    const app = table[environ.PATH_INFO];
+    if (app !== undefined) return app(environ, startResponse);
+    startResponse('404 Not Found', [['Content-Type', 'text/plain']]);
+    return [bytes(`no test app at ${environ.PATH_INFO}\n`)];
+  };
+}
+
+/** UTF-8 bytes of `text`: what a body chunk must be. */
+export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** Resolve once `check()` is true (polling every few ms); reject after `timeoutMs`. */
+export async function eventually(check: () => boolean, timeoutMs = 2_000, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not become true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
