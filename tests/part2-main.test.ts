@@ -1,0 +1,83 @@
+// `npm run part2` as a learner runs it (main.ts in a child process), and the README's promises:
+// the files it names exist.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Start main.ts the way `npm run part2` does (tsx), on a free port. */
+function startMain(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'part2-tcp-http/main.ts', '--port', '0', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '', TRACE: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('npm run part2', () => {
+  it('prints the URL and a curl command, traces with --trace, and exits 0 on Ctrl-C', async () => {
+    const main = startMain(['--trace']);
+    try {
+      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(main.output())?.[1], 'the URL');
+      expect(main.output()).toContain(`curl -v '${url}hello?name=Ada'`);
+      const response = await request(`${url}hello?name=Ada`);
+      expect(await response.body.text()).toContain('Hello, Ada!');
+      await waitFor(() => (main.output().includes('< HTTP/1.1 200 OK\\r\\n') ? true : undefined), 'the trace');
+      expect(main.output()).toContain('> GET /hello?name=Ada HTTP/1.1\\r\\n');
+      main.child.kill('SIGINT');
+      expect(await main.exited).toBe(0);
+    } finally {
+      main.child.kill('SIGKILL');
+    }
+  });
+
+  it('turns tracing on with TRACE=1 too', async () => {
+    const main = startMain([], { TRACE: '1' });
+    try {
+      const url = await waitFor(() => /listening on (http:\/\/\S+\/)/.exec(main.output())?.[1], 'the URL');
+      await (await request(url)).body.text();
+      await waitFor(() => (main.output().includes('> GET / HTTP/1.1\\r\\n') ? true : undefined), 'the trace');
+      main.child.kill('SIGTERM');
+      expect(await main.exited).toBe(0);
+    } finally {
+      main.child.kill('SIGKILL');
+    }
+  });
+
+  it('explains an unknown argument in one line and exits 2', async () => {
+    const main = startMain(['--tracee']);
+    expect(await main.exited).toBe(2);
+    expect(main.output().trim()).toBe('Unexpected argument "--tracee". Usage: npm run part2 [-- --trace] [--port N] [--host H]');
+  });
+});
+
+describe('part2-tcp-http/README.md', () => {
+  it('names only files that exist', () => {
+    const readme = readFileSync(new URL('../part2-tcp-http/README.md', import.meta.url), 'utf8');
+    // Paths like tests/part2-site.test.ts, and bare names like `parser.ts` (meaning part2-tcp-http/parser.ts).
+    const named = new Set(readme.match(/\b(?:part1-sockets|part2-tcp-http|tests)\/[\w./-]+\.(?:ts|html|txt|css|svg|json)\b|\b\w+\.ts\b/g) ?? []);
+    expect(named.size).toBeGreaterThan(5);
+    for (const name of named) {
+      const path = name.includes('/') ? name : `part2-tcp-http/${name}`;
+      expect(existsSync(new URL(`../${path}`, import.meta.url)), name).toBe(true);
+    }
+  });
+});
