@@ -1,0 +1,279 @@
+// A micro framework in the Flask style: a table of routes, and handlers that take a small
+// request view and return what the response should be. The app it builds is itself a part 3
+// Application, so any gateway server can run it.
+//
+//   import { micro, html } from './micro.ts';
+//
+//   export const app = micro();
+//   app.get('/hello/:name', (request) => html`<p>Hello, ${request.params.name}!</p>`);
+//   app.post('/echo', async (request) => ({ youSent: await request.json() }));
+//
+//   npm run part3 -- path/to/that-file.ts:app
+//
+// What a handler may return:
+//   a string or html`...`           → 200, text/html
+//   any other object or array        → 200, the object as JSON
+//   reply({ status, headers, body }) → that status and headers; the body by the rules above
+//   redirect(location, 303)          → a redirect
+// What the framework answers by itself: 404 (no route matches the path), 405 with Allow (a
+// route matches the path but not the method), 400/413/415 (a body helper refused the body),
+// 500 (the handler threw: details to gateway.errors, never to the client).
+//
+// Not here: blueprints, sessions, cookies, multipart forms, streaming responses, url_for by
+// endpoint name, request hooks. Flask has them; each is a small layer on what is below.
+import { STATUS_REASONS } from '../../part2-tcp-http/response.ts';
+import type { Application, Environ, ResponseHeader, StartResponse } from '../../part3-gateway/contract.ts';
+import { SafeHtml } from './html.ts';
+
+export { escapeHtml, html, SafeHtml, trusted } from './html.ts';
+
+// ---- What a handler sees --------------------------------------------------------------------
+
+/** The request, as a handler sees it (Flask's `request`; not the fetch API's Request). */
+export class Request {
+  readonly method: string;
+  /** PATH_INFO, the path below where the app is mounted; '/' when empty. */
+  readonly path: string;
+  /** The `:name` parts of the route pattern, from the (already percent-decoded) path. */
+  readonly params: Readonly<Record<string, string>>;
+  /** QUERY_STRING, decoded: `request.query.get('page')`. */
+  readonly query: URLSearchParams;
+  /** The media type of the body, lower-case, without parameters: 'application/json', or ''. */
+  readonly mimetype: string;
+  private body: Promise<Uint8Array> | null = null;
+
+  constructor(
+    readonly environ: Environ,
+    params: Record<string, string>,
+  ) {
+    this.method = environ.REQUEST_METHOD;
+    this.path = environ.PATH_INFO || '/';
+    this.params = params;
+    this.query = new URLSearchParams(environ.QUERY_STRING);
+    this.mimetype = (environ.CONTENT_TYPE ?? '').split(';')[0].trim().toLowerCase();
+  }
+
+  /** True for `application/json` and `application/*+json` bodies. */
+  get isJson(): boolean {
+    return this.mimetype === 'application/json' || (this.mimetype.startsWith('application/') && this.mimetype.endsWith('+json'));
+  }
+
+  /** A request header by its HTTP name, case-insensitively: `header('User-Agent')`. */
+  header(name: string): string | undefined {
+    const key = name.toUpperCase().replace(/-/g, '_');
+    if (key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') return this.environ[key];
+    return this.environ[`HTTP_${key}`];
+  }
+
+  /** The urlencoded form in the body (an HTML form's POST). 415 for any other Content-Type. */
+  async form(): Promise<URLSearchParams> {
+    if (this.mimetype !== 'application/x-www-form-urlencoded') {
+      // Simplification: multipart/form-data (file uploads) is not parsed.
+      abort(415, 'Send the form as application/x-www-form-urlencoded.');
+    }
+    return new URLSearchParams(await this.text());
+  }
+
+  /** The JSON body, parsed. 415 unless it is declared JSON; 400 if it does not parse. */
+  async json(): Promise<unknown> {
+    if (!this.isJson) abort(415, 'Send the body as application/json.');
+    const text = await this.text();
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      // SyntaxError's message names the position, not the content: safe to pass on.
+      abort(400, `The body is not valid JSON (${error instanceof Error ? error.message : 'parse error'}).`);
+    }
+  }
+
+  /** A path inside this app, for links and redirects: `/` → `/micro/` when mounted at /micro. */
+  urlFor(path: string): string {
+    // SCRIPT_NAME is decoded; a URL needs it encoded again, segment by segment.
+    return this.environ.SCRIPT_NAME.split('/').map(encodeURIComponent).join('/') + path;
+  }
+
+  /** The body as UTF-8 text, read once from gateway.input however many helpers ask. */
+  async text(): Promise<string> {
+    this.body ??= readBody(this.environ);
+    return new TextDecoder().decode(await this.body);
+  }
+}
+
+/**
+ * All of gateway.input. The server enforces the body limit: past it, its reads reject with an
+ * error carrying the status to answer (413), as do reads of a malformed body (400). That error
+ * becomes a clean answer with the same status instead of a 500.
+ */
+async function readBody(environ: Environ): Promise<Uint8Array> {
+  try {
+    return await environ['gateway.input'].read();
+  } catch (error) {
+    if (error instanceof Error && 'status' in error && typeof error.status === 'number') abort(error.status, error.message);
+    abort(400, 'The request body could not be read.');
+  }
+}
+
+// ---- What a handler returns -----------------------------------------------------------------
+
+/** A body: text or html`...` (HTML), bytes (application/octet-stream), anything else (JSON). */
+export type ReplyBody = string | SafeHtml | Uint8Array | object;
+
+/** A response with a status and headers of its own; make one with `reply()` or `redirect()`. */
+export class Reply {
+  constructor(
+    readonly status: number,
+    /** Simplification: one value per header name (no repeated Set-Cookie). */
+    readonly headers: Readonly<Record<string, string>>,
+    readonly body: ReplyBody,
+  ) {}
+}
+
+export function reply(parts: { status?: number; headers?: Record<string, string>; body?: ReplyBody }): Reply {
+  return new Reply(parts.status ?? 200, parts.headers ?? {}, parts.body ?? '');
+}
+
+/** RFC 9110 §15.4: 303 sends the browser to GET `location` (POST-redirect-GET); 302 is the classic. */
+export function redirect(location: string, status: 301 | 302 | 303 | 307 | 308 = 302): Reply {
+  return new Reply(status, { Location: location }, '');
+}
+
+/** Thrown to stop a handler with an error status (werkzeug's name): `abort(404, 'No such entry.')`. */
+export class HTTPException extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = 'HTTPException';
+  }
+}
+
+export function abort(status: number, message: string, headers: Record<string, string> = {}): never {
+  throw new HTTPException(status, message, headers);
+}
+
+export type Handler = (request: Request) => ReplyBody | Reply | Promise<ReplyBody | Reply>;
+
+// ---- The app: a route table and a dispatcher -----------------------------------------------
+
+interface Route {
+  methods: readonly string[];
+  /** `/hello/:name` compiled to `^/hello/([^/]+)$`, with the names of its groups. */
+  regex: RegExp;
+  paramNames: string[];
+  handler: Handler;
+}
+
+/** A micro app: a part 3 Application with methods to add routes. */
+export interface Micro extends Application {
+  route(pattern: string, methods: readonly string[], handler: Handler): Micro;
+  get(pattern: string, handler: Handler): Micro;
+  post(pattern: string, handler: Handler): Micro;
+  put(pattern: string, handler: Handler): Micro;
+  delete(pattern: string, handler: Handler): Micro;
+}
+
+export function micro(): Micro {
+  const routes: Route[] = [];
+  const application: Application = (environ, startResponse) => serve(routes, environ, startResponse);
+  const app: Micro = Object.assign(application, {
+    route(pattern: string, methods: readonly string[], handler: Handler): Micro {
+      routes.push(compileRoute(pattern, methods, handler));
+      return app;
+    },
+    get: (pattern: string, handler: Handler) => app.route(pattern, ['GET'], handler),
+    post: (pattern: string, handler: Handler) => app.route(pattern, ['POST'], handler),
+    put: (pattern: string, handler: Handler) => app.route(pattern, ['PUT'], handler),
+    delete: (pattern: string, handler: Handler) => app.route(pattern, ['DELETE'], handler),
+  });
+  return app;
+}
+
+/** One request: find the handler, run it, turn what it returned (or threw) into a response. */
+async function serve(routes: Route[], environ: Environ, startResponse: StartResponse): Promise<Uint8Array[]> {
+  let answer: Reply;
+  try {
+    answer = await dispatch(routes, environ);
+  } catch (error) {
+    if (error instanceof HTTPException) {
+      answer = reply({ status: error.status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...error.headers }, body: `${statusLine(error.status)}: ${error.message}\n` });
+    } else {
+      // A bug in a handler: the stack goes to the error log, a generic page to the client, and
+      // the error to startResponse, which is how the contract says "this 500 is a crash".
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      environ['gateway.errors'].write(`[micro] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: ${detail}\n`);
+      const crash = encode(reply({ status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `${statusLine(500)}: the server failed; the details are in its log.\n` }));
+      startResponse(statusLine(500), crash.headers, error);
+      return [crash.body];
+    }
+  }
+  const { headers, body } = encode(answer);
+  startResponse(statusLine(answer.status), headers);
+  // An array, not a generator: the server knows the length and sends Content-Length.
+  return [body];
+}
+
+async function dispatch(routes: Route[], environ: Environ): Promise<Reply> {
+  const method = environ.REQUEST_METHOD;
+  const path = environ.PATH_INFO || '/';
+  const allowed = new Set<string>();
+  for (const route of routes) {
+    const match = route.regex.exec(path);
+    if (match === null) continue;
+    // RFC 9110 §9.3.2: HEAD is GET without the body; the server drops the body.
+    if (route.methods.includes(method) || (method === 'HEAD' && route.methods.includes('GET'))) {
+      const params = Object.fromEntries(route.paramNames.map((name, i) => [name, match[i + 1]]));
+      return toReply(await route.handler(new Request(environ, params)), method, path);
+    }
+    for (const allowedMethod of route.methods) {
+      allowed.add(allowedMethod);
+      if (allowedMethod === 'GET') allowed.add('HEAD');
+    }
+  }
+  if (allowed.size === 0) abort(404, 'Nothing here: check the address.');
+  const allow = [...allowed].join(', ');
+  abort(405, `Use ${allow} for this address.`, { Allow: allow });
+}
+
+function toReply(result: ReplyBody | Reply | undefined, method: string, path: string): Reply {
+  if (result instanceof Reply) return result;
+  if (result === undefined || result === null) {
+    // The classic slip: a handler with a branch that forgets to return.
+    throw new TypeError(`The handler for ${method} ${path} returned ${String(result)}: return a string, an object, or reply({ status, headers, body }).`);
+  }
+  return new Reply(200, {}, result);
+}
+
+/** A Reply as startResponse wants it: header pairs, with a Content-Type chosen by the body. */
+function encode(answer: Reply): { headers: ResponseHeader[]; body: Uint8Array } {
+  const headers: ResponseHeader[] = Object.entries(answer.headers);
+  const hasType = headers.some(([name]) => name.toLowerCase() === 'content-type');
+  const { body, contentType } = bodyBytes(answer.body);
+  if (!hasType && body.length > 0) headers.push(['Content-Type', contentType]);
+  return { headers, body };
+}
+
+function bodyBytes(body: ReplyBody): { body: Uint8Array; contentType: string } {
+  if (typeof body === 'string' || body instanceof SafeHtml) return { body: Buffer.from(String(body)), contentType: 'text/html; charset=utf-8' };
+  if (body instanceof Uint8Array) return { body, contentType: 'application/octet-stream' };
+  return { body: Buffer.from(JSON.stringify(body)), contentType: 'application/json' };
+}
+
+function statusLine(status: number): string {
+  return `${status} ${STATUS_REASONS[status] ?? 'Unknown Status'}`;
+}
+
+/** `/entries/:id` → `^/entries/([^/]+)$`: each `:name` matches one whole path segment. */
+function compileRoute(pattern: string, methods: readonly string[], handler: Handler): Route {
+  if (!pattern.startsWith('/')) throw new Error(`Route pattern ${JSON.stringify(pattern)} must start with '/', e.g. '/hello/:name'.`);
+  const paramNames: string[] = [];
+  const source = pattern.split('/').map((segment) => {
+    if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const name = segment.slice(1);
+    if (!/^[A-Za-z_]\w*$/.test(name)) throw new Error(`Route ${pattern}: ${JSON.stringify(segment)} must be ':' and a name, e.g. ':id'.`);
+    paramNames.push(name);
+    return '([^/]+)';
+  });
+  return { methods: methods.map((method) => method.toUpperCase()), regex: new RegExp(`^${source.join('/')}$`), paramNames, handler };
+}
