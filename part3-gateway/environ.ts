@@ -95,16 +95,20 @@ function splitTarget(target: string): { path: string; query: string } {
 
 /**
  * Percent-decode a path as UTF-8: `/caf%C3%A9` → `/café`. Malformed escapes are left as sent
- * rather than refused: the app can still route on them, and 404 is its call.
+ * rather than refused: the app can still route on them, and 404 is its call. Each run of
+ * escapes is decoded on its own, so one bad escape (`/100%zz/caf%C3%A9` → `/100%zz/café`, or a
+ * run that is not UTF-8 such as `%E9`) does not keep the rest of the path from being decoded.
  * Simplification (as in WSGI): `%2F` becomes `/`, so an app cannot tell it from a real slash;
  * REQUEST_URI keeps the raw form for apps that care.
  */
 function percentDecode(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
+  return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escapes) => {
+    try {
+      return decodeURIComponent(escapes);
+    } catch {
+      return escapes;
+    }
+  });
 }
 
 /** SERVER_NAME and SERVER_PORT from the Host header (`[::1]:8003`, `example.com`), else the socket. */
