@@ -1,6 +1,7 @@
 // The micro framework's own features, in process through callApp (what the app asks of
 // startResponse, including the error behind a 500), and over real HTTP where the test is about
 // the wire (percent-decoded params, HEAD, the server's body limit).
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { abort, html, micro, redirect, reply, trusted } from '../part4-frameworks/micro/micro.ts';
@@ -254,7 +255,7 @@ describe('micro: over HTTP', () => {
     async function* chunks() {
       for (let i = 0; i < 10; i++) yield Buffer.alloc(16, 'a');
     }
-    const response = await request(`${server.url}/`, { method: 'POST', body: chunks(), headers: { 'content-type': 'text/plain' } });
+    const response = await request(`${server.url}/`, { method: 'POST', body: Readable.from(chunks()), headers: { 'content-type': 'text/plain' } });
     expect(response.statusCode).toBe(413);
     expect(await response.body.text()).toMatch(/at most 64 bytes/);
   });
