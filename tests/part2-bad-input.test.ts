@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer, type HttpServer } from '../part2-tcp-http/server.ts';
 import { createSiteServer } from '../part2-tcp-http/site.ts';
-import { header, parseResponses, type RawResponse } from './helpers/http-text.ts';
+import { exchangeResponses, header, parseResponses, statuses, type RawResponse } from './helpers/http-text.ts';
 import { start, type RunningServer } from './helpers/server.ts';
 import { exchange, openSocket, readUntilClose } from './helpers/wire.ts';
 
@@ -12,7 +12,7 @@ const GOOD_REQUEST = 'GET /hello?name=again HTTP/1.1\r\nHost: x\r\nConnection: c
 
 /** Send bytes, read to the close, and return the single response that came back. */
 async function answerTo(port: number, bytes: string): Promise<RawResponse> {
-  const responses = parseResponses(await exchange(port, Buffer.from(bytes, 'latin1')), { closed: true });
+  const responses = await exchangeResponses(port, Buffer.from(bytes, 'latin1'));
   expect(responses).toHaveLength(1);
   return responses[0];
 }
@@ -59,12 +59,8 @@ describe('bad input over a real socket', () => {
     server = await start(createSiteServer({ logError: () => {} }));
   });
   afterAll(() => server.close());
-  afterEach(async () => {
-    // Whatever the last client did, the next one is served normally.
-    const [response] = parseResponses(await exchange(server.port, GOOD_REQUEST), { closed: true });
-    expect(response.status).toBe(200);
-    expect(response.body).toContain('Hello, again!');
-  });
+  // Whatever the last client did, the next one is served normally.
+  afterEach(() => expectStillServing(server));
 
   for (const row of ROWS) {
     it(`answers ${row.status} to ${row.what}, in short plain text, and closes the connection`, async () => {
@@ -101,12 +97,19 @@ describe('limits set by option', () => {
   });
 });
 
+/** The server behind `server` still answers a well-formed request. */
+async function expectStillServing(server: RunningServer): Promise<void> {
+  const [response] = await exchangeResponses(server.port, GOOD_REQUEST);
+  expect(response.status).toBe(200);
+}
+
 describe('timeouts', () => {
   let server: RunningServer;
   beforeAll(async () => {
     server = await start(createSiteServer({ headTimeoutMs: 200, idleTimeoutMs: 200, bodyTimeoutMs: 200, logError: () => {} }));
   });
   afterAll(() => server.close());
+  afterEach(() => expectStillServing(server));
 
   it('answers 408 and closes when a request head stalls halfway', async () => {
     const response = await answerTo(server.port, 'GET / HTTP/1.1\r\nHost: x\r\n');
@@ -127,7 +130,7 @@ describe('timeouts', () => {
   it('closes a keep-alive connection quietly once it has been idle after a response', async () => {
     const received = await exchange(server.port, 'GET /hello HTTP/1.1\r\nHost: x\r\n\r\n', 3_000);
     const responses = parseResponses(received);
-    expect(responses.map((response) => response.status)).toEqual([200]);
+    expect(statuses(responses)).toEqual([200]);
     expect(received.endsWith(responses[0].raw)).toBe(true);
   });
 });
@@ -152,24 +155,61 @@ describe('request smuggling', () => {
 
   it('never runs a request hidden after the last chunk when Content-Length is also sent (CL.TE)', async () => {
     const body = `0\r\n\r\n${hidden}`;
-    const received = await exchange(server.port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
-    expect(parseResponses(received, { closed: true }).map((response) => response.status)).toEqual([400]);
+    const responses = await exchangeResponses(server.port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+    expect(statuses(responses)).toEqual([400]);
     expect(calls).toEqual([]);
   });
 
   it('never runs a request hidden in a chunked body that Content-Length would cut short (TE.CL)', async () => {
     const body = `${hidden.length.toString(16)}\r\n${hidden}\r\n0\r\n\r\n`;
-    const received = await exchange(server.port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n${body}`);
-    expect(parseResponses(received, { closed: true }).map((response) => response.status)).toEqual([400]);
+    const responses = await exchangeResponses(server.port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n${body}`);
+    expect(statuses(responses)).toEqual([400]);
     expect(calls).toEqual([]);
   });
 
   it('treats request-shaped bytes inside a Content-Length body as body, even when the handler never reads it', async () => {
-    const received = await exchange(
+    const responses = await exchangeResponses(
       server.port,
       `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
     );
-    expect(parseResponses(received, { closed: true }).map((response) => response.status)).toEqual([200, 200]);
+    expect(statuses(responses)).toEqual([200, 200]);
     expect(calls).toEqual(['POST /upload', 'GET /next']);
+  });
+});
+
+describe('handler errors', () => {
+  const logged: unknown[] = [];
+  let server: RunningServer;
+  beforeAll(async () => {
+    const failing: HttpServer = createHttpServer(
+      async (request, response) => {
+        if (request.head.target === '/boom') throw new Error('secret detail: database password is hunter2');
+        if (request.head.target === '/boom-later') {
+          response.writeHead(200, [['Content-Type', 'text/plain']]);
+          response.write(Buffer.from('partial '));
+          throw new Error('failed after the head was sent');
+        }
+        response.sendWhole(200, [['Content-Type', 'text/plain']], 'fine\n');
+      },
+      { logError: (message, error) => logged.push([message, error]) },
+    );
+    server = await start(failing);
+  });
+  afterAll(() => server.close());
+
+  it('answers 500 with a generic message when the handler throws, logs the details, and keeps serving', async () => {
+    const responses = await exchangeResponses(server.port, 'GET /boom HTTP/1.1\r\nHost: x\r\n\r\nGET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(statuses(responses)).toEqual([500, 200]);
+    expect(responses[0].body).not.toContain('hunter2');
+    expect(String(logged.flat())).toContain('hunter2');
+  });
+
+  it('cuts the connection when the handler fails after the head went out, so the response is visibly incomplete', async () => {
+    const received = await exchange(server.port, 'GET /boom-later HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(received.startsWith('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n')).toBe(true);
+    // No final zero-size chunk: the client can tell the body was cut short.
+    expect(received.endsWith('0\r\n\r\n')).toBe(false);
+    expect(parseResponses(received)).toEqual([]);
+    expect(String(logged.flat())).toContain('failed after the head was sent');
   });
 });

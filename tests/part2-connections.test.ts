@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSiteServer } from '../part2-tcp-http/site.ts';
-import { header, parseResponses, readResponses } from './helpers/http-text.ts';
+import { exchangeResponses, header, parseResponses, readResponses, statuses, type RawResponse } from './helpers/http-text.ts';
 import { start, type RunningServer } from './helpers/server.ts';
 import { exchange, openSocket, readUntil, readUntilClose } from './helpers/wire.ts';
 
@@ -35,6 +35,14 @@ async function withClient<T>(options: ConstructorParameters<typeof Client>[1], u
   } finally {
     await client.close();
   }
+}
+
+/** Send bytes on a fresh connection; expect these statuses, the last saying Connection: close. */
+async function expectAnswersThenClose(bytes: string, expected: number[]): Promise<RawResponse[]> {
+  const responses = await exchangeResponses(server.port, bytes);
+  expect(statuses(responses)).toEqual(expected);
+  expect(header(responses[responses.length - 1], 'connection')).toBe('close');
+  return responses;
 }
 
 async function echo(client: Client, path = '/echo?format=json'): Promise<EchoReport> {
@@ -108,10 +116,7 @@ describe('chunked bodies', () => {
 
 describe('HTTP/1.0 and Connection', () => {
   it('closes an HTTP/1.0 connection after the response when keep-alive was not asked for', async () => {
-    const received = await exchange(server.port, 'GET /hello HTTP/1.0\r\n\r\n');
-    const responses = parseResponses(received, { closed: true });
-    expect(responses.map((response) => response.status)).toEqual([200]);
-    expect(header(responses[0], 'connection')).toBe('close');
+    await expectAnswersThenClose('GET /hello HTTP/1.0\r\n\r\n', [200]);
   });
 
   it('keeps an HTTP/1.0 connection open when the client sends Connection: keep-alive', async () => {
@@ -127,8 +132,7 @@ describe('HTTP/1.0 and Connection', () => {
   });
 
   it('answers HTTP/1.0 with a body of unknown length by closing the connection after it', async () => {
-    const received = await exchange(server.port, 'GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
-    const [response] = parseResponses(received, { closed: true });
+    const [response] = await exchangeResponses(server.port, 'GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
     expect(header(response, 'transfer-encoding')).toBeUndefined();
     expect(header(response, 'connection')).toBe('close');
     expect(response.body).toContain('chunk 5 of 5');
@@ -140,16 +144,13 @@ describe('HTTP/1.0 and Connection', () => {
     // Static files are read asynchronously: the FIN arrives while the first is being answered.
     socket.end('GET /static/hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /static/data.json HTTP/1.1\r\nHost: x\r\n\r\n');
     const responses = parseResponses((await received).toString('latin1'), { closed: true });
-    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    expect(statuses(responses)).toEqual([200, 200]);
     expect(responses[1].body).toContain('"stage": 2');
     expect(header(responses[1], 'connection')).toBe('close');
   });
 
   it('honors Connection: close on HTTP/1.1 and leaves a pipelined request after it unanswered', async () => {
-    const received = await exchange(server.port, 'GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
-    const responses = parseResponses(received, { closed: true });
-    expect(responses.map((response) => response.status)).toEqual([200]);
-    expect(header(responses[0], 'connection')).toBe('close');
+    await expectAnswersThenClose('GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n', [200]);
   });
 });
 
@@ -168,10 +169,7 @@ describe('Expect: 100-continue', () => {
   });
 
   it('answers a refused upload at once, without 100 Continue, and closes the connection', async () => {
-    const received = await exchange(server.port, 'POST /api/greeting HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
-    const responses = parseResponses(received, { closed: true });
-    expect(responses.map((response) => response.status)).toEqual([415]);
-    expect(header(responses[0], 'connection')).toBe('close');
+    await expectAnswersThenClose('POST /api/greeting HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n', [415]);
   });
 });
 

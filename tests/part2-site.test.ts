@@ -3,7 +3,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSiteServer } from '../part2-tcp-http/site.ts';
-import { parseResponses } from './helpers/http-text.ts';
+import { exchangeResponses, statuses } from './helpers/http-text.ts';
 import { start, type RunningServer } from './helpers/server.ts';
 import { exchange } from './helpers/wire.ts';
 
@@ -47,8 +47,8 @@ describe('pages and query strings', () => {
   });
 
   it('accepts a request-target in absolute form (RFC 9112 §3.2.2)', async () => {
-    const received = await exchange(server.port, 'GET http://example.test/hello?name=Abs HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n');
-    expect(parseResponses(received, { closed: true })[0].body).toContain('Hello, Abs!');
+    const [response] = await exchangeResponses(server.port, 'GET http://example.test/hello?name=Abs HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n');
+    expect(response.body).toContain('Hello, Abs!');
   });
 
   it('answers 400 to a path with broken percent-encoding', async () => {
@@ -101,8 +101,8 @@ describe('unknown paths and methods', () => {
   });
 
   it('answers 501 to a method HTTP does not define', async () => {
-    const received = await exchange(server.port, 'BREW / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    expect(parseResponses(received, { closed: true })[0].status).toBe(501);
+    const responses = await exchangeResponses(server.port, 'BREW / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(statuses(responses)).toEqual([501]);
   });
 });
 
@@ -165,12 +165,11 @@ describe('POST /api/greeting (application/json)', () => {
   });
 
   it('keeps the connection usable after an error answer to a well-framed request', async () => {
-    const received = await exchange(
+    const responses = await exchangeResponses(
       server.port,
       'POST /api/greeting HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc' + 'GET /hello?name=next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
     );
-    const responses = parseResponses(received, { closed: true });
-    expect(responses.map((response) => response.status)).toEqual([415, 200]);
+    expect(statuses(responses)).toEqual([415, 200]);
     expect(responses[1].body).toContain('Hello, next!');
   });
 });

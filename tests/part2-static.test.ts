@@ -7,9 +7,8 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSiteServer } from '../part2-tcp-http/site.ts';
 import { PUBLIC_DIR } from '../part2-tcp-http/static.ts';
-import { parseResponses, type RawResponse } from './helpers/http-text.ts';
+import { exchangeResponses, type RawResponse } from './helpers/http-text.ts';
 import { start, type RunningServer } from './helpers/server.ts';
-import { exchange } from './helpers/wire.ts';
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -19,8 +18,8 @@ afterAll(() => server.close());
 
 /** Raw bytes, because undici (like any URL parser) would resolve "..", and we want it sent as is. */
 async function getRaw(port: number, target: string): Promise<RawResponse> {
-  const received = await exchange(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
-  return parseResponses(received, { closed: true })[0];
+  const [response] = await exchangeResponses(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  return response;
 }
 
 describe('serving files', () => {

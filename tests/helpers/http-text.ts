@@ -2,7 +2,7 @@
 // byte stream into the responses it holds (pipelining, 100 Continue), decode chunked bodies.
 // Deliberately small and strict: a response it cannot frame fails the test.
 import type { Socket } from 'node:net';
-import { readUntil } from './wire.ts';
+import { exchange, readUntil } from './wire.ts';
 
 export interface RawResponse {
   status: number;
@@ -86,4 +86,14 @@ function decodeChunked(text: string, start: number): { body: string; end: number
 export async function readResponses(socket: Socket, count: number, options: { bodiless?: boolean } = {}): Promise<RawResponse[]> {
   const bytes = await readUntil(socket, (soFar) => parseResponses(soFar.toString('latin1'), options).length >= count);
   return parseResponses(bytes.toString('latin1'), options);
+}
+
+/** Send `bytes` on a fresh connection and parse every response received until the server closes it. */
+export async function exchangeResponses(port: number, bytes: string | Buffer, timeoutMs?: number): Promise<RawResponse[]> {
+  return parseResponses(await exchange(port, bytes, timeoutMs), { closed: true });
+}
+
+/** The status codes of `responses`, in order: `[200, 200]`. */
+export function statuses(responses: RawResponse[]): number[] {
+  return responses.map((response) => response.status);
 }
