@@ -41,7 +41,8 @@ export async function loadApplication(spec: string, cwd = process.cwd()): Promis
   const candidate = module[name];
   if (candidate === undefined) {
     const available = Object.keys(module).join(', ') || 'nothing';
-    throw new LoadError(`${file} has no export named "${name}" (it exports: ${available}). Export your app, or name it: ${file}:exportName`);
+    const missing = exportName === null ? 'no default export and no export named "app"' : `no export named "${name}"`;
+    throw new LoadError(`${file} has ${missing} (it exports: ${available}). Export your app, or name it: ${file}:exportName`);
   }
   if (typeof candidate !== 'function') {
     throw new LoadError(`${file}'s export "${name}" is a ${typeof candidate}, not a function. An app is a function (environ, startResponse) => body.`);
