@@ -90,8 +90,10 @@ function splitTarget(target: string): { path: string; query: URLSearchParams } {
 }
 
 function pickHandler(route: Route, method: string): RouteHandler {
+  let handler: RouteHandler | undefined;
   // RFC 9110 §9.3.2: HEAD is GET without the body; the response writer leaves the body out.
-  const handler = method === 'HEAD' ? route.GET : method === 'GET' || method === 'POST' ? route[method] : undefined;
+  if (method === 'GET' || method === 'HEAD') handler = route.GET;
+  else if (method === 'POST') handler = route.POST;
   if (handler !== undefined) return handler;
   if (!KNOWN_METHODS.has(method)) throw new HttpError(501, 'Unknown method: this server implements GET, HEAD and POST.', false);
   const allow = [...(route.GET ? ['GET', 'HEAD'] : []), ...(route.POST ? ['POST'] : [])];
