@@ -1,13 +1,11 @@
 // The micro framework's own features, in process through callApp (what the app asks of
 // startResponse, including the error behind a 500), and over real HTTP where the test is about
-// the wire (percent-decoded params, HEAD, the server's body limit).
-import { Readable } from 'node:stream';
+// the wire (percent-decoded params, HEAD, the server's body limit), inside part 3's validator.
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { abort, html, micro, redirect, reply, trusted } from '../part4-frameworks/micro/micro.ts';
-import { createGatewayServer } from '../part3-gateway/server.ts';
 import { callApp } from './helpers/call-app.ts';
-import { start, type RunningServer } from './helpers/server.ts';
+import { chunkedBody, serveEachTest } from './helpers/serve-app.ts';
 
 function helloApp() {
   const app = micro();
@@ -101,12 +99,12 @@ describe('micro: what handlers return', () => {
     expect([...response.body]).toEqual([1, 2, 3]);
   });
 
-  it('redirects with redirect(location, status), with no body', async () => {
+  it('redirects with redirect(location, status), with a plain-text note', async () => {
     const app = micro().post('/', () => redirect('/done', 303));
     const response = await callApp(app, { method: 'POST' });
     expect(response.statusLine).toBe('303 See Other');
     expect(response.header('Location')).toBe('/done');
-    expect(response.body.length).toBe(0);
+    expect(response.text).toBe('Redirecting to /done\n');
   });
 
   it('turns abort(status, message) into that status with the message in plain text', async () => {
@@ -229,20 +227,16 @@ describe('micro: html', () => {
 });
 
 describe('micro: over HTTP', () => {
-  let server: RunningServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  const served = serveEachTest();
 
   it('receives path parameters percent-decoded', async () => {
-    server = await start(createGatewayServer(helloApp()));
+    const server = await served.start(helloApp());
     const response = await request(`${server.url}/hello/caf%C3%A9%20%3Cb%3E`);
     expect(await response.body.text()).toBe('<p>Hello, café &lt;b&gt;!</p>');
   });
 
   it('answers HEAD with the GET handler, its headers and no body', async () => {
-    server = await start(createGatewayServer(helloApp()));
+    const server = await served.start(helloApp());
     const response = await request(`${server.url}/hello/ada`, { method: 'HEAD' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-length']).toBe(String('<p>Hello, ada!</p>'.length));
@@ -251,11 +245,8 @@ describe('micro: over HTTP', () => {
 
   it('answers 413 when a chunked body goes past the server body limit', async () => {
     const app = micro().post('/', async (req) => ({ length: (await req.text()).length }));
-    server = await start(createGatewayServer(app, { limits: { maxBodyBytes: 64 }, errors: { write: () => {}, flush: () => {} } }));
-    async function* chunks() {
-      for (let i = 0; i < 10; i++) yield Buffer.alloc(16, 'a');
-    }
-    const response = await request(`${server.url}/`, { method: 'POST', body: Readable.from(chunks()), headers: { 'content-type': 'text/plain' } });
+    const server = await served.start(app, { limits: { maxBodyBytes: 64 } });
+    const response = await request(`${server.url}/`, { method: 'POST', body: chunkedBody(10, 16), headers: { 'content-type': 'text/plain' } });
     expect(response.statusCode).toBe(413);
     expect(await response.body.text()).toMatch(/at most 64 bytes/);
   });

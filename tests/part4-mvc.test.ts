@@ -1,6 +1,8 @@
 // The mvc framework's own features, in process through callApp: URL patterns and reverse(),
 // method views (405 + Allow), the middleware chain and its order, the two built-in middleware,
-// the request helpers, the template engine, and error pages in and out of debug mode.
+// the request helpers, the template engine, and error pages in and out of debug mode; then
+// over real HTTP (inside part 3's validator) where the test is about the wire.
+import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { createApp, type Middleware } from '../part4-frameworks/mvc/app.ts';
 import { HttpError, HttpResponse, jsonResponse, redirect } from '../part4-frameworks/mvc/http.ts';
@@ -8,6 +10,7 @@ import { requestLogger, responseTime } from '../part4-frameworks/mvc/middleware.
 import { render, template } from '../part4-frameworks/mvc/template.ts';
 import { path, reverse, type View } from '../part4-frameworks/mvc/urls.ts';
 import { callApp } from './helpers/call-app.ts';
+import { chunkedBody, serveEachTest } from './helpers/serve-app.ts';
 
 /** A view that answers with its params as JSON. */
 const echoParams: View = (request) => jsonResponse(request.params);
@@ -103,7 +106,7 @@ describe('mvc: views and methods', () => {
 });
 
 describe('mvc: responses', () => {
-  it('sends jsonResponse as application/json and redirect with Location and no body', async () => {
+  it('sends jsonResponse as application/json and redirect with Location and a plain-text note', async () => {
     const app = createApp({ urls: [path('j', () => jsonResponse({ a: 1 }, { status: 201 })), path('r', () => redirect('/there', 303))] });
     const json = await callApp(app, { path: '/j' });
     expect(json.statusLine).toBe('201 Created');
@@ -111,7 +114,7 @@ describe('mvc: responses', () => {
     const moved = await callApp(app, { path: '/r' });
     expect(moved.statusLine).toBe('303 See Other');
     expect(moved.header('Location')).toBe('/there');
-    expect(moved.body.length).toBe(0);
+    expect(moved.text).toBe('Redirecting to /there\n');
   });
 
   it('defaults to text/html and keeps a Content-Type given in headers', () => {
@@ -313,5 +316,27 @@ describe('mvc: templates', () => {
     const response = render(template('t', '<b>{{ x }}</b>'), { x: 1 }, { status: 201 });
     expect(response.status).toBe(201);
     expect(Buffer.from(response.content).toString()).toBe('<b>1</b>');
+  });
+});
+
+describe('mvc: over HTTP', () => {
+  const served = serveEachTest();
+
+  it('answers HEAD through the get view with its headers and no body', async () => {
+    const app = createApp({ urls: [path('', { get: () => new HttpResponse('<p>hi</p>') })], middleware: [responseTime()] });
+    const server = await served.start(app);
+    const response = await request(`${server.url}/`, { method: 'HEAD' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-length']).toBe('9');
+    expect(response.headers['server-timing']).toMatch(/^app;dur=/);
+    expect(await response.body.text()).toBe('');
+  });
+
+  it('answers 413 when a chunked body goes past the server body limit', async () => {
+    const app = createApp({ urls: [path('', async (req) => jsonResponse({ length: (await req.text()).length }))] });
+    const server = await served.start(app, { limits: { maxBodyBytes: 64 } });
+    const response = await request(`${server.url}/`, { method: 'POST', body: chunkedBody(10, 16), headers: { 'content-type': 'text/plain' } });
+    expect(response.statusCode).toBe(413);
+    expect(await response.body.text()).toMatch(/at most 64 bytes/);
   });
 });

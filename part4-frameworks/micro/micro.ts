@@ -134,7 +134,8 @@ export function reply(parts: { status?: number; headers?: Record<string, string>
 
 /** RFC 9110 §15.4: 303 sends the browser to GET `location` (POST-redirect-GET); 302 is the classic. */
 export function redirect(location: string, status: 301 | 302 | 303 | 307 | 308 = 302): Reply {
-  return new Reply(status, { Location: location }, '');
+  // The body is for a client that does not follow redirects (RFC 9110 §15.4 suggests a note).
+  return new Reply(status, { Location: location, 'Content-Type': 'text/plain; charset=utf-8' }, `Redirecting to ${location}\n`);
 }
 
 /** Thrown to stop a handler with an error status (werkzeug's name): `abort(404, 'No such entry.')`. */
@@ -245,12 +246,16 @@ function toReply(result: ReplyBody | Reply | undefined, method: string, path: st
   return new Reply(200, {}, result);
 }
 
-/** A Reply as startResponse wants it: header pairs, with a Content-Type chosen by the body. */
+/**
+ * A Reply as startResponse wants it: header pairs, with a Content-Type chosen by the body
+ * unless the handler gave one. Always one, even for an empty body: the contract's validator
+ * (like wsgiref.validate) asks for it on every status that may have a body.
+ */
 function encode(answer: Reply): { headers: ResponseHeader[]; body: Uint8Array } {
   const headers: ResponseHeader[] = Object.entries(answer.headers);
   const hasType = headers.some(([name]) => name.toLowerCase() === 'content-type');
   const { body, contentType } = bodyBytes(answer.body);
-  if (!hasType && body.length > 0) headers.push(['Content-Type', contentType]);
+  if (!hasType) headers.push(['Content-Type', contentType]);
   return { headers, body };
 }
 

@@ -145,7 +145,9 @@ export class HttpResponse {
     this.status = options.status ?? 200;
     this.content = typeof content === 'string' ? Buffer.from(content) : content;
     this.headers = [...(options.headers ?? [])];
-    if (this.content.length > 0 && this.getHeader('Content-Type') === undefined) {
+    // Always a Content-Type, even for an empty body: the contract's validator (like
+    // wsgiref.validate) asks for one on every status that may have a body.
+    if (this.getHeader('Content-Type') === undefined) {
       this.headers.push(['Content-Type', options.contentType ?? 'text/html; charset=utf-8']);
     }
   }
@@ -168,5 +170,6 @@ export function jsonResponse(data: unknown, options: Omit<ResponseOptions, 'cont
 
 /** RFC 9110 §15.4: 303 makes the browser GET `location` (POST-redirect-GET); 302 is Django's default. */
 export function redirect(location: string, status: 301 | 302 | 303 | 307 | 308 = 302): HttpResponse {
-  return new HttpResponse('', { status, headers: [['Location', location]] });
+  // The body is for a client that does not follow redirects (RFC 9110 §15.4 suggests a note).
+  return new HttpResponse(`Redirecting to ${location}\n`, { status, contentType: 'text/plain; charset=utf-8', headers: [['Location', location]] });
 }

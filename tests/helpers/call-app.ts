@@ -8,7 +8,11 @@
 // It is a unit-test harness for frameworks: it shows what the app asked of startResponse
 // (including the error it passed for a 500), which the wire hides. Tests about bytes on the
 // wire (framing, HEAD, limits) use the real server instead (tests/helpers/server.ts).
+//
+// The app runs inside part 3's validator, as Bottle runs its tests inside wsgiref.validate:
+// any break of the contract, by the app or by this harness, fails the call.
 import type { Application, Body, Environ, InputStream, ResponseHeader } from '../../part3-gateway/contract.ts';
+import { validator, type ContractError } from '../../part3-gateway/validator.ts';
 
 export interface AppRequest {
   method?: string;
@@ -76,7 +80,9 @@ export async function callApp(app: Application, request: AppRequest = {}): Promi
 
   // A holder object rather than a `let`: the type checker cannot see a callback assign a local.
   const started: { head: { statusLine: string; headers: ResponseHeader[]; error: unknown } | null } = { head: null };
-  const result = await app(environ, (statusLine, responseHeaders, error) => {
+  const violations: ContractError[] = [];
+  const validated = validator(app, { onViolation: (violation) => violations.push(violation) });
+  const result = await validated(environ, (statusLine, responseHeaders, error) => {
     if (started.head !== null && error === undefined) throw new Error('startResponse() called twice without an error');
     started.head = { statusLine, headers: responseHeaders, error };
     return () => {
@@ -84,6 +90,7 @@ export async function callApp(app: Application, request: AppRequest = {}): Promi
     };
   });
   const chunks = await drain(result);
+  if (violations.length > 0) throw new Error(`the app broke the contract: ${violations.map((violation) => violation.message).join('; ')}`);
   const head = started.head;
   if (head === null) throw new Error('the app never called startResponse()');
   const bytes = Buffer.concat(chunks);
