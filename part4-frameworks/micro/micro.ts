@@ -197,22 +197,31 @@ async function serve(routes: Route[], environ: Environ, startResponse: StartResp
   try {
     answer = await dispatch(routes, environ);
   } catch (error) {
-    if (error instanceof HTTPException) {
-      answer = reply({ status: error.status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...error.headers }, body: `${statusLine(error.status)}: ${error.message}\n` });
-    } else {
-      // A bug in a handler: the stack goes to the error log, a generic page to the client, and
-      // the error to startResponse, which is how the contract says "this 500 is a crash".
-      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      environ['gateway.errors'].write(`[micro] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: ${detail}\n`);
-      const crash = encode(reply({ status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `${statusLine(500)}: the server failed; the details are in its log.\n` }));
-      startResponse(statusLine(500), crash.headers, error);
-      return [crash.body];
-    }
+    if (!(error instanceof HTTPException)) return crashed(environ, startResponse, error);
+    answer = textReply(error.status, error.message, error.headers);
   }
   const { headers, body } = encode(answer);
   startResponse(statusLine(answer.status), headers);
   // An array, not a generator: the server knows the length and sends Content-Length.
   return [body];
+}
+
+/**
+ * A bug in a handler: the stack goes to the error log, a generic message to the client, and
+ * the error to startResponse, which is how the contract says "this 500 is a crash".
+ */
+function crashed(environ: Environ, startResponse: StartResponse, error: unknown): Uint8Array[] {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  // REQUEST_URI is as sent (visible ASCII, checked by the parser): no newline can forge a log line.
+  environ['gateway.errors'].write(`[micro] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: ${detail}\n`);
+  const { headers, body } = encode(textReply(500, 'the server failed; the details are in its log.'));
+  startResponse(statusLine(500), headers, error);
+  return [body];
+}
+
+/** What the framework says by itself (404, 405, abort()): a line of plain text. */
+function textReply(status: number, message: string, headers: Readonly<Record<string, string>> = {}): Reply {
+  return reply({ status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body: `${statusLine(status)}: ${message}\n` });
 }
 
 async function dispatch(routes: Route[], environ: Environ): Promise<Reply> {
