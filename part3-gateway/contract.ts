@@ -84,7 +84,10 @@ export type WriteFunction = (chunk: Uint8Array) => void;
  * body ends (never reading into the next request). Reads are async because the bytes may not
  * have arrived yet. Reading it is what sends `100 Continue` to a client that asked for it, so
  * an app that rejects a request (413, 401) before reading spares the client the upload.
- * If the body was malformed or the client left, reads reject.
+ * If the body cannot be read, reads reject with an error whose numeric `status` says what
+ * the client did wrong: 413 (larger than the server's body limit), 400 (malformed chunked
+ * framing, or the client left mid-body), 408 (the body stopped arriving). An app that does
+ * not catch it gets that status as its response, not a 500.
  */
 export interface InputStream extends AsyncIterable<Uint8Array> {
   /** Up to `size` bytes (all the rest if omitted); an empty array at the end. */
