@@ -78,8 +78,11 @@ export function show(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (typeof value === 'object') {
     const prototype: unknown = Object.getPrototypeOf(value);
-    const name = prototype === null ? 'null-prototype object' : Object.prototype.toString.call(value).slice(8, -1);
-    return `a ${name === 'Object' ? 'plain object' : name}`;
+    if (prototype === Object.prototype) return 'a plain object';
+    if (prototype === null) return 'an object without a prototype';
+    const constructor: unknown = Reflect.get(value, 'constructor');
+    const name = typeof constructor === 'function' ? constructor.name : '';
+    return name === '' || name === 'Object' ? 'an object with a prototype of its own' : `a ${name}`;
   }
   if (typeof value === 'function') return 'a function';
   return `the ${typeof value} ${String(value)}`;

@@ -1,14 +1,17 @@
 // validator(app): middleware that checks both sides of the gateway contract (contract.ts) on
 // every request, after Python's wsgiref.validate and Ruby's Rack::Lint. Put it between any
-// server and any app; it changes nothing when both keep the contract:
+// server and any app:
 //
-//   createGatewayServer(validator(app))                 part 3's server, every request checked
+//   createGatewayServer(validator(app))                      every request checked
 //   validator(app, { onViolation: (e) => found.push(e) })   a test collecting what broke
 //
 // It checks the server's side (the environ; how the body is iterated and closed) and the
 // app's side (startResponse's status and headers, the body and each chunk, write(),
-// gateway.input and gateway.errors used as documented). The rules themselves, with their
-// messages, are in validator-rules.ts; this file applies them at the right moment.
+// gateway.input and gateway.errors used as documented). To see the calls, it hands each side
+// a watching wrapper (of startResponse, the body, the two streams); bytes, headers and errors
+// pass through unchanged, so when both sides keep the contract the response is the same.
+// The rules and their messages are in validator-rules.ts, the stream wrappers in
+// validator-streams.ts; this file applies the rules at the right moment of a request.
 //
 // How a broken rule shows up, by when it is found:
 // - While the server still waits on the app (the app call, startResponse, write(), a read of
@@ -25,20 +28,19 @@
 //
 // Was the body closed? Detected when the request ends, not at garbage collection as in
 // wsgiref. The server owes, on every exit (body done, app error, client gone), the iterator's
-// return() and then the body's close(), once each; the body handed to the server is a wrapper
-// that sees those calls. close() checks that return() came first (unless the iterator had
-// already finished). And once the server has stopped using the body — the iterator finished
-// or threw, or return() was called, or gateway.signal aborted while no next() was pending — a
-// timer gives it `closeGraceMs` (CLOSE_GRACE_MS by default) to call close(); if it does not,
-// the missing return() and close() are reported. A server that keeps pulling is never timed:
-// each next() stops the clock.
+// return() and then the body's close(), once each; the wrapper sees those calls. close()
+// checks that return() came first (unless the iterator had already finished). And once the
+// server has stopped using the body (the iterator finished or threw, return() came back, or
+// gateway.signal aborted) a timer gives it `closeGraceMs` (CLOSE_GRACE_MS by default) to call
+// close(); if it does not, the missing return() and close() are reported. The clock never
+// runs while a next() or return() is pending: a slow app is not the server's fault.
 //
-// What it does not check: that the bytes are what the app meant (that is for tests), the
-// order in which headers arrive on the wire, or a server that never touches the body at all
-// while the client stays connected (no event marks the end of that request).
+// Not checked: that the bytes are what the app meant (that is for tests); a server that never
+// touches the body while the client stays connected (no event marks the end of that request).
 import { statusForbidsBody } from '../part2-tcp-http/response.ts';
-import type { Application, Body, Environ, ErrorStream, InputStream, StartResponse, WriteFunction } from './contract.ts';
-import { checkBodyValue, checkChunk, checkEnviron, checkHeaders, checkStatus, ContractError, fail, show } from './validator-rules.ts';
+import type { Application, Body, Environ, ErrorStream, StartResponse, WriteFunction } from './contract.ts';
+import { checkBodyValue, checkChunk, checkEnviron, checkHeaders, checkStatus, ContractError, fail } from './validator-rules.ts';
+import { watchErrors, watchInput, type Enforce } from './validator-streams.ts';
 
 export { ContractError } from './validator-rules.ts';
 
@@ -56,8 +58,9 @@ export function validator(app: Application, options: ValidatorOptions = {}): App
   return function validatedApp(environ, startResponse) {
     notifyViolations(options, () => checkEnviron(environ));
     const watch = new RequestWatch(environ, options);
-    environ['gateway.input'] = watch.watchInput(environ['gateway.input']);
-    environ['gateway.errors'] = watch.watchErrors(environ['gateway.errors']);
+    const enforce: Enforce = (check) => notifyViolations(options, check);
+    environ['gateway.input'] = watchInput(environ['gateway.input'], enforce);
+    environ['gateway.errors'] = watchErrors(environ['gateway.errors'], enforce);
     const result = app(environ, watch.watchStartResponse(startResponse));
     return result instanceof Promise ? result.then((body) => watch.watchBody(body)) : watch.watchBody(result);
   };
@@ -169,64 +172,6 @@ class RequestWatch {
     if (this.bytes !== head.contentLength) {
       fail('content-length-mismatch', `Content-Length says ${head.contentLength} bytes, but the body had ${this.bytes}: make them agree, or leave Content-Length out and let the server count.`);
     }
-  }
-
-  watchInput(input: InputStream): InputStream {
-    const state = { reading: false };
-    // One read at a time: the stream has a single position, so two reads in flight would
-    // each get an arbitrary part of the body.
-    const oneAtATime = async <T>(call: string, size: unknown, read: () => Promise<T>): Promise<T> => {
-      this.enforce(() => {
-        if (size !== undefined && !(typeof size === 'number' && Number.isInteger(size) && size >= 0)) {
-          fail('input-size', `gateway.input.${call} was given ${show(size)}: pass a whole number of bytes (0 or more), or nothing to read to the end.`);
-        }
-        if (state.reading) fail('input-concurrent', `gateway.input.${call} was called while another read was pending: await each read before starting the next.`);
-      });
-      state.reading = true;
-      try {
-        return await read();
-      } finally {
-        state.reading = false;
-      }
-    };
-    const bytesFrom = (call: string, result: unknown): Uint8Array =>
-      this.enforce(() => {
-        if (!(result instanceof Uint8Array)) fail('input-result', `gateway.input.${call} gave ${show(result)}: a server must give Uint8Arrays (an empty one at the end).`);
-        return result;
-      });
-    return {
-      read: (size) => oneAtATime('read()', size, async () => bytesFrom('read()', await input.read(size))),
-      readline: (size) => oneAtATime('readline()', size, async () => bytesFrom('readline()', await input.readline(size))),
-      [Symbol.asyncIterator]: () => {
-        const inner = input[Symbol.asyncIterator]();
-        return {
-          next: () =>
-            oneAtATime('[Symbol.asyncIterator]', undefined, async (): Promise<IteratorResult<Uint8Array>> => {
-              const step = await inner.next();
-              return step.done === true ? step : { done: false, value: bytesFrom('[Symbol.asyncIterator]', step.value) };
-            }),
-          return: async () => {
-            await inner.return?.();
-            return { done: true, value: undefined };
-          },
-        };
-      },
-    };
-  }
-
-  watchErrors(errors: ErrorStream): ErrorStream {
-    return {
-      write: (text) => {
-        const value: unknown = text;
-        this.enforce(() => {
-          if (typeof value !== 'string') {
-            fail('errors-write', `gateway.errors.write() was given ${show(value)}: pass a string, e.g. String(error) or error.stack, ending with '\\n'.`);
-          }
-        });
-        errors.write(text);
-      },
-      flush: () => errors.flush(),
-    };
   }
 
   // --- The body, between app and server ----------------------------------------------------
