@@ -30,10 +30,11 @@
 // wsgiref. The server owes, on every exit (body done, app error, client gone), the iterator's
 // return() and then the body's close(), once each; the wrapper sees those calls. close()
 // checks that return() came first (unless the iterator had already finished). And once the
-// server has stopped using the body (the iterator finished or threw, return() came back, or
-// gateway.signal aborted) a timer gives it `closeGraceMs` (CLOSE_GRACE_MS by default) to call
-// close(); if it does not, the missing return() and close() are reported. The clock never
-// runs while a next() or return() is pending: a slow app is not the server's fault.
+// server has stopped using the body (the iterator finished or threw, a check threw into it,
+// return() came back, or gateway.signal aborted) a timer gives it `closeGraceMs`
+// (CLOSE_GRACE_MS by default) to call close(); if it does not, the missing return() and
+// close() are reported. The clock never runs while a next() or return() is pending: a slow
+// app is not the server's fault.
 //
 // Not checked: that the bytes are what the app meant (that is for tests); a server that never
 // touches the body while the client stays connected (no event marks the end of that request).
@@ -92,8 +93,10 @@ class RequestWatch {
   private iterating = false;
   private nextPending = false;
   private returnPending = false;
-  /** The body has nothing more to give: its iterator finished or threw, or a check failed. */
+  /** The body has nothing more to give: its iterator finished or threw. */
   private finished = false;
+  /** A check threw into the iteration: the server will stop there (and owes return()). */
+  private broken = false;
   private returned = false;
   private closed = false;
   private cleanupReported = false;
@@ -309,7 +312,7 @@ class RequestWatch {
       if (firstEnd) this.enforce(() => this.checkEnd());
       return { done: true, value: undefined };
     } catch (error) {
-      this.finished = true; // the server will stop here, and owes return() and close()
+      this.broken = true;
       throw error;
     } finally {
       this.armCleanupDeadline();
@@ -354,7 +357,7 @@ class RequestWatch {
   private armCleanupDeadline(): void {
     clearTimeout(this.deadline);
     // While a next() or return() is pending the server is still waiting on the app: no clock.
-    const stopped = this.finished || this.returned || this.signal.aborted;
+    const stopped = this.finished || this.broken || this.returned || this.signal.aborted;
     if (this.closed || this.cleanupReported || this.nextPending || this.returnPending || !stopped) return;
     this.deadline = setTimeout(() => this.reportUnclosed(), this.closeGraceMs);
     this.deadline.unref(); // a forgotten close() must not keep the process alive

@@ -154,6 +154,18 @@ describe('the server side: iterating and closing the body', () => {
     expect(found.messages()[0]).toMatch(/so the app's finally blocks run/);
   });
 
+  it('reports a server that gives up on a body after a broken chunk without returning or closing it', async () => {
+    const { environ } = serverEnviron();
+    const app: Application = function* (_environ, startResponse) {
+      startResponse('200 OK', TEXT);
+      yield smuggle<Uint8Array>('not bytes');
+    };
+    const body = await validated(app)(environ, okStartResponse);
+    expect(() => iteratorOf(body).next()).toThrow(/encode text yourself/);
+    await sleep(60);
+    expect(found.rules()).toEqual(['chunk-string', 'server-no-return', 'server-no-close']);
+  });
+
   it('does not time a server that is still waiting on a slow app after the client left', async () => {
     const { environ, abort } = serverEnviron();
     const app: Application = async function* (_environ, startResponse) {
