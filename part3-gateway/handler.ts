@@ -30,7 +30,7 @@ const APP_FAILED = 'The application failed while answering; the details are in t
 
 /** Call the application for one request and send its response through `sink`. Never throws. */
 export async function runApplication(app: Application, environ: Environ, sink: ResponseSink): Promise<void> {
-  const response = new PendingResponse(sink);
+  const response = new PendingResponse(sink, environ['gateway.signal']);
   let body: Body | undefined;
   let iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | undefined;
   try {
@@ -56,9 +56,7 @@ async function sendBody(
     const step = await iterator.next();
     if (step.done === true) break;
     const chunk: unknown = step.value;
-    if (!(chunk instanceof Uint8Array)) {
-      throw new TypeError(`The body yielded ${describe(chunk)}; yield Uint8Array chunks (encode text with new TextEncoder().encode(text)).`);
-    }
+    if (!(chunk instanceof Uint8Array)) throw notBytes(chunk);
     if (chunk.length === 0) continue; // nothing to send; the head can still wait
     response.sendHead(knownLength);
     // Backpressure: pull the next chunk only once the socket has taken this one.
@@ -109,7 +107,10 @@ async function closeBody(iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Arr
 class PendingResponse {
   private pending: { status: number; reason: string; headers: ResponseHeader[] } | null = null;
 
-  constructor(private readonly sink: ResponseSink) {}
+  constructor(
+    private readonly sink: ResponseSink,
+    private readonly signal: AbortSignal,
+  ) {}
 
   readonly startResponse: StartResponse = (status, headers, error) => {
     if (error !== undefined && error !== null) {
@@ -125,6 +126,9 @@ class PendingResponse {
   /** Legacy write(): sends the head now and the chunk right behind it, without backpressure. */
   private readonly write: WriteFunction = (chunk) => {
     if (!(chunk instanceof Uint8Array)) throw new TypeError(`write() was given ${describe(chunk)}; pass a Uint8Array.`);
+    // The contract's promise: an app pushing data with write() (no backpressure, no signal
+    // checks of its own) must learn that nobody is reading any more.
+    if (this.signal.aborted) throw new Error('write(): the client has gone away; stop sending.');
     if (chunk.length === 0) return;
     this.sendHead(undefined);
     this.sink.write(chunk);
@@ -146,12 +150,23 @@ function parseStatus(status: unknown): { status: number; reason: string } {
   if (match === null) {
     throw new TypeError(`Bad status ${JSON.stringify(status)}: use a code, a space and a reason phrase, e.g. '200 OK' or '404 Not Found'.`);
   }
-  return { status: Number(match[1]), reason: match[2] };
+  const code = Number(match[1]);
+  if (code < 200) {
+    // A 1xx head is interim (RFC 9110 §15.2): the client would wait for the real answer after
+    // it, and read the next response on the connection as this one's.
+    throw new TypeError(`${code} is an interim status: the server sends those itself (100 Continue); answer with a final status from 200 to 599.`);
+  }
+  return { status: code, reason: match[2] };
 }
 
 /** The server's own checks: enough to keep the framing and the header block intact. */
 function checkHeaders(headers: unknown): ResponseHeader[] {
   if (!Array.isArray(headers)) throw new TypeError('startResponse() headers must be an array of [name, value] pairs.');
+  const lengths = headers.filter((header: unknown) => Array.isArray(header) && String(header[0]).toLowerCase() === 'content-length');
+  if (lengths.length > 1) {
+    // Two lengths, and a client or a proxy may believe either (RFC 9110 §8.6): refuse, like a request's.
+    throw new TypeError('Content-Length was given twice: give it once, or leave it out and let the server frame the body.');
+  }
   return headers.map((header: unknown): ResponseHeader => {
     if (!Array.isArray(header) || header.length !== 2 || typeof header[0] !== 'string' || typeof header[1] !== 'string') {
       throw new TypeError(`Bad header ${describe(header)}: each header must be a [name, value] pair of strings.`);
@@ -190,13 +205,18 @@ function isIterable(value: unknown): value is Iterable<Uint8Array> {
   return typeof value === 'object' && value !== null && Symbol.iterator in value;
 }
 
-function totalLength(chunks: unknown[]): number | undefined {
+/** The length of a body known in full; a chunk that is not bytes is refused before anything is sent. */
+function totalLength(chunks: unknown[]): number {
   let total = 0;
   for (const chunk of chunks) {
-    if (!(chunk instanceof Uint8Array)) return undefined; // sendBody reports the bad chunk
+    if (!(chunk instanceof Uint8Array)) throw notBytes(chunk);
     total += chunk.length;
   }
   return total;
+}
+
+function notBytes(chunk: unknown): TypeError {
+  return new TypeError(`The body yielded ${describe(chunk)}; yield Uint8Array chunks (encode text with new TextEncoder().encode(text)).`);
 }
 
 /** A short description of a value for an error message: its type, never its full content. */

@@ -48,6 +48,7 @@ function countedBody(record: Cleanup, options: { chunks: number; failAt?: number
 
 let cleanup: Cleanup = { returned: 0, closed: 0, chunksPulled: 0 };
 let signalAborted: Promise<unknown> = Promise.resolve();
+let writeFailure: Promise<unknown> = Promise.resolve();
 
 const apps: Record<string, Application> = {
   '/throw-at-once': () => {
@@ -81,6 +82,30 @@ const apps: Record<string, Application> = {
   '/returns-nothing': (_environ, startResponse) => {
     startResponse('200 OK', TEXT);
     return undefined as unknown as Body;
+  },
+  '/array-with-a-string': (_environ, startResponse) => {
+    startResponse('200 OK', TEXT);
+    return [bytes('fine, '), 'not bytes' as unknown as Uint8Array];
+  },
+  '/write-after-leaving': async (environ, startResponse) => {
+    const write = startResponse('200 OK', TEXT);
+    write(bytes('first\n'));
+    writeFailure = new Promise((resolve) => {
+      const writeUntilItFails = async (): Promise<void> => {
+        for (let i = 0; i < 200; i++) {
+          await sleep(10);
+          try {
+            write(bytes('more\n'));
+          } catch (error) {
+            return resolve(error);
+          }
+        }
+        resolve('write() never threw');
+      };
+      void writeUntilItFails();
+    });
+    await writeFailure;
+    return [];
   },
   '/yields-string': function* (_environ, startResponse) {
     startResponse('200 OK', TEXT);
@@ -191,6 +216,13 @@ describe('an app that fails before the head is sent gets a clean 500', () => {
     expect(gateway.log.join('')).toContain('The body yielded a string (8 characters); yield Uint8Array chunks (encode text with new TextEncoder().encode(text)).');
   });
 
+  it('an array body with a chunk that is not a Uint8Array gets a clean 500: nothing is sent before the whole array is checked', async () => {
+    const response = await request(`${gateway.url}/array-with-a-string`);
+    expect(response.statusCode).toBe(500);
+    expect(await response.body.text()).not.toContain('fine');
+    expect(gateway.log.join('')).toContain('yield Uint8Array chunks');
+  });
+
   it('an app that sends body bytes without calling startResponse: 500, and a log line saying to call it first', async () => {
     const response = await request(`${gateway.url}/no-start-response`);
     await response.body.text();
@@ -270,6 +302,17 @@ describe("the body's return() and close() are called exactly once, however the r
     socket.destroy();
     await eventually(() => cleanup.returned > 0, 2_000, 'the finally block');
     expect(cleanup.returned).toBe(1);
+  });
+});
+
+describe('the legacy write()', () => {
+  it('throws once the client has gone away, so an app pushing data with it learns to stop', async () => {
+    const socket = await openSocket(gateway.port);
+    socket.write(get('/write-after-leaving'));
+    await readUntil(socket, (soFar) => soFar.includes('first'));
+    socket.destroy();
+    const failure = await writeFailure;
+    expect(String(failure)).toContain('the client has gone away');
   });
 });
 

@@ -83,6 +83,14 @@ const apps: Record<string, Application> = {
     write(bytes('then '));
     return [bytes('returned\n')];
   },
+  '/two-lengths': (_environ, startResponse) => {
+    startResponse('200 OK', [...TEXT, ['Content-Length', '5'], ['Content-Length', '50']]);
+    return [bytes('hello')];
+  },
+  '/interim-status': (_environ, startResponse) => {
+    startResponse('103 Early Hints', [['Link', '</style.css>; rel=preload']]);
+    return [];
+  },
   '/lazy': function* (environ, startResponse) {
     // Nothing runs until the server pulls the first chunk: startResponse is called from inside.
     startResponse('200 OK', TEXT);
@@ -240,6 +248,18 @@ describe('headers', () => {
     const { response } = await rawAnswer(get('/beyond-latin1'));
     expect(response.status).toBe(500);
     expect(gateway.log.join('')).toContain('above U+00FF; percent-encode it');
+  });
+
+  it('refuses two Content-Length headers that a client or proxy could read two ways, with a 500', async () => {
+    const { response } = await rawAnswer(get('/two-lengths'));
+    expect(response.status).toBe(500);
+    expect(gateway.log.join('')).toContain('Content-Length was given twice');
+  });
+
+  it('refuses a 1xx status as the final answer, which would leave the client waiting for another, with a 500', async () => {
+    const { response } = await rawAnswer(get('/interim-status'));
+    expect(response.status).toBe(500);
+    expect(gateway.log.join('')).toContain('103 is an interim status');
   });
 
   it('refuses a header name that is not a token with a 500', async () => {
