@@ -133,6 +133,8 @@ class Connection {
   private timer: { kind: TimerKind; handle: NodeJS.Timeout } | null = null;
   /** No more requests will be read: the connection is ending. */
   private closing = false;
+  /** The request was malformed or too slow: nothing more on this connection is read. */
+  private parseFailed = false;
   /** The client has closed its sending side (FIN): finish what it sent, then close. */
   private clientEnded = false;
 
@@ -170,8 +172,17 @@ class Connection {
     this.socket.destroy();
   }
 
+  /**
+   * A request whose body is still arriving and whose handler is still at work: closing (on
+   * shutdown) stops the next request, not this one's body, or the upload would hang until the
+   * deadline cut it.
+   */
+  private get readingLastBody(): boolean {
+    return this.current !== null && !this.current.messageComplete && !this.current.responseDone && !this.parseFailed;
+  }
+
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
+    if (this.closing && !this.readingLastBody) return;
     if (this.options.trace) traceBytes(this.options.trace, '>', chunk);
     this.parser.push(chunk);
     this.pump();
@@ -184,7 +195,7 @@ class Connection {
     // pipelined request waits in the parser's buffer. We keep reading (that is how we notice a
     // client that leaves) unless too much piles up: then the socket is paused and the bytes
     // wait in the kernel, which in time stops the client sending (TCP flow control).
-    while (!this.closing && !(this.current !== null && this.current.messageComplete)) {
+    while ((!this.closing || this.readingLastBody) && !(this.current !== null && this.current.messageComplete)) {
       let event;
       try {
         event = this.parser.next();
@@ -296,6 +307,7 @@ class Connection {
 
   private onBadRequest(error: HttpError): void {
     this.closing = true;
+    this.parseFailed = true;
     const exchange = this.current;
     if (exchange !== null) {
       // Bad bytes inside a body: the handler reading it gets the error (and answers with its

@@ -5,6 +5,7 @@
 //   const response = await request(`${gateway.url}/`);
 //   expect(gateway.log.join('')).toContain('answered 500');
 //   await gateway.close();
+import type { HttpServer } from '../../part2-tcp-http/server.ts';
 import type { Application } from '../../part3-gateway/contract.ts';
 import { createGatewayServer, type GatewayOptions } from '../../part3-gateway/server.ts';
 import { start, type RunningServer } from './server.ts';
@@ -12,12 +13,14 @@ import { start, type RunningServer } from './server.ts';
 export interface RunningGateway extends RunningServer {
   /** Every line written to gateway.errors (the app's and the server's). */
   log: string[];
+  /** The server itself, for its graceful `shutdown(deadlineMs)`. */
+  server: HttpServer;
 }
 
 export async function startGateway(app: Application, options: GatewayOptions = {}): Promise<RunningGateway> {
   const log: string[] = [];
-  const server = await start(createGatewayServer(app, { errors: { write: (text) => void log.push(text), flush: () => {} }, ...options }));
-  return { ...server, log };
+  const server = createGatewayServer(app, { errors: { write: (text) => void log.push(text), flush: () => {} }, ...options });
+  return { ...(await start(server)), log, server };
 }
 
 /**
