@@ -1,0 +1,82 @@
+// Part 4's mix and match in one place: the two servers and the two frameworks that
+// `npm run part4` can pair up, and the site that hosts both guestbooks on one server.
+//
+//   SERVERS.gateway(app)   part 3's server: part 2's parser, written in this course
+//   SERVERS.node(app)      the same contract on node:http (node-server.ts)
+//   FRAMEWORKS.micro()     the guestbook on the Flask-style framework (micro/guestbook.ts)
+//   FRAMEWORKS.mvc()       the guestbook on the Django/Express-style one (mvc/guestbook.ts)
+//   createSite()           both guestbooks, at /micro/ and /mvc/, and an index page at /
+//
+// Any server runs any of these apps unchanged: that is what the part 3 contract buys. The
+// tests (tests/part4-guestbook.test.ts) loop over these same two tables, so every pair the
+// command line offers is a pair the suite has run.
+import type { Server } from 'node:net';
+import type { Application, ErrorStream, ResponseHeader } from '../part3-gateway/contract.ts';
+import { createGatewayServer } from '../part3-gateway/server.ts';
+import { dispatcher } from './dispatcher.ts';
+import { createGuestbook as createMicroGuestbook } from './micro/guestbook.ts';
+import { createGuestbook as createMvcGuestbook } from './mvc/guestbook.ts';
+import { createNodeGatewayServer } from './node-server.ts';
+
+/** What either server can be told; each has more options of its own. */
+export interface ServerOptions {
+  /** Where `gateway.errors` writes: standard error unless given. */
+  errors?: ErrorStream;
+  /** The largest request body, in bytes (1 MiB unless given) → 413. */
+  maxBodyBytes?: number;
+}
+
+/** Both servers are a net.Server that stops gracefully: no new connections, in-flight ones finish. */
+export type GatewayServer = Server & { shutdown(deadlineMs?: number): Promise<void> };
+
+export type ServerName = 'gateway' | 'node';
+export type FrameworkName = 'micro' | 'mvc';
+
+export const SERVERS: Record<ServerName, (app: Application, options?: ServerOptions) => GatewayServer> = {
+  gateway: (app, { errors, maxBodyBytes } = {}) =>
+    createGatewayServer(app, { errors, limits: maxBodyBytes === undefined ? {} : { maxBodyBytes } }),
+  node: (app, options = {}) => createNodeGatewayServer(app, options),
+};
+
+/** Each call makes a fresh guestbook with an empty store. */
+export const FRAMEWORKS: Record<FrameworkName, () => Application> = {
+  micro: () => createMicroGuestbook(),
+  mvc: () => createMvcGuestbook(),
+};
+
+/** One guestbook per framework, each mounted at its name: /micro/ and /mvc/. */
+export function createSite(): Application {
+  return dispatcher({ micro: FRAMEWORKS.micro(), mvc: FRAMEWORKS.mvc() }, index);
+}
+
+/**
+ * The page at `/`, linking to each guestbook; 404 anywhere else the dispatcher did not route.
+ * A bare part 3 app, no framework: the links are relative, so it works mounted anywhere too.
+ */
+const index: Application = (environ, startResponse) => {
+  const text: ResponseHeader[] = [['Content-Type', 'text/plain; charset=utf-8']];
+  if (environ.PATH_INFO !== '/' && environ.PATH_INFO !== '') {
+    startResponse('404 Not Found', text);
+    return [Buffer.from('Not found. The guestbooks are at /micro/ and /mvc/.\n')];
+  }
+  if (environ.REQUEST_METHOD !== 'GET' && environ.REQUEST_METHOD !== 'HEAD') {
+    startResponse('405 Method Not Allowed', [...text, ['Allow', 'GET, HEAD']]);
+    return [Buffer.from('This page only answers GET and HEAD.\n')];
+  }
+  startResponse('200 OK', [['Content-Type', 'text/html; charset=utf-8']]);
+  return [Buffer.from(INDEX_PAGE)];
+};
+
+const INDEX_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Part 4: one guestbook, two frameworks</title></head>
+<body>
+<h1>One guestbook, two frameworks, one server</h1>
+<ul>
+<li><a href="micro/">The guestbook on micro</a> (Flask style), and its <a href="micro/entries">entries as JSON</a></li>
+<li><a href="mvc/">The guestbook on mvc</a> (Django/Express style), and its <a href="mvc/entries">entries as JSON</a></li>
+</ul>
+<p>Both answer every request alike; part4-frameworks/README.md shows one request traced through each.</p>
+</body>
+</html>
+`;
