@@ -32,8 +32,8 @@ export interface EnvironExtras {
 export const GATEWAY_VERSION = [1, 0] as const;
 
 export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Environ {
-  const { path, query } = splitTarget(request.target);
-  const { name, port } = serverNameAndPort(request);
+  const { path, query, authority } = splitTarget(request.target);
+  const { name, port } = serverNameAndPort(request, authority);
   const environ: Environ = {
     REQUEST_METHOD: request.method,
     SCRIPT_NAME: '',
@@ -62,6 +62,8 @@ export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Envir
     if (key === null) continue;
     const previous = environ[key];
     // RFC 9110 §5.3: repeated fields are one list, joined with ", ".
+    // Simplification: Cookie too, though RFC 6265 §5.4 joins cookies with "; " (HTTP/1.1
+    // clients send one Cookie line, so this rarely matters; HTTP/2 splits them).
     environ[key] = typeof previous === 'string' ? `${previous}, ${value}` : value;
   }
   return environ;
@@ -80,17 +82,24 @@ function environKey(fieldName: string): 'CONTENT_TYPE' | 'CONTENT_LENGTH' | `HTT
   return `HTTP_${upper}`;
 }
 
-/** `/a/b?x=1` → path `/a/b`, query `x=1`. An absolute-form target keeps only its path. */
-function splitTarget(target: string): { path: string; query: string } {
-  if (target === '*') return { path: '', query: '' };
+/**
+ * `/a/b?x=1` → path `/a/b`, query `x=1`. An absolute-form target (`http://host:port/a/b`)
+ * also gives its authority, `host:port`.
+ */
+function splitTarget(target: string): { path: string; query: string; authority: string | null } {
+  if (target === '*') return { path: '', query: '', authority: null };
   let pathAndQuery = target;
-  const scheme = /^https?:\/\/[^/?#]*/i.exec(target);
-  if (scheme !== null) pathAndQuery = target.slice(scheme[0].length) || '/';
+  let authority: string | null = null;
+  const scheme = /^https?:\/\/([^/?#]*)/i.exec(target);
+  if (scheme !== null) {
+    authority = scheme[1];
+    pathAndQuery = target.slice(scheme[0].length) || '/';
+  }
   const hash = pathAndQuery.indexOf('#');
   if (hash !== -1) pathAndQuery = pathAndQuery.slice(0, hash);
   const mark = pathAndQuery.indexOf('?');
-  if (mark === -1) return { path: pathAndQuery, query: '' };
-  return { path: pathAndQuery.slice(0, mark), query: pathAndQuery.slice(mark + 1) };
+  if (mark === -1) return { path: pathAndQuery, query: '', authority };
+  return { path: pathAndQuery.slice(0, mark), query: pathAndQuery.slice(mark + 1), authority };
 }
 
 /**
@@ -112,8 +121,9 @@ function percentDecode(path: string): string {
 }
 
 /** SERVER_NAME and SERVER_PORT from the Host header (`[::1]:8003`, `example.com`), else the socket. */
-function serverNameAndPort(request: RequestInfo): { name: string; port: string } {
-  const host = request.headers.find((field) => field.name.toLowerCase() === 'host')?.value ?? '';
+function serverNameAndPort(request: RequestInfo, targetAuthority: string | null): { name: string; port: string } {
+  // RFC 9112 §3.2.2: with an absolute-form target, its authority wins over the Host header.
+  const host = targetAuthority ?? request.headers.find((field) => field.name.toLowerCase() === 'host')?.value ?? '';
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
   if (host === '' || match === null) return { name: request.localAddress, port: String(request.localPort) };
   return { name: match[1], port: match[2] ?? '80' };

@@ -123,7 +123,11 @@ class PendingResponse {
     return this.write;
   };
 
-  /** Legacy write(): sends the head now and the chunk right behind it, without backpressure. */
+  /**
+   * Legacy write(): sends the head now and the chunk right behind it.
+   * Simplification: no backpressure (write() cannot wait); the socket buffers whatever an app
+   * writes faster than the client reads. Yielding from the body is the way that waits.
+   */
   private readonly write: WriteFunction = (chunk) => {
     if (!(chunk instanceof Uint8Array)) throw new TypeError(`write() was given ${describe(chunk)}; pass a Uint8Array.`);
     // The contract's promise: an app pushing data with write() (no backpressure, no signal

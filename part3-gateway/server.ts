@@ -44,8 +44,14 @@ export function createGatewayServer(app: Application, options: GatewayOptions = 
         localPort: request.localPort,
       },
       {
+        // Simplification: part 2 buffers body bytes that arrive before the app reads them
+        // (bounded by the body limit, 1 MiB), rather than pausing the client's upload.
         input: new GatewayInput(() => request.body.read()),
         errors,
+        // Simplification: the signal fires when the connection closes. A client that leaves
+        // sends FIN, which part 2 reads as "done sending, still listening" (a half-close), so
+        // an app learns the client is gone at its next write, which fails; a Go server, say,
+        // cancels on the FIN itself.
         signal: request.signal,
         multiprocess: options.multiprocess ?? false,
       },

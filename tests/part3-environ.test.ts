@@ -169,9 +169,10 @@ describe('buildEnviron on its own', () => {
   const base = { method: 'GET', protocol: 'HTTP/1.1' as const, remoteAddress: '10.0.0.2', remotePort: 50000, localAddress: '10.0.0.1', localPort: 8003 };
   const extras = { input: new GatewayInput(async () => null), errors: { write: () => {}, flush: () => {} }, signal: new AbortController().signal, multiprocess: false };
 
-  it('keeps only the path and query of an absolute-form target', () => {
-    const environ = buildEnviron({ ...base, target: 'http://example.com/a%2Fb?q=1', headers: [{ name: 'Host', value: 'example.com' }] }, extras);
-    expect(environ).toMatchObject({ PATH_INFO: '/a/b', QUERY_STRING: 'q=1', REQUEST_URI: 'http://example.com/a%2Fb?q=1' });
+  it('takes PATH_INFO and QUERY_STRING from an absolute-form target, and SERVER_NAME from its authority over Host (RFC 9112 §3.2.2)', () => {
+    const environ = buildEnviron({ ...base, target: 'http://example.com:8080/a%2Fb?q=1', headers: [{ name: 'Host', value: 'other.example' }] }, extras);
+    expect(environ).toMatchObject({ PATH_INFO: '/a/b', QUERY_STRING: 'q=1', REQUEST_URI: 'http://example.com:8080/a%2Fb?q=1', SERVER_NAME: 'example.com', SERVER_PORT: '8080' });
+    expect(environ.HTTP_HOST).toBe('other.example'); // the header itself is still passed on as sent
   });
 
   it('gives OPTIONS * an empty PATH_INFO', () => {
