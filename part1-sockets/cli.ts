@@ -3,7 +3,7 @@
 // (a stage may reuse an earlier one, never a later one).
 //
 // Not a lesson in itself: read the stage's server first, then this if you are curious.
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 /** Bind to loopback only: these are teaching servers, not reviewed for exposure to a network. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -63,7 +63,9 @@ export function listenOrExplain(server: Server, options: CliOptions, npmScript: 
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const another = options.port === 0 ? 8080 : options.port + 10;
-      const howToPick = `pick another with: npm run ${npmScript} -- --port ${another}   (or PORT=${another})`;
+      // npmScript may already carry its own arguments ("part1 -- hello"); npm wants one `--` only.
+      const separator = npmScript.includes(' -- ') ? ' ' : ' -- ';
+      const howToPick = `pick another with: npm run ${npmScript}${separator}--port ${another}   (or PORT=${another})`;
       if (error.code === 'EADDRINUSE') {
         console.error(`Port ${options.port} is already in use (is another server still running?); ${howToPick}`);
       } else if (error.code === 'EACCES') {
@@ -82,6 +84,34 @@ export function listenOrExplain(server: Server, options: CliOptions, npmScript: 
       resolve(typeof address === 'object' && address !== null ? address.port : options.port);
     });
   });
+}
+
+/** How long a stopping server waits for clients to hang up before it cuts them off. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/**
+ * Call before listen(). Returns a stop() for stopOnSignals that closes the server politely:
+ * stop accepting, end() every open connection (our FIN: "nothing more from me"), destroy the
+ * ones still open after `graceMs` (a client may never hang up), and resolve once all are gone.
+ */
+export function gracefulStop(server: Server, graceMs = SHUTDOWN_GRACE_MS): () => Promise<void> {
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  return async () => {
+    const allClosed = [...open].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+    // close() stops accepting at once, but calls back only when the last connection is gone.
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of open) socket.end();
+    const timer = setTimeout(() => {
+      for (const socket of open) socket.destroy();
+    }, graceMs);
+    // Wait for every socket's own 'close' too: its last log line comes from there.
+    await Promise.all([serverClosed, ...allClosed]);
+    clearTimeout(timer);
+  };
 }
 
 /**

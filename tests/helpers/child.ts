@@ -22,7 +22,7 @@ export interface StageRun {
   stderr(): string;
   /** Resolves with the match once stdout matches `pattern`; rejects on exit or after `timeoutMs`. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** The exit code (null if a signal ended it) and that signal. */
+  /** The exit code (null if a signal ended it) and that signal, once the output is all in. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -37,7 +37,9 @@ export function runStage(args: string[], env: NodeJS.ProcessEnv = {}): StageRun 
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // 'close', not 'exit': at 'exit' the pipes may still hold the last lines (a one-line error),
+    // and a test reading stderr() right after would miss them.
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
   });
 
   function waitForOutput(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {

@@ -44,12 +44,18 @@ export async function start(server: Server): Promise<RunningServer> {
     port,
     url: `http://${host}:${port}`,
     openSockets: () => sockets.size,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      // The server's close callback can run before the sockets' own 'close' events (Node
+      // counts a connection gone when it is destroyed, not when its handle has closed): wait
+      // for both, so openSockets() is 0 once close() resolves.
+      const socketsClosed = [...sockets].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+      const serverClosed = new Promise<void>((resolve, reject) => {
         // server.close() stops accepting at once but calls back only after the last
         // connection has closed; destroying the rest makes that happen now.
         server.close((error) => (error ? reject(error) : resolve()));
-        for (const socket of sockets) socket.destroy();
-      }),
+      });
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([serverClosed, ...socketsClosed]);
+    },
   };
 }
