@@ -160,6 +160,11 @@ class ServerResponseSink implements ResponseSink {
   }
 
   abort(): void {
+    // node:http corks the socket for a write() until the next tick; destroy() now would throw
+    // those bytes away, and the client would not see the good start of the body, nor even the
+    // head. Flush first (as part 2's ResponseWriter.abort does), then cut.
+    const socket = this.response.socket;
+    while (socket !== null && socket.writableCorked > 0) socket.uncork();
     this.response.destroy();
   }
 
