@@ -122,6 +122,9 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
+      // A second SIGTERM is often the same request twice (a process manager, or tsx relaying
+      // the signal it got), so only a second Ctrl-C forces the exit.
+      if (signal !== 'SIGINT') return;
       console.error(`\n${signal} again: exiting without waiting.`);
       process.exit(1);
     }
