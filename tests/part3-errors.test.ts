@@ -3,9 +3,9 @@
 // every case the body is closed exactly once and the server goes on serving.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Application, Body } from '../part3-gateway/contract.ts';
-import { bytes, eventually, routes, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { bytes, eventually, routes, useGateway } from './helpers/gateway.ts';
 import { parseResponses } from './helpers/http-text.ts';
 import { exchange, openSocket, readUntil } from './helpers/wire.ts';
 
@@ -157,17 +157,18 @@ const apps: Record<string, Application> = {
   },
 };
 
-let gateway: RunningGateway;
-beforeAll(async () => {
-  gateway = await startGateway(routes(apps));
-});
-afterAll(async () => {
-  await gateway.close();
-});
+const gateway = useGateway(routes(apps));
 beforeEach(() => {
-  gateway.log.length = 0;
   cleanup = { returned: 0, closed: 0, chunksPulled: 0 };
 });
+
+/** Ask for `path`, read until `seen` arrives, then hang up mid-response. */
+async function leaveDuring(path: string, seen: (soFar: Buffer) => boolean): Promise<void> {
+  const socket = await openSocket(gateway.port);
+  socket.write(get(path));
+  await readUntil(socket, seen);
+  socket.destroy();
+}
 
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`;
 
@@ -283,10 +284,7 @@ describe("the body's return() and close() are called exactly once, however the r
   });
 
   it('when the client goes away in the middle of the stream', async () => {
-    const socket = await openSocket(gateway.port);
-    socket.write(get('/counted-slow'));
-    await readUntil(socket, (soFar) => soFar.includes('chunk 3\n'));
-    socket.destroy();
+    await leaveDuring('/counted-slow', (soFar) => soFar.includes('chunk 3\n'));
     await eventually(() => cleanup.closed > 0, 2_000, 'close() after the client left');
     await sleep(50); // time for a wrongly repeated call to show up
     expect(cleanup.returned).toBe(1);
@@ -296,10 +294,7 @@ describe("the body's return() and close() are called exactly once, however the r
   });
 
   it("a generator's finally block runs when the client leaves mid-stream", async () => {
-    const socket = await openSocket(gateway.port);
-    socket.write(get('/generator-finally'));
-    await readUntil(socket, (soFar) => soFar.length > 100_000);
-    socket.destroy();
+    await leaveDuring('/generator-finally', (soFar) => soFar.length > 100_000);
     await eventually(() => cleanup.returned > 0, 2_000, 'the finally block');
     expect(cleanup.returned).toBe(1);
   });
@@ -307,10 +302,7 @@ describe("the body's return() and close() are called exactly once, however the r
 
 describe('the legacy write()', () => {
   it('throws once the client has gone away, so an app pushing data with it learns to stop', async () => {
-    const socket = await openSocket(gateway.port);
-    socket.write(get('/write-after-leaving'));
-    await readUntil(socket, (soFar) => soFar.includes('first'));
-    socket.destroy();
+    await leaveDuring('/write-after-leaving', (soFar) => soFar.includes('first'));
     const failure = await writeFailure;
     expect(String(failure)).toContain('the client has gone away');
   });
@@ -318,10 +310,7 @@ describe('the legacy write()', () => {
 
 describe('gateway.signal', () => {
   it('fires when the client disconnects before the response is complete, and the app stops', async () => {
-    const socket = await openSocket(gateway.port);
-    socket.write(get('/heartbeat'));
-    await readUntil(socket, (soFar) => soFar.includes('still here'));
-    socket.destroy();
+    await leaveDuring('/heartbeat', (soFar) => soFar.includes('still here'));
     // The server learns that the client is gone when a write fails (a FIN alone could be a
     // half-close: "done sending, still reading"), so here within a heartbeat or two.
     const reason = await Promise.race([signalAborted, sleep(2_000).then(() => 'not fired within 2 s')]);

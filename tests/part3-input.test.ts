@@ -2,10 +2,10 @@
 // sizes, lines, async iteration, an empty array at its end, never a byte of the next request;
 // 100 Continue only when the app reads; and a body over the limit refused with 413.
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Application, InputStream } from '../part3-gateway/contract.ts';
 import { GatewayInput } from '../part3-gateway/environ.ts';
-import { bytes, routes, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { bytes, routes, useGateway } from './helpers/gateway.ts';
 import { header, parseResponses, readResponses } from './helpers/http-text.ts';
 import { exchange, openSocket, readUntil, readUntilClose } from './helpers/wire.ts';
 
@@ -53,15 +53,8 @@ const apps: Record<string, Application> = {
   },
 };
 
-let gateway: RunningGateway;
-beforeAll(async () => {
-  gateway = await startGateway(routes(apps), { limits: { maxBodyBytes: LIMIT } });
-});
-afterAll(async () => {
-  await gateway.close();
-});
+const gateway = useGateway(routes(apps), { limits: { maxBodyBytes: LIMIT } });
 beforeEach(() => {
-  gateway.log.length = 0;
   appCalls = 0;
 });
 

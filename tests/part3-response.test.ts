@@ -2,9 +2,9 @@
 // framing (Content-Length given, computed, chunked, close-delimited), bodiless responses,
 // the headers the server adds and the ones it refuses, and the rules of startResponse.
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Application } from '../part3-gateway/contract.ts';
-import { bytes, routes, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { bytes, routes, useGateway } from './helpers/gateway.ts';
 import { header, parseResponses, readResponses, type RawResponse } from './helpers/http-text.ts';
 import { exchange, openSocket } from './helpers/wire.ts';
 
@@ -99,16 +99,7 @@ const apps: Record<string, Application> = {
 };
 for (const name of HOP_BY_HOP) apps[`/hop/${name}`] = withHeader(name, name === 'Transfer-Encoding' ? 'chunked' : 'x');
 
-let gateway: RunningGateway;
-beforeAll(async () => {
-  gateway = await startGateway(routes(apps));
-});
-afterAll(async () => {
-  await gateway.close();
-});
-beforeEach(() => {
-  gateway.log.length = 0;
-});
+const gateway = useGateway(routes(apps));
 
 /** One request on a fresh connection, read to the close: the single response it got. */
 async function rawAnswer(requestBytes: string): Promise<{ response: RawResponse; wire: string }> {
@@ -244,28 +235,15 @@ describe('headers', () => {
     expect(wire.toLowerCase()).not.toContain('evil');
   });
 
-  it('refuses a header value with a character above U+00FF with a 500 that says how to encode it', async () => {
-    const { response } = await rawAnswer(get('/beyond-latin1'));
+  it.each([
+    ['a header value with a character above U+00FF', '/beyond-latin1', 'above U+00FF; percent-encode it'],
+    ['two Content-Length headers, which a client or proxy could read two ways', '/two-lengths', 'Content-Length was given twice'],
+    ['a 1xx status as the final answer, which leaves the client waiting for another', '/interim-status', '103 is an interim status'],
+    ['a header name that is not a token', '/bad-name', 'Bad header name "X Name"'],
+  ])('refuses %s with a 500, and logs how to fix it', async (_what, path, message) => {
+    const { response } = await rawAnswer(get(path));
     expect(response.status).toBe(500);
-    expect(gateway.log.join('')).toContain('above U+00FF; percent-encode it');
-  });
-
-  it('refuses two Content-Length headers that a client or proxy could read two ways, with a 500', async () => {
-    const { response } = await rawAnswer(get('/two-lengths'));
-    expect(response.status).toBe(500);
-    expect(gateway.log.join('')).toContain('Content-Length was given twice');
-  });
-
-  it('refuses a 1xx status as the final answer, which would leave the client waiting for another, with a 500', async () => {
-    const { response } = await rawAnswer(get('/interim-status'));
-    expect(response.status).toBe(500);
-    expect(gateway.log.join('')).toContain('103 is an interim status');
-  });
-
-  it('refuses a header name that is not a token with a 500', async () => {
-    const { response } = await rawAnswer(get('/bad-name'));
-    expect(response.status).toBe(500);
-    expect(gateway.log.join('')).toContain('Bad header name "X Name"');
+    expect(gateway.log.join('')).toContain(message);
   });
 });
 

@@ -42,6 +42,19 @@ async function started(): Promise<RunningGateway> {
   return gateway;
 }
 
+/**
+ * Send `requestBytes` on a new connection and wait until `seen` is among the answer's bytes;
+ * `wire` then resolves to everything received up to the close. (An object, because an async
+ * function returning a promise would wait for it.)
+ */
+async function inFlight(port: number, requestBytes: string, seen: string): Promise<{ wire: Promise<Buffer> }> {
+  const socket = await openSocket(port);
+  const wire = readUntilClose(socket);
+  socket.write(requestBytes);
+  await readUntil(socket, (soFar) => soFar.includes(seen));
+  return { wire };
+}
+
 describe('shutdown(deadlineMs)', () => {
   it('closes an idle keep-alive connection at once', async () => {
     const { port, server } = await started();
@@ -55,10 +68,7 @@ describe('shutdown(deadlineMs)', () => {
 
   it('lets a streaming response finish, then closes its connection', async () => {
     const { port, server } = await started();
-    const socket = await openSocket(port);
-    const wire = readUntilClose(socket);
-    socket.write('GET /slow HTTP/1.1\r\nHost: t\r\n\r\n');
-    await readUntil(socket, (soFar) => soFar.includes('part 1'));
+    const { wire } = await inFlight(port, 'GET /slow HTTP/1.1\r\nHost: t\r\n\r\n', 'part 1');
     await server.shutdown(5_000);
     const [response] = parseResponses((await wire).toString('latin1'));
     expect(response.body).toBe('part 1\npart 2\npart 3\n');
@@ -81,10 +91,7 @@ describe('shutdown(deadlineMs)', () => {
 
   it('cuts a response still going at the deadline', async () => {
     const { port, server } = await started();
-    const socket = await openSocket(port);
-    const wire = readUntilClose(socket);
-    socket.write('GET /endless HTTP/1.1\r\nHost: t\r\n\r\n');
-    await readUntil(socket, (soFar) => soFar.includes('more'));
+    const { wire } = await inFlight(port, 'GET /endless HTTP/1.1\r\nHost: t\r\n\r\n', 'more');
     const before = Date.now();
     await server.shutdown(200);
     expect(Date.now() - before).toBeGreaterThanOrEqual(150);

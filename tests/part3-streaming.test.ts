@@ -2,9 +2,9 @@
 // server's memory) and concurrency without threads (a slow response does not hold up others).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Application } from '../part3-gateway/contract.ts';
-import { bytes, routes, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { bytes, routes, useGateway } from './helpers/gateway.ts';
 import { openSocket, readUntil } from './helpers/wire.ts';
 
 const CHUNK_BYTES = 64 * 1024;
@@ -46,12 +46,8 @@ const apps: Record<string, Application> = {
   },
 };
 
-let gateway: RunningGateway;
-beforeAll(async () => {
-  gateway = await startGateway(routes(apps));
-});
-afterAll(async () => {
-  await gateway.close();
+const gateway = useGateway(routes(apps));
+afterEach(() => {
   expect(gateway.log).toEqual([]);
 });
 

@@ -5,6 +5,7 @@
 //   const response = await request(`${gateway.url}/`);
 //   expect(gateway.log.join('')).toContain('answered 500');
 //   await gateway.close();
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { HttpServer } from '../../part2-tcp-http/server.ts';
 import type { Application } from '../../part3-gateway/contract.ts';
 import { createGatewayServer, type GatewayOptions } from '../../part3-gateway/server.ts';
@@ -21,6 +22,25 @@ export async function startGateway(app: Application, options: GatewayOptions = {
   const log: string[] = [];
   const server = createGatewayServer(app, { errors: { write: (text) => void log.push(text), flush: () => {} }, ...options });
   return { ...(await start(server)), log, server };
+}
+
+/**
+ * One gateway for a whole test file: started before the first test, closed after the last,
+ * its log emptied before each test. The object returned is filled in by beforeAll, so use it
+ * inside tests and hooks only.
+ */
+export function useGateway(app: Application, options: GatewayOptions = {}): RunningGateway {
+  const holder: Partial<RunningGateway> = {};
+  beforeAll(async () => {
+    Object.assign(holder, await startGateway(app, options));
+  });
+  afterAll(async () => {
+    await holder.close?.();
+  });
+  beforeEach(() => {
+    holder.log?.splice(0);
+  });
+  return holder as RunningGateway;
 }
 
 /**
