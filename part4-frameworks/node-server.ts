@@ -14,7 +14,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { HeaderField } from '../part2-tcp-http/parser.ts';
 import { HttpError, MAX_BODY_BYTES } from '../part2-tcp-http/parser.ts';
-import { drained, sendError, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
+import { drained, sendError, STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
 import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
 import { buildEnviron, GatewayInput } from '../part3-gateway/environ.ts';
@@ -124,7 +124,9 @@ class ServerResponseSink implements ResponseSink {
     this.response.shouldKeepAlive = value;
   }
 
-  writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason?: string): void {
+  // The reason defaults to part 2's table, as on the gateway: node:http's own would say, e.g.,
+  // "Payload Too Large" for 413, the name RFC 9110 §15.5.14 replaced with "Content Too Large".
+  writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason = STATUS_REASONS[status]): void {
     const fields = [...headers];
     const declared = fields.find(([name]) => name.toLowerCase() === 'content-length');
     if (declared !== undefined) {

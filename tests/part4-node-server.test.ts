@@ -114,6 +114,12 @@ describe('node-server: framing and headers', () => {
     expect(theirs.headers.filter(([name]) => name === 'server')).toEqual([['server', 'my-app/1.0']]);
   });
 
+  it("uses part 2's reason phrases, as the gateway does, not node:http's older ones (413 Content Too Large)", async () => {
+    const wire = await exchange(server.port, 'POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 2000000\r\n\r\n');
+    expect(wire).toMatch(/^HTTP\/1\.1 413 Content Too Large\r\n/);
+    expect(wire).toMatch(/\r\nConnection: close\r\n/i);
+  });
+
   it('never sends more bytes than the declared Content-Length: it cuts the connection at the chunk that would overrun it', async () => {
     const wire = await exchange(server.port, get('/too-long'));
     const head = wire.slice(0, wire.indexOf('\r\n\r\n') + 4);

@@ -1,0 +1,78 @@
+// `npm run part4` as a learner runs it (part4-frameworks/main.ts in a child process): both
+// guestbooks behind an index page by default, one --server × --framework pair on request, a
+// one-line answer to a wrong choice, and a clean exit on Ctrl-C. Then the lesson's promises:
+// the files part4-frameworks/README.md names exist.
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runStage, type StageRun } from './helpers/child.ts';
+
+const MAIN = 'part4-frameworks/main.ts';
+const runs: StageRun[] = [];
+
+function run(args: string[]): StageRun {
+  const stage = runStage([MAIN, '--port', '0', ...args]);
+  runs.push(stage);
+  return stage;
+}
+
+afterEach(() => {
+  for (const stage of runs.splice(0)) if (stage.child.exitCode === null && stage.child.signalCode === null) stage.child.kill('SIGKILL');
+});
+
+async function get(url: string): Promise<{ status: number; server: string; text: string }> {
+  const response = await request(url);
+  return { status: response.statusCode, server: String(response.headers.server), text: await response.body.text() };
+}
+
+describe('npm run part4 (part4-frameworks/main.ts in a child process)', () => {
+  it('serves both guestbooks on the gateway under /micro/ and /mvc/ with an index page, and stops on Ctrl-C with exit 0', async () => {
+    const stage = run([]);
+    const [, base] = await stage.waitForOutput(/index at (http:\/\/127\.0\.0\.1:\d+\/)\n[\s\S]*Try: /);
+    expect(stage.stdout()).toContain(`${base}micro/`);
+    expect(stage.stdout()).toContain(`${base}mvc/`);
+    const index = await get(base);
+    expect(index.status).toBe(200);
+    expect(index.server).toBe('small-journey-gateway');
+    expect(index.text).toContain('href="micro/"');
+    expect((await get(`${base}micro/`)).text).toContain('<title>Guestbook (micro)</title>');
+    expect((await get(`${base}mvc/entries`)).text).toBe('{"entries":[]}');
+    expect((await get(`${base}elsewhere`)).status).toBe(404);
+
+    stage.child.kill('SIGINT');
+    expect(await stage.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('with --server node --framework mvc serves that one guestbook at / on node:http', async () => {
+    const stage = run(['--server', 'node', '--framework=mvc']);
+    const [, base] = await stage.waitForOutput(/The mvc .* guestbook on node:http .*, at (http:\/\/127\.0\.0\.1:\d+\/)/);
+    const page = await get(base);
+    expect(page.server).toBe('small-journey-node-http');
+    expect(page.text).toContain('<title>Guestbook (mvc)</title>');
+    stage.child.kill('SIGTERM');
+    expect(await stage.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it.each([
+    [['--server', 'apache'], '--server does not know "apache": choose gateway or node, e.g. --server node'],
+    [['--framework'], '--framework needs a value: choose micro or mvc, e.g. --framework mvc'],
+    [['--workers', '2'], 'Unknown option --workers. Usage: npm run part4 -- [--server gateway|node] [--framework micro|mvc] [--port N] [--host H]'],
+  ])('answers %j with one line naming the choices, and exit code 2', async (args, message) => {
+    const stage = run(args);
+    expect(await stage.exited).toEqual({ code: 2, signal: null });
+    expect(stage.stderr().trim().split(/\r?\n/)).toEqual([message]);
+  });
+});
+
+describe('part4-frameworks/README.md', () => {
+  it('names only files that exist', () => {
+    const readme = readFileSync(new URL('../part4-frameworks/README.md', import.meta.url), 'utf8');
+    // Paths like tests/part4-guestbook.test.ts or micro/guestbook.ts (inside part4-frameworks/).
+    const named = new Set(readme.match(/\b(?:part\d-[\w-]+|tests|micro|mvc)\/[\w./-]+\.ts\b|\b[\w-]+\.ts\b/g) ?? []);
+    expect(named.size).toBeGreaterThan(10);
+    for (const name of named) {
+      const candidates = [name, `part4-frameworks/${name}`, `tests/${name}`];
+      expect(candidates.some((path) => existsSync(new URL(`../${path}`, import.meta.url))), name).toBe(true);
+    }
+  });
+});
