@@ -1,0 +1,66 @@
+// What the benchmark ran on, for RESULTS.md: numbers mean little without the machine, and
+// nothing at all without knowing whether something else was using it at the same time.
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Machine {
+  node: string;
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  date: string;
+}
+
+export function describeMachine(): Machine {
+  return {
+    node: process.version,
+    cpuModel: cpuModel(),
+    cores: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${type()} ${release()}`,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+}
+
+/** The "model name" line of /proc/cpuinfo on Linux; what Node reports elsewhere. */
+function cpuModel(): string {
+  try {
+    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (match !== null) return match[1].trim();
+  } catch {
+    // not Linux
+  }
+  return cpus()[0]?.model ?? 'unknown';
+}
+
+/** How busy the CPUs were over a short sample while our servers sat idle: others' load. */
+export interface BusySample {
+  /** 0 to 1: the busy share of all cores (Linux, /proc/stat), or null where unknown. */
+  busyShare: number | null;
+  /** The 1-minute load average (0 on Windows). */
+  loadAverage: number;
+}
+
+const SAMPLE_MS = 2_000;
+
+export async function sampleBusyCores(): Promise<BusySample> {
+  const before = cpuTimes();
+  await sleep(SAMPLE_MS);
+  const after = cpuTimes();
+  const busyShare = before === null || after === null ? null : (after.busy - before.busy) / (after.total - before.total);
+  return { busyShare, loadAverage: loadavg()[0] };
+}
+
+/** The first line of /proc/stat: jiffies spent by all cores in each state since boot. */
+function cpuTimes(): { busy: number; total: number } | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are "not busy".
+    const total = fields.reduce((sum, value) => sum + value, 0);
+    return { busy: total - fields[3] - fields[4], total };
+  } catch {
+    return null;
+  }
+}

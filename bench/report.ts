@@ -1,0 +1,311 @@
+// From the rounds' raw results to what a reader sees: medians, ratios to node:http, the
+// issue's targets checked, and three renderings of one summary — the terminal table,
+// RESULTS.md, and results.svg (a bar chart written by hand: a few rects and texts).
+import type { LoadResult } from './loadgen.ts';
+import type { BusySample, Machine } from './machine.ts';
+import type { TestId } from './run.ts';
+import type { ServerSpec } from './servers.ts';
+
+/** Every round's result for each server (by name), and its peak memory at the end. */
+export type Measurements = Map<string, Record<TestId, LoadResult[]> & { peakRssBytes: number }>;
+
+/** One server's medians over the rounds. */
+export interface Figures {
+  keepAliveRps: number;
+  closeRps: number;
+  oneConnectionRps: number;
+  keepAliveP99Ms: number;
+  oneConnectionP99Ms: number;
+  peakRssBytes: number;
+  /** Errors and non-2xx answers over all rounds: anything but 0 makes the row suspect. */
+  problems: number;
+}
+
+/**
+ * The same figures divided by node:http's. Throughput: higher is better. Latency and memory:
+ * lower is better. One connection's mean latency is 1 / its request rate (one request at a
+ * time), so its ratio is node:http's rate over this server's.
+ */
+export interface Ratios {
+  keepAlive: number;
+  close: number;
+  oneConnectionLatency: number;
+  keepAliveP99: number;
+  oneConnectionP99: number;
+  peakRss: number;
+}
+
+export interface Row {
+  spec: ServerSpec;
+  figures: Figures;
+  ratios: Ratios;
+}
+
+export interface Summary {
+  rows: Row[];
+  baseline: Row;
+  targets: TargetCheck[];
+}
+
+export interface ReportContext {
+  machine: Machine;
+  busyBefore: BusySample;
+  busyAfter: BusySample;
+  generator: string;
+  pinning: string;
+  rounds: number;
+  durationSeconds: number;
+}
+
+export function summarize(measurements: Measurements, specs: readonly ServerSpec[], baselineName: string): Summary {
+  const figures = new Map(specs.map((spec) => [spec.name, figuresOf(measurements, spec.name)]));
+  const base = figures.get(baselineName);
+  if (base === undefined) throw new Error(`No measurements for the baseline, ${baselineName}.`);
+  const rows = specs.map((spec): Row => {
+    const own = figures.get(spec.name) ?? base;
+    return {
+      spec,
+      figures: own,
+      ratios: {
+        keepAlive: own.keepAliveRps / base.keepAliveRps,
+        close: own.closeRps / base.closeRps,
+        oneConnectionLatency: base.oneConnectionRps / own.oneConnectionRps,
+        keepAliveP99: own.keepAliveP99Ms / base.keepAliveP99Ms,
+        oneConnectionP99: own.oneConnectionP99Ms / base.oneConnectionP99Ms,
+        peakRss: own.peakRssBytes / base.peakRssBytes,
+      },
+    };
+  });
+  const baseline = rows.find((row) => row.spec.name === baselineName) ?? rows[0];
+  return { rows, baseline, targets: checkTargets(rows) };
+}
+
+function figuresOf(measurements: Measurements, name: string): Figures {
+  const results = measurements.get(name);
+  if (results === undefined) throw new Error(`No measurements for ${name}.`);
+  const all = [...results.keepAlive, ...results.close, ...results.oneConnection];
+  return {
+    keepAliveRps: median(results.keepAlive.map((result) => result.requestsPerSecond)),
+    closeRps: median(results.close.map((result) => result.requestsPerSecond)),
+    oneConnectionRps: median(results.oneConnection.map((result) => result.requestsPerSecond)),
+    keepAliveP99Ms: median(results.keepAlive.map((result) => result.latencyP99Ms)),
+    oneConnectionP99Ms: median(results.oneConnection.map((result) => result.latencyP99Ms)),
+    peakRssBytes: results.peakRssBytes,
+    problems: all.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+// ---- The issue's targets (issue 7), each a ratio to node:http in the same run -------------------
+
+export interface TargetCheck {
+  what: string;
+  goal: string;
+  measured: number | null;
+  met: boolean | null;
+}
+
+const COURSE_SERVERS = ['part2', 'part3', 'micro', 'mvc'];
+
+function checkTargets(rows: Row[]): TargetCheck[] {
+  const ratio = (name: string, pick: (ratios: Ratios) => number): number | null => {
+    const row = rows.find((candidate) => candidate.spec.name === name);
+    return row === undefined ? null : pick(row.ratios);
+  };
+  const atLeast = (what: string, measured: number | null, goal: number): TargetCheck => ({ what, goal: `≥ ${goal.toFixed(2)}`, measured, met: measured === null ? null : measured >= goal });
+  const atMost = (what: string, measured: number | null, goal: number): TargetCheck => ({ what, goal: `≤ ${goal.toFixed(2)}`, measured, met: measured === null ? null : measured <= goal });
+
+  const micro = ratio('micro', (r) => r.keepAlive);
+  const mvc = ratio('mvc', (r) => r.keepAlive);
+  const fastify = ratio('fastify', (r) => r.keepAlive);
+  const fasterFramework = micro === null && mvc === null ? null : Math.max(micro ?? 0, mvc ?? 0);
+  const checks = [
+    atLeast('part 2 server, keep-alive', ratio('part2', (r) => r.keepAlive), 1.6),
+    atLeast('part 2 server, Connection: close', ratio('part2', (r) => r.close), 1.4),
+    atLeast('part 3 gateway, minimal app, keep-alive', ratio('part3', (r) => r.keepAlive), 1.4),
+    atLeast('faster part 4 framework on the gateway ÷ Fastify, keep-alive', fasterFramework === null || fastify === null ? null : fasterFramework / fastify, 1.2),
+  ];
+  for (const name of COURSE_SERVERS) {
+    const label = rows.find((row) => row.spec.name === name)?.spec.label ?? name;
+    checks.push(atMost(`${label}: p99 latency, keep-alive, 50 connections`, ratio(name, (r) => r.keepAliveP99), 1));
+    checks.push(atMost(`${label}: peak memory`, ratio(name, (r) => r.peakRss), 1));
+  }
+  return checks;
+}
+
+// ---- Rendering ---------------------------------------------------------------------------------
+
+const COLUMNS: Array<{ title: string; pick: (ratios: Ratios) => number }> = [
+  { title: 'keep-alive ↑', pick: (r) => r.keepAlive },
+  { title: 'Connection: close ↑', pick: (r) => r.close },
+  { title: '1-conn latency ↓', pick: (r) => r.oneConnectionLatency },
+  { title: 'p99, 50 conns ↓', pick: (r) => r.keepAliveP99 },
+  { title: 'p99, 1 conn ↓', pick: (r) => r.oneConnectionP99 },
+  { title: 'peak RSS ↓', pick: (r) => r.peakRss },
+];
+
+function ratioText(value: number): string {
+  return `${value.toFixed(2)}×`;
+}
+
+export function renderTerminal(summary: Summary): string {
+  const header = ['server', ...COLUMNS.map((column) => column.title)];
+  const body = summary.rows.map((row) => [row.spec.label + (row.figures.problems > 0 ? ' (!)' : ''), ...COLUMNS.map((column) => ratioText(column.pick(row.ratios)))]);
+  const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i].length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const lines = [
+    'Ratios to node:http in this run (↑ higher is better, ↓ lower is better):',
+    '',
+    line(header),
+    line(widths.map((width) => '-'.repeat(width))),
+    ...body.map(line),
+    '',
+    `node:http itself: ${describeAbsolute(summary.baseline.figures)}`,
+    '',
+    'Targets:',
+    ...summary.targets.map((target) => `  ${target.met === null ? '–' : target.met ? '✓' : '✗'} ${target.what}: ${target.measured === null ? 'not measured' : ratioText(target.measured)} (goal ${target.goal})`),
+  ];
+  if (summary.rows.some((row) => row.figures.problems > 0)) lines.push('', '(!) errors or non-2xx answers during the run: see the progress lines above.');
+  return lines.join('\n');
+}
+
+function describeAbsolute(figures: Figures): string {
+  return [
+    `${figures.keepAliveRps.toFixed(0)} req/s keep-alive`,
+    `${figures.closeRps.toFixed(0)} req/s with Connection: close`,
+    `${(1000 / figures.oneConnectionRps).toFixed(3)} ms mean latency on one connection`,
+    `p99 ${figures.keepAliveP99Ms.toFixed(2)} ms at 50 connections`,
+    `peak RSS ${(figures.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+  ].join(', ');
+}
+
+function describeBusy(sample: BusySample): string {
+  const share = sample.busyShare === null ? 'unknown' : `${(sample.busyShare * 100).toFixed(0)}% of all cores busy`;
+  return `${share}, load average ${sample.loadAverage.toFixed(2)}`;
+}
+
+export function renderMarkdown(summary: Summary, context: ReportContext): string {
+  const { machine } = context;
+  const table = [
+    `| server | ${COLUMNS.map((column) => column.title).join(' | ')} |`,
+    `|---|${COLUMNS.map(() => '---:').join('|')}|`,
+    ...summary.rows.map((row) => `| ${row.spec.label}${row.figures.problems > 0 ? ' (!)' : ''} | ${COLUMNS.map((column) => ratioText(column.pick(row.ratios))).join(' | ')} |`),
+  ];
+  const absolute = [
+    '| server | keep-alive req/s | close req/s | 1-conn mean latency | p99, 50 conns | p99, 1 conn | peak RSS |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...summary.rows.map(({ spec, figures }) =>
+      [
+        spec.label,
+        figures.keepAliveRps.toFixed(0),
+        figures.closeRps.toFixed(0),
+        `${(1000 / figures.oneConnectionRps).toFixed(3)} ms`,
+        `${figures.keepAliveP99Ms.toFixed(2)} ms`,
+        `${figures.oneConnectionP99Ms.toFixed(2)} ms`,
+        `${(figures.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+      ].join(' | '),
+    ).map((cells) => `| ${cells} |`),
+  ];
+  const targets = summary.targets.map((target) => `| ${target.what} | ${target.goal} | ${target.measured === null ? '–' : ratioText(target.measured)} | ${target.met === null ? 'not measured' : target.met ? 'met' : '**missed**'} |`);
+  return `# Benchmark results
+
+Written by \`npm run bench\` (bench/run.ts); see [README.md](README.md) for what is measured and
+how to read it. Every figure is a ratio to \`node:http\` measured in the same run, the median of
+${context.rounds} rounds of ${context.durationSeconds} s per test, the servers' order reversed every
+other round. ↑: higher is better; ↓: lower is better.
+
+![Requests per second as a multiple of node:http](results.svg)
+
+${table.join('\n')}
+
+## Targets (issue 7)
+
+| target | goal | measured | |
+|---|---|---:|---|
+${targets.join('\n')}
+
+## The machine
+
+| | |
+|---|---|
+| date | ${machine.date} |
+| Node.js | ${machine.node} |
+| CPU | ${machine.cpuModel}, ${machine.cores} cores |
+| memory | ${machine.memoryGiB} GiB |
+| OS | ${machine.os} |
+| load generator | ${context.generator} (one thread, its own process) |
+| pinning | ${context.pinning} |
+| other load before the run | ${describeBusy(context.busyBefore)} |
+| other load after the run | ${describeBusy(context.busyAfter)} |
+| peak memory | ${process.platform === 'linux' ? 'VmHWM from /proc/PID/status, read by the runner after the last round' : "each server's getrusage() maxRSS, asked over IPC after the last round"} |
+
+## Absolute numbers (this machine, this run only)
+
+For context; they move with the machine and with whatever else it was doing, the ratios above much less.
+
+${absolute.join('\n')}
+
+## The servers
+
+${summary.rows.map((row) => `- **${row.spec.label}**: ${row.spec.description}.`).join('\n')}
+${summary.rows.some((row) => row.figures.problems > 0) ? '\n(!) This server had errors or non-2xx answers during the run; its figures are suspect.\n' : ''}`;
+}
+
+// ---- The chart -----------------------------------------------------------------------------------
+
+const CHART = { width: 760, labelWidth: 230, rowHeight: 44, barHeight: 15, top: 78, bottom: 56, right: 60 };
+const SERIES = [
+  { title: 'keep-alive, 50 connections', color: '#4c78a8', pick: (r: Ratios) => r.keepAlive },
+  { title: 'Connection: close, 50 connections', color: '#f58518', pick: (r: Ratios) => r.close },
+];
+
+/** Horizontal bars: each server's request rate in both tests, as a multiple of node:http's. */
+export function renderChart(summary: Summary, context: ReportContext): string {
+  const { width, labelWidth, rowHeight, barHeight, top, bottom, right } = CHART;
+  const height = top + summary.rows.length * rowHeight + bottom;
+  const largest = Math.max(...summary.rows.flatMap((row) => SERIES.map((series) => series.pick(row.ratios))));
+  const scaleMax = Math.ceil(largest * 2) / 2; // the next half step: 1.5, 2, 2.5 ...
+  const plotWidth = width - labelWidth - right;
+  const x = (ratio: number): number => labelWidth + (ratio / scaleMax) * plotWidth;
+
+  const parts: string[] = [];
+  parts.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">Requests per second, as a multiple of node:http (same run)</text>`);
+  SERIES.forEach((series, i) => {
+    const legendX = labelWidth + i * 260;
+    parts.push(`<rect x="${legendX}" y="40" width="12" height="12" fill="${series.color}"/>`);
+    parts.push(`<text x="${legendX + 18}" y="50" font-size="12">${escapeXml(series.title)}</text>`);
+  });
+  for (let tick = 0; tick <= scaleMax + 1e-9; tick += 0.5) {
+    const tickX = x(tick).toFixed(1);
+    const isBaseline = Math.abs(tick - 1) < 1e-9;
+    parts.push(`<line x1="${tickX}" y1="${top - 8}" x2="${tickX}" y2="${height - bottom + 4}" stroke="${isBaseline ? '#333' : '#ddd'}" ${isBaseline ? 'stroke-dasharray="4 3"' : ''}/>`);
+    parts.push(`<text x="${tickX}" y="${height - bottom + 18}" text-anchor="middle" font-size="11">${tick.toFixed(1)}×</text>`);
+  }
+  summary.rows.forEach((row, i) => {
+    const rowTop = top + i * rowHeight;
+    parts.push(`<text x="${labelWidth - 10}" y="${rowTop + rowHeight / 2 + 2}" text-anchor="end" font-size="12">${escapeXml(row.spec.label)}</text>`);
+    SERIES.forEach((series, j) => {
+      const value = series.pick(row.ratios);
+      const barY = rowTop + 6 + j * (barHeight + 2);
+      parts.push(`<rect x="${labelWidth}" y="${barY}" width="${(x(value) - labelWidth).toFixed(1)}" height="${barHeight}" fill="${series.color}"/>`);
+      parts.push(`<text x="${(x(value) + 4).toFixed(1)}" y="${barY + barHeight - 3}" font-size="11">${value.toFixed(2)}</text>`);
+    });
+  });
+  const footer = `${context.machine.cpuModel}, ${context.machine.cores} cores, Node ${context.machine.node}, ${context.generator}, ${context.machine.date.slice(0, 10)}; dashed line: node:http = 1`;
+  parts.push(`<text x="${width / 2}" y="${height - 14}" text-anchor="middle" font-size="11" fill="#555">${escapeXml(footer)}</text>`);
+
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">
+<rect width="100%" height="100%" fill="#fff"/>
+${parts.join('\n')}
+</svg>
+`;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

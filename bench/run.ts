@@ -1,0 +1,244 @@
+// The bench runner: `npm run bench` from the repository root (or `npm run bench` in bench/).
+//
+//   start every server (servers.ts), each in its own process → check each answers the same
+//   response → warm up → rounds: for each test, every server in turn (the order reversed every
+//   other round) → medians → ratios to node:http → table, RESULTS.md, results.svg → stop them
+//
+// Options:  --rounds N (3)  --duration S (5, seconds per test)  --only name,name (node-http is
+//           always added)  --loadgen wrk|autocannon (wrk when installed)  --cpu-prof (servers
+//           write profiles to bench/profiles/)  --no-write (terminal only)
+//
+// Every number is a ratio to node:http measured in the same run, because absolute numbers
+// depend on the machine and on whatever else it is doing; ratios measured side by side hold.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { hasCommand, pickGenerator, runLoad, type GeneratorName, type LoadResult } from './loadgen.ts';
+import { describeMachine, sampleBusyCores } from './machine.ts';
+import { renderChart, renderMarkdown, renderTerminal, summarize, type Measurements } from './report.ts';
+import type { RunnerMessage, ServerMessage } from './serve.ts';
+import { SERVERS, type ServerSpec } from './servers.ts';
+
+/** The three tests: what each sends and how many connections it opens at once. */
+export const TESTS = [
+  { id: 'keepAlive', title: 'keep-alive, 50 connections', connections: 50, close: false },
+  { id: 'close', title: 'Connection: close, 50 connections', connections: 50, close: true },
+  { id: 'oneConnection', title: 'one connection (latency)', connections: 1, close: false },
+] as const;
+export type TestId = (typeof TESTS)[number]['id'];
+
+const BASELINE = 'node-http';
+const PATH = '/hello/world';
+const EXPECTED_BODY = 'Hello, World!\n';
+/** How long a server may take to start and report its port. */
+const START_TIMEOUT_MS = 20_000;
+/** After SIGTERM, how long a server may take to exit before it is killed. */
+const STOP_TIMEOUT_MS = 5_000;
+const WARM_UP_SECONDS = 2;
+
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+interface Options {
+  rounds: number;
+  durationSeconds: number;
+  only: string[] | null;
+  generator: GeneratorName;
+  cpuProfile: boolean;
+  write: boolean;
+}
+
+interface RunningServer {
+  spec: ServerSpec;
+  child: ChildProcess;
+  pid: number;
+  port: number;
+}
+
+/** Linux with taskset and two cores or more: servers on core 0, the load generator on core 1. */
+interface Pinning {
+  serverCpu: number;
+  loadCpu: number;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const machine = describeMachine();
+  const pinning: Pinning | null = process.platform === 'linux' && machine.cores >= 2 && hasCommand('taskset') ? { serverCpu: 0, loadCpu: 1 } : null;
+  const specs = SERVERS.filter((spec) => options.only === null || options.only.includes(spec.name) || spec.name === BASELINE);
+  const minutes = (specs.length * (TESTS.length * options.rounds + 1) * options.durationSeconds) / 60;
+  console.log(`Load generator: ${options.generator}. ${describePinning(pinning)}`);
+  console.log(`${specs.length} servers × ${TESTS.length} tests × ${options.rounds} rounds of ${options.durationSeconds} s: about ${minutes.toFixed(0)} minutes.`);
+  const busyBefore = await sampleBusyCores();
+
+  const running: RunningServer[] = [];
+  const stopAll = (): Promise<void> => Promise.all(running.splice(0).map(stopServer)).then(() => undefined);
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  let measurements: Measurements;
+  try {
+    for (const spec of specs) running.push(await startServer(spec, pinning, options.cpuProfile));
+    for (const server of running) await checkResponse(server);
+    measurements = await measure(running, options, pinning);
+  } finally {
+    await stopAll();
+  }
+  const busyAfter = await sampleBusyCores();
+
+  const summary = summarize(measurements, specs, BASELINE);
+  console.log(`\n${renderTerminal(summary)}`);
+  if (!options.write) return;
+  const context = { machine, busyBefore, busyAfter, generator: options.generator, pinning: describePinning(pinning), rounds: options.rounds, durationSeconds: options.durationSeconds };
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), renderMarkdown(summary, context));
+  writeFileSync(new URL('./results.svg', import.meta.url), renderChart(summary, context));
+  console.log('\nWrote bench/RESULTS.md and bench/results.svg.');
+}
+
+/** Warm every server up, then the rounds: each test, every server in turn. */
+async function measure(servers: RunningServer[], options: Options, pinning: Pinning | null): Promise<Measurements> {
+  const results: Measurements = new Map(servers.map((server) => [server.spec.name, { keepAlive: [], close: [], oneConnection: [], peakRssBytes: 0 }]));
+  // The first seconds of a JavaScript server are spent compiling the hot path (the JIT).
+  for (const server of servers) await load(server, TESTS[0], WARM_UP_SECONDS, options.generator, pinning);
+  for (let round = 0; round < options.rounds; round++) {
+    // Alternate the order, so no server always runs first (or right after the same neighbour).
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    for (const test of TESTS) {
+      for (const server of order) {
+        const result = await load(server, test, options.durationSeconds, options.generator, pinning);
+        results.get(server.spec.name)?.[test.id].push(result);
+        console.log(`round ${round + 1}/${options.rounds}  ${test.title.padEnd(34)} ${server.spec.label.padEnd(32)} ${describeResult(result)}`);
+      }
+    }
+  }
+  for (const server of servers) {
+    const entry = results.get(server.spec.name);
+    if (entry !== undefined) entry.peakRssBytes = await peakRss(server);
+  }
+  return results;
+}
+
+function load(server: RunningServer, test: (typeof TESTS)[number], durationSeconds: number, generator: GeneratorName, pinning: Pinning | null): Promise<LoadResult> {
+  return runLoad(generator, {
+    url: `http://127.0.0.1:${server.port}${PATH}`,
+    connections: test.connections,
+    durationSeconds,
+    close: test.close,
+    cpu: pinning?.loadCpu ?? null,
+  });
+}
+
+function describeResult(result: LoadResult): string {
+  const problems = result.errors + result.non2xx > 0 ? `  (${result.errors} errors, ${result.non2xx} non-2xx)` : '';
+  return `${result.requestsPerSecond.toFixed(0).padStart(7)} req/s  p99 ${result.latencyP99Ms.toFixed(2)} ms${problems}`;
+}
+
+function describePinning(pinning: Pinning | null): string {
+  if (pinning === null) return 'Not pinned to cores (needs Linux, taskset and 2 cores): server and load generator share the CPUs.';
+  return `Pinned with taskset: each server on core ${pinning.serverCpu}, the load generator on core ${pinning.loadCpu}.`;
+}
+
+// ---- Server processes --------------------------------------------------------------------------
+
+function startServer(spec: ServerSpec, pinning: Pinning | null, cpuProfile: boolean): Promise<RunningServer> {
+  const profileArgs = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_DIR}profiles`, `--cpu-prof-name=${spec.name}.cpuprofile`] : [];
+  const nodeArgs = ['--import', 'tsx', ...profileArgs, `${BENCH_DIR}serve.ts`, spec.name];
+  const command = pinning === null ? process.execPath : 'taskset';
+  const args = pinning === null ? nodeArgs : ['-c', String(pinning.serverCpu), process.execPath, ...nodeArgs];
+  // taskset replaces itself with node (exec), so the PID is the server's, and the IPC channel
+  // (an inherited file descriptor) reaches node.
+  const child = spawn(command, args, { cwd: BENCH_DIR, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${spec.label} did not report a port within ${START_TIMEOUT_MS} ms.`));
+    }, START_TIMEOUT_MS);
+    child.on('message', (message: ServerMessage) => {
+      if (message.type !== 'listening' || child.pid === undefined) return;
+      clearTimeout(timer);
+      resolve({ spec, child, pid: child.pid, port: message.port });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${spec.label} exited with code ${code} before it listened.`));
+    });
+  });
+}
+
+/** The same response from everyone, or the comparison means nothing. */
+async function checkResponse(server: RunningServer): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${server.port}${PATH}`);
+  const body = await response.text();
+  const type = response.headers.get('content-type') ?? '';
+  if (response.status !== 200 || body !== EXPECTED_BODY || !type.startsWith('text/plain')) {
+    throw new Error(`${server.spec.label} answered ${response.status} (${type}) ${JSON.stringify(body)}; expected 200 text/plain ${JSON.stringify(EXPECTED_BODY)}.`);
+  }
+}
+
+/** Peak resident memory: VmHWM from /proc on Linux, else the server's own getrusage(). */
+async function peakRss(server: RunningServer): Promise<number> {
+  if (process.platform === 'linux') {
+    const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+    if (match !== null) return Number(match[1]) * 1024;
+  }
+  return new Promise((resolve) => {
+    server.child.on('message', (message: ServerMessage) => {
+      if (message.type === 'memory') resolve(message.maxRssBytes);
+    });
+    const question: RunnerMessage = { type: 'memory?' };
+    server.child.send(question);
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited in time. By PID, only our own children. */
+function stopServer(server: RunningServer): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    server.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.child.kill('SIGTERM');
+  });
+}
+
+// ---- Options -------------------------------------------------------------------------------------
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { rounds: 3, durationSeconds: 5, only: null, generator: pickGenerator(undefined), cpuProfile: false, write: true };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value.`);
+      return next;
+    };
+    if (flag === '--rounds') options.rounds = wholeNumber(flag, value());
+    else if (flag === '--duration') options.durationSeconds = wholeNumber(flag, value());
+    else if (flag === '--only') options.only = value().split(',');
+    else if (flag === '--loadgen') options.generator = pickGenerator(generatorName(value()));
+    else if (flag === '--cpu-prof') options.cpuProfile = true;
+    else if (flag === '--no-write') options.write = false;
+    else throw new Error(`Unknown option ${flag}. Options: --rounds N --duration S --only a,b --loadgen wrk|autocannon --cpu-prof --no-write`);
+  }
+  const unknown = (options.only ?? []).filter((name) => !SERVERS.some((spec) => spec.name === name));
+  if (unknown.length > 0) throw new Error(`No server named ${unknown.join(', ')}; the names are ${SERVERS.map((spec) => spec.name).join(', ')}.`);
+  // A partial run must not overwrite the committed results with a partial table.
+  if (options.only !== null || options.cpuProfile) options.write = false;
+  return options;
+}
+
+function wholeNumber(flag: string, text: string): number {
+  const number = Number(text);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${flag} needs a whole number of at least 1, got "${text}".`);
+  return number;
+}
+
+function generatorName(text: string): GeneratorName {
+  if (text === 'wrk' || text === 'autocannon') return text;
+  throw new Error(`--loadgen is wrk or autocannon, got "${text}".`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,141 @@
+// The servers under test, each started in a process of its own (serve.ts) by the bench runner
+// (run.ts).
+//
+// Every one answers `GET /hello/world` with the same response: status 200,
+// `Content-Type: text/plain`, the body `Hello, World!\n`, framed by Content-Length. The
+// frameworks get there through a route with a path parameter (`/hello/:name`), because
+// matching a route is part of what a framework costs; the bare servers answer every path.
+import { createServer as createNodeHttpServer } from 'node:http';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import express from 'express';
+import Fastify from 'fastify';
+import { createHttpServer } from '../part2-tcp-http/server.ts';
+import type { Application } from '../part3-gateway/contract.ts';
+import { createGatewayServer } from '../part3-gateway/server.ts';
+import { micro, reply } from '../part4-frameworks/micro/micro.ts';
+import { createApp } from '../part4-frameworks/mvc/app.ts';
+import { HttpResponse } from '../part4-frameworks/mvc/http.ts';
+import { path } from '../part4-frameworks/mvc/urls.ts';
+import { createNodeGatewayServer } from '../part4-frameworks/node-server.ts';
+
+const HELLO = 'Hello, World!\n';
+const HELLO_BYTES = Buffer.from(HELLO);
+
+/** What each server is, in the words the report uses. */
+export interface ServerSpec {
+  name: string;
+  label: string;
+  /** One line for the report: what runs, and what it does per request. */
+  description: string;
+  /** Returns a server that is not yet listening. */
+  create: () => Server | Promise<Server>;
+}
+
+/** The smallest application the gateway contract allows: one status, one header, one chunk. */
+const minimalApp: Application = (_environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  // An array, not a generator: the server knows the length and sends Content-Length.
+  return [HELLO_BYTES];
+};
+
+export const SERVERS: readonly ServerSpec[] = [
+  {
+    name: 'node-http',
+    label: 'node:http',
+    description: "Node's own HTTP server (llhttp, a C parser), a handler calling writeHead and end: the baseline",
+    create: () =>
+      createNodeHttpServer((_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'text/plain' });
+        response.end(HELLO);
+      }),
+  },
+  {
+    name: 'part2',
+    label: 'part 2 server',
+    description: 'createHttpServer (part2-tcp-http/server.ts) with a one-line handler, sendWhole(); not the part 2 site and its routes',
+    create: () => createHttpServer((_request, response) => response.sendWhole(200, [['Content-Type', 'text/plain']], HELLO)),
+  },
+  {
+    name: 'part3',
+    label: 'part 3 gateway',
+    description: 'createGatewayServer (part3-gateway/server.ts): environ, startResponse, an array body, on the part 2 server',
+    create: () => createGatewayServer(minimalApp),
+  },
+  {
+    name: 'micro',
+    label: 'part 4 micro',
+    description: "the micro framework on the part 3 gateway: route '/hello/:name', Request object, reply()",
+    create: () => createGatewayServer(micro().get('/hello/:name', () => reply({ headers: { 'Content-Type': 'text/plain' }, body: HELLO }))),
+  },
+  {
+    name: 'mvc',
+    label: 'part 4 mvc',
+    description: "the mvc framework on the part 3 gateway: URL pattern 'hello/<name>', HttpRequest, a view, no middleware",
+    create: () => createGatewayServer(createApp({ urls: [path('hello/<name>', () => new HttpResponse(HELLO, { contentType: 'text/plain' }))] })),
+  },
+  {
+    name: 'node-gateway',
+    label: 'part 4 node-server',
+    description: 'the part 3 minimal app on node:http through the adapter (part4-frameworks/node-server.ts)',
+    create: () => createNodeGatewayServer(minimalApp),
+  },
+  {
+    name: 'fastify',
+    label: 'Fastify',
+    description: "Fastify 5 on node:http, route '/hello/:name', reply.type().send(), logger off",
+    create: async () => {
+      const app = Fastify({ logger: false });
+      app.get('/hello/:name', (_request, response) => response.type('text/plain').send(HELLO));
+      await app.ready();
+      return app.server;
+    },
+  },
+  {
+    name: 'express',
+    label: 'Express',
+    description: "Express 5 on node:http, route '/hello/:name', res.type().send() (adds ETag and X-Powered-By, as it does by default)",
+    create: () => {
+      const app = express();
+      app.get('/hello/:name', (_request, response) => {
+        response.type('text/plain').send(HELLO);
+      });
+      return createNodeHttpServer(app);
+    },
+  },
+  {
+    name: 'net-minimal',
+    label: 'node:net, no parser (reference)',
+    description: 'not a real server: finds the end of each head, looks for "close", writes a canned response; the ceiling for JavaScript on node:net',
+    create: () => createNetServer(answerWithoutParsing),
+  },
+];
+
+// ---- The reference: what is left when a server gives up everything ---------------------------
+
+const CANNED_HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n';
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/**
+ * Answers every request with the same bytes. It validates nothing, has no limits, no timeouts,
+ * no Date header, no request body support, and would answer "GARBAGE\r\n\r\n" with a 200:
+ * this is the distance a real parser and a real response writer travel.
+ */
+function answerWithoutParsing(socket: Socket): void {
+  socket.setNoDelay(true);
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let headEnd = pending.indexOf(HEAD_END);
+    while (headEnd !== -1) {
+      const close = pending.subarray(0, headEnd).toString('latin1').toLowerCase().includes('connection: close');
+      socket.write(`${CANNED_HEAD}${close ? 'Connection: close\r\n' : ''}\r\n${HELLO}`);
+      if (close) {
+        socket.end();
+        return;
+      }
+      pending = pending.subarray(headEnd + HEAD_END.length);
+      headEnd = pending.indexOf(HEAD_END);
+    }
+  });
+  socket.on('error', () => socket.destroy());
+}
