@@ -194,7 +194,12 @@ export class ResponseWriter {
     // A chunked write() stays corked until the next tick; destroy() would throw those bytes
     // away, and the client would not even see the part of the body that was fine. Flush first.
     this.socket.uncork();
-    this.socket.destroy();
+    // A close-delimited body (HTTP/1.0, length unknown) ends where the connection does, so a
+    // FIN would make the cut body look complete: send a reset (RST) instead. (A client that
+    // has not yet read the bytes before the RST may still see a plain end: TCP offers nothing
+    // better.) The other framings show the cut by themselves (bytes missing, no last chunk).
+    if (this.framing.type === 'close') this.socket.resetAndDestroy();
+    else this.socket.destroy();
   }
 
   /** Resolves when the socket can take more data (or is gone: then there is nothing to wait for). */

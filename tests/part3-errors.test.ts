@@ -116,6 +116,12 @@ const apps: Record<string, Application> = {
     yield bytes('a good start\n');
     throw new Error(SECRET);
   },
+  '/throw-a-moment-after-head': async function* (_environ, startResponse) {
+    startResponse('200 OK', TEXT);
+    yield bytes('a good start\n');
+    await sleep(50); // the client has read the first chunk by now
+    throw new Error(SECRET);
+  },
   '/throw-after-head-with-length': function* (_environ, startResponse) {
     startResponse('200 OK', [...TEXT, ['Content-Length', '100']]);
     yield bytes('a good start\n');
@@ -240,6 +246,20 @@ describe('an app that fails after the head is sent gets a cut connection', () =>
     expect(wire.endsWith('0\r\n\r\n')).toBe(false);
     expect(parseResponses(wire)).toEqual([]); // not one complete response
     expect(gateway.log.join('')).toContain(`GET /throw-after-head: connection cut (head already sent): Error: ${SECRET}`);
+  });
+
+  it('a close-delimited HTTP/1.0 response is ended with a reset, not a FIN that would make the cut body look complete', async () => {
+    const socket = await openSocket(gateway.port);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const ending = new Promise<string>((resolve) => {
+      socket.once('end', () => resolve('a clean end (FIN)'));
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(String(error.code)));
+    });
+    socket.write('GET /throw-a-moment-after-head HTTP/1.0\r\n\r\n');
+    expect(await ending).toBe('ECONNRESET');
+    socket.destroy();
+    expect(received.startsWith('HTTP/1.1 200 OK\r\n')).toBe(true);
   });
 
   it('undici, a strict client, reports the truncated response as an error rather than a body', async () => {
