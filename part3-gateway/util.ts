@@ -12,7 +12,8 @@ import type { Environ } from './contract.ts';
  */
 export function shiftPathInfo(environ: Environ): string | null {
   const pathInfo = environ.PATH_INFO;
-  if (pathInfo === '' || pathInfo === '/') return null;
+  // PATH_INFO is '' or starts with '/' (contract.ts); anything else has no segment to shift.
+  if (!pathInfo.startsWith('/') || pathInfo === '/') return null;
   const segments = pathInfo.split('/');
   let first = 1;
   while (first < segments.length - 1 && segments[first] === '') first++;

@@ -50,7 +50,7 @@ describe('shiftPathInfo', () => {
     expect(shift(scriptName, pathInfo)).toEqual(expected);
   });
 
-  it.each(['', '/', '///'])('returns null and changes nothing when PATH_INFO is %j', (pathInfo) => {
+  it.each(['', '/', '///', 'no-leading-slash'])('returns null and changes nothing when PATH_INFO is %j', (pathInfo) => {
     expect(shift('/app', pathInfo)).toEqual([null, '/app', pathInfo]);
   });
 });
