@@ -7,11 +7,11 @@
 // small site (site.ts), or part 3's gateway, which reuses this whole file.
 //
 // Not here: TLS, HTTP/2, Upgrade/WebSocket, request-body backpressure (a body is buffered, and
-// the body limit bounds it), a write timeout for clients that stop reading (part 6 of the
-// robustness work).
+// the body limit bounds it), a write timeout for clients that stop reading (such a client holds
+// its connection, but not our memory: the next request waits until it reads the last response).
 import { Server, type Socket } from 'node:net';
 import { HttpError, RequestParser, type ParserLimits, type RequestHead } from './parser.ts';
-import { ResponseWriter, sendError } from './response.ts';
+import { drained, ResponseWriter, sendError } from './response.ts';
 import { traceBytes, type TraceSink } from './trace.ts';
 
 /** A connection with a partial request head must complete it within this time. → 408 */
@@ -20,6 +20,13 @@ export const HEAD_TIMEOUT_MS = 10_000;
 export const IDLE_TIMEOUT_MS = 5_000;
 /** While a request body is arriving, the longest silence between two reads. → 408 */
 export const BODY_TIMEOUT_MS = 10_000;
+/**
+ * Once we have sent our last byte and closed our side (FIN), how long the client has to close
+ * its side before we drop the connection. Closing at once could turn bytes still in flight into
+ * a reset that destroys the response (RFC 9112 §9.6); waiting for ever lets a client that never
+ * closes hold the socket.
+ */
+export const LINGER_TIMEOUT_MS = 2_000;
 /** Pipelined bytes we hold while answering an earlier request, before we pause the socket. */
 export const MAX_PIPELINED_BYTES = 64 * 1024;
 /** On shutdown, how long in-flight responses may take before their connections are cut. */
@@ -44,6 +51,7 @@ export interface HttpServerOptions {
   headTimeoutMs?: number;
   idleTimeoutMs?: number;
   bodyTimeoutMs?: number;
+  lingerTimeoutMs?: number;
   /** Print every byte received and sent (see trace.ts). */
   trace?: TraceSink;
   /** The Server header value; '' sends none. */
@@ -153,6 +161,13 @@ class Connection {
       // ECONNRESET, EPIPE: the client went away; 'close' follows and does the cleanup.
     });
     socket.on('close', () => this.onClose());
+    // Our side is closed and flushed: keep reading (and dropping) what the client still sends,
+    // so it sees our response and our FIN, and give it a little while to close its side.
+    socket.on('finish', () => {
+      socket.resume();
+      const linger = setTimeout(() => socket.destroy(), this.options.lingerTimeoutMs ?? LINGER_TIMEOUT_MS);
+      socket.once('close', () => clearTimeout(linger));
+    });
     this.updateTimer();
   }
 
@@ -282,8 +297,17 @@ class Connection {
         return;
       }
     }
-    exchange.responseDone = true;
     if (!response.keepAlive) this.closing = true;
+    // Backpressure on responses: move on only once the client has taken this response. A client
+    // that pipelines requests without reading the answers would otherwise have us queue answer
+    // after answer in memory, each bought with a few bytes of request.
+    if (this.socket.writableNeedDrain) void drained(this.socket).then(() => this.completeResponse(exchange));
+    else this.completeResponse(exchange);
+  }
+
+  private completeResponse(exchange: Exchange): void {
+    if (this.socket.destroyed) return;
+    exchange.responseDone = true;
     this.maybeNextRequest();
   }
 
@@ -314,7 +338,7 @@ class Connection {
       // status); one that already answered just sees the connection close.
       exchange.response.keepAlive = false;
       exchange.body.fail(error);
-      if (exchange.responseDone) this.socket.end();
+      if (exchange.response.finished) this.socket.end();
       return;
     }
     // We never got a usable head, so answer as HTTP/1.1 and close: we cannot tell where the
@@ -363,10 +387,13 @@ class Connection {
   private updateTimer(): void {
     if (this.closing || this.socket.destroyed) return this.clearTimer();
     if (this.current === null) {
-      if (this.parser.isIdle) this.setTimer('idle', this.options.idleTimeoutMs ?? IDLE_TIMEOUT_MS);
-      // Started at the head's first byte and never extended: a client trickling one byte at a
-      // time (slowloris) still has to finish within the limit.
-      else if (this.timer?.kind !== 'head') this.setTimer('head', this.options.headTimeoutMs ?? HEAD_TIMEOUT_MS);
+      // Neither timer is re-armed by later bytes. The head timer runs from the head's first
+      // byte: a client trickling one byte at a time (slowloris) still has to finish within the
+      // limit. The idle one ignores bytes that start no request (the empty lines RFC 9112 §2.2
+      // lets us skip), or "\r\n" every few seconds would hold the connection for ever.
+      const kind: TimerKind = this.parser.isIdle ? 'idle' : 'head';
+      const ms = kind === 'idle' ? (this.options.idleTimeoutMs ?? IDLE_TIMEOUT_MS) : (this.options.headTimeoutMs ?? HEAD_TIMEOUT_MS);
+      if (this.timer?.kind !== kind) this.setTimer(kind, ms);
     } else if (!this.current.messageComplete) {
       this.setTimer('body', this.options.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
     } else {

@@ -1,0 +1,93 @@
+// Clients that try to hold a connection, or the server's memory, without ever finishing a
+// request: each is dropped or slowed down by part 2's connection loop (which part 3 reuses).
+// The heavy versions (hundreds of such clients at once) are in tests/stress/.
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpServer, type Handler, type HttpServerOptions } from '../part2-tcp-http/server.ts';
+import { eventually } from './helpers/gateway.ts';
+import { parseResponses } from './helpers/http-text.ts';
+import { start, type RunningServer } from './helpers/server.ts';
+import { openSocket, readUntil, readUntilClose } from './helpers/wire.ts';
+
+const SHORT = { headTimeoutMs: 200, idleTimeoutMs: 200, bodyTimeoutMs: 200, lingerTimeoutMs: 200 };
+const hello: Handler = (_request, response) => response.sendWhole(200, [['Content-Type', 'text/plain']], 'hello\n');
+
+const running: RunningServer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((server) => server.close()));
+});
+
+async function serve(handler: Handler, options: HttpServerOptions = {}): Promise<RunningServer> {
+  const server = await start(createHttpServer(handler, { logError: () => {}, ...options }));
+  running.push(server);
+  return server;
+}
+
+/** A client that never closes its side, even after the server's FIN (allowHalfOpen). */
+function stubbornClient(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+describe('connections that never become a request', () => {
+  it('closes a connection that sends nothing but empty lines, at the idle timeout', async () => {
+    const server = await serve(hello, SHORT);
+    const socket = await openSocket(server.port);
+    const closed = readUntilClose(socket, 2_000);
+    const trickle = setInterval(() => socket.write('\r\n'), 50); // RFC 9112 §2.2 lets a server skip them; not forever
+    try {
+      expect((await closed).length).toBe(0);
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+
+  it('drops a client that ignores the server closing after an error answer, once the linger time is over', async () => {
+    const server = await serve(hello, SHORT);
+    const socket = await stubbornClient(server.port);
+    const answer = readUntil(socket, (soFar) => soFar.includes('\r\n\r\n'));
+    socket.write('GARBAGE\r\n\r\n');
+    expect((await answer).toString('latin1')).toMatch(/^HTTP\/1\.1 400 /);
+    await eventually(() => server.openSockets() === 0, 1_500, 'the server dropping the stubborn client');
+    socket.destroy();
+  });
+
+  it('drops a client that ignores the 408 for a head that never ended, once the linger time is over', async () => {
+    const server = await serve(hello, SHORT);
+    const socket = await stubbornClient(server.port);
+    const answer = readUntil(socket, (soFar) => soFar.includes('\r\n\r\n'));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    expect((await answer).toString('latin1')).toMatch(/^HTTP\/1\.1 408 /);
+    await eventually(() => server.openSockets() === 0, 1_500, 'the server dropping the stubborn client');
+    socket.destroy();
+  });
+});
+
+describe('a client that pipelines requests and does not read the answers', () => {
+  it('is answered one response at a time as it reads, not with every response queued in memory at once', async () => {
+    const RESPONSE_BYTES = 256 * 1024;
+    const REQUESTS = 60; // 15 MiB of answers to 2 KiB of requests
+    let handled = 0;
+    const server = await serve((_request, response) => {
+      handled++;
+      response.sendWhole(200, [['Content-Type', 'application/octet-stream']], Buffer.alloc(RESPONSE_BYTES, 'x'));
+    });
+    const socket = await openSocket(server.port);
+    socket.pause(); // read nothing for now
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(REQUESTS - 1) + 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await sleep(300);
+    // The kernel's socket buffers hold a few responses (about 15 here); the server must stop
+    // there and wait, not answer all of them into its own memory.
+    expect(handled).toBeLessThan(REQUESTS / 2);
+
+    const everything = readUntilClose(socket, 10_000);
+    socket.resume();
+    const responses = parseResponses((await everything).toString('latin1'));
+    expect(responses).toHaveLength(REQUESTS);
+    expect(responses.every((response) => response.status === 200 && response.body.length === RESPONSE_BYTES)).toBe(true);
+  });
+});
