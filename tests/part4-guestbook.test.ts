@@ -41,7 +41,7 @@ const CELLS: Cell[] = SERVER_LIST.flatMap(({ server, serve }) => [
 ]);
 
 /**
- * Serve a fresh app from `create` on `server`, inside the validator, before each test; close it
+ * Serve a fresh app from `create` with `serve`, inside the validator, before each test; close it
  * after, and fail the test if the validator or the server's error log found something.
  */
 function servedEachTest(serve: Serve, create: () => Application): { current(): RunningServer } {
@@ -50,7 +50,12 @@ function servedEachTest(serve: Serve, create: () => Application): { current(): R
   let running: RunningServer | null = null;
   beforeEach(async () => {
     // Lines from the mvc request logger are expected; '[gateway] …' ones report a 500 or a cut.
-    const errors = { write: (text: string) => void (text.startsWith('[gateway]') && failures.push(text)), flush: () => {} };
+    const errors = {
+      write: (text: string) => {
+        if (text.startsWith('[gateway]')) failures.push(text);
+      },
+      flush: () => {},
+    };
     running = await start(serve(violations.validated(create()), { errors, maxBodyBytes: LIMIT }));
   });
   afterEach(async () => {
