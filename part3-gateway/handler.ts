@@ -3,14 +3,14 @@
 // start_response, finish_response), step for step:
 //
 //   callApplication → for each chunk: (send the head with the first non-empty one) → send it
-//   → end → close the body, whatever happened
+//   → end → close the body, whatever happened; all of it within the app's deadline
 //
 // It writes to a `ResponseSink`: part 2's ResponseWriter in part 3's server, a wrapper around
 // node:http's ServerResponse in part 4's. Both servers share this file, so the rules hold on
 // both: deferred head, Content-Length honoured, backpressure, the body always closed.
 import { HttpError } from '../part2-tcp-http/parser.ts';
 import { sendError, type ResponseWriter } from '../part2-tcp-http/response.ts';
-import type { Application, Body, Environ, ResponseHeader, StartResponse, WriteFunction } from './contract.ts';
+import type { Application, Body, Environ, ErrorStream, ResponseHeader, StartResponse, WriteFunction } from './contract.ts';
 
 /** What a server must offer to send a response (part 2's ResponseWriter has exactly this). */
 export type ResponseSink = Pick<ResponseWriter, 'headSent' | 'keepAlive' | 'writeHead' | 'write' | 'drained' | 'end' | 'abort' | 'sendWhole'>;
@@ -27,22 +27,81 @@ const STATUS = /^([1-5]\d\d) ([^\r\n\0\u0100-\uffff]+)$/;
 
 /** The message a client sees when an app fails: the details go to the error log only. */
 const APP_FAILED = 'The application failed while answering; the details are in the server log.';
+const APP_TIMED_OUT = 'The application did not answer in time; try again later.';
+
+/**
+ * How long one application call may take, from the call until its body is closed, before the
+ * server gives up on it: 503 if nothing was sent yet, else a cut connection. → 503
+ * Like gunicorn's `timeout`, it counts the whole response, waiting for a slow client included:
+ * a long stream (server-sent events, a large download) needs a larger `appTimeoutMs`, or
+ * Infinity for none.
+ */
+export const APP_TIMEOUT_MS = 30_000;
+
+export interface RunOptions {
+  /** The per-request deadline: APP_TIMEOUT_MS unless given. */
+  appTimeoutMs?: number;
+}
 
 /** Call the application for one request and send its response through `sink`. Never throws. */
-export async function runApplication(app: Application, environ: Environ, sink: ResponseSink): Promise<void> {
+export async function runApplication(app: Application, environ: Environ, sink: ResponseSink, options: RunOptions = {}): Promise<void> {
   const response = new PendingResponse(sink, environ['gateway.signal']);
-  let body: Body | undefined;
-  let iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | undefined;
+  const body = new BodyCloser(environ['gateway.errors']);
+  const timeoutMs = options.appTimeoutMs ?? APP_TIMEOUT_MS;
+  if (!(await settlesWithin(answer(app, environ, sink, response, body), timeoutMs))) giveUp(timeoutMs, response, sink, environ, body);
+}
+
+/** The whole exchange with the app: call it, send its body, answer its errors, close the body. */
+async function answer(app: Application, environ: Environ, sink: ResponseSink, response: PendingResponse, body: BodyCloser): Promise<void> {
   try {
-    body = await app(environ, response.startResponse);
-    iterator = iterate(body);
-    const knownLength = Array.isArray(body) ? totalLength(body) : undefined;
-    await sendBody(iterator, response, sink, environ['gateway.signal'], knownLength);
+    const returned = await app(environ, response.startResponse);
+    body.body = returned;
+    body.iterator = iterate(returned);
+    const knownLength = Array.isArray(returned) ? totalLength(returned) : undefined;
+    await sendBody(body.iterator, response, sink, environ['gateway.signal'], knownLength);
   } catch (error) {
     handleError(error, response, sink, environ);
   } finally {
-    await closeBody(iterator, body, environ);
+    response.answered = true;
+    await body.close();
   }
+}
+
+/** True once `work` settles; false if `ms` pass first (the work goes on, no longer waited for). */
+async function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  if (ms === Infinity) return work.then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), timeUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The app missed its deadline: answer 503 for it if nothing was sent, else cut the connection so
+ * the client sees an incomplete response; close its body as far as it can be; log it. Whatever
+ * the app does later goes nowhere (see PendingResponse.timedOut).
+ */
+function giveUp(timeoutMs: number, response: PendingResponse, sink: ResponseSink, environ: Environ, body: BodyCloser): void {
+  response.timedOut = true;
+  let consequence: string;
+  if (response.answered) {
+    consequence = "the response was complete, but the body's return() or close() had not finished";
+  } else if (environ['gateway.signal'].aborted) {
+    consequence = 'the client had gone already';
+  } else if (!sink.headSent) {
+    sendError(sink, new HttpError(503, APP_TIMED_OUT));
+    consequence = 'answered 503';
+  } else {
+    sink.abort();
+    consequence = 'connection cut (head already sent)';
+  }
+  environ['gateway.errors'].write(`[gateway] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: not finished within ${timeoutMs} ms: ${consequence}\n`);
+  // A hand-written iterator can run return() now; an async generator stuck in an await runs it
+  // only once that await ends (if ever). Either way, nobody waits for it any more.
+  void body.close();
 }
 
 async function sendBody(
@@ -61,7 +120,8 @@ async function sendBody(
     response.sendHead(knownLength);
     // Backpressure: pull the next chunk only once the socket has taken this one.
     if (!sink.write(chunk)) await sink.drained();
-    if (signal.aborted) return; // the client left: stop pulling; the finally block closes the body
+    // The client left, or the deadline passed: stop pulling; the finally block closes the body.
+    if (signal.aborted || response.timedOut) return;
   }
   // Every chunk was empty (or there were none): the head goes now, with Content-Length: 0.
   response.sendHead(knownLength ?? 0);
@@ -71,6 +131,7 @@ async function sendBody(
 /** Before the head: a clean error response. After: log, and cut the connection. */
 function handleError(error: unknown, response: PendingResponse, sink: ResponseSink, environ: Environ): void {
   if (environ['gateway.signal'].aborted) return; // the client is gone; there is no one to tell
+  if (response.timedOut) return; // giveUp() has answered already
   // An HttpError comes from reading gateway.input (413 body too large, 400 bad chunk): the
   // client's fault, answered with its own status, and not worth a stack trace in the log.
   if (error instanceof HttpError && !sink.headSent) {
@@ -89,23 +150,41 @@ function logError(environ: Environ, error: unknown, headSent: boolean): void {
   environ['gateway.errors'].write(`[gateway] ${where}: ${consequence}: ${detail}\n`);
 }
 
-/** Run the iterator's return() and the body's close(), once each; their failures are logged. */
-async function closeBody(iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | undefined, body: Body | undefined, environ: Environ): Promise<void> {
-  try {
-    await iterator?.return?.();
-  } catch (error) {
-    environ['gateway.errors'].write(`[gateway] the body iterator's return() failed: ${String(error)}\n`);
-  }
-  try {
-    await body?.close?.();
-  } catch (error) {
-    environ['gateway.errors'].write(`[gateway] the body's close() failed: ${String(error)}\n`);
+/**
+ * The body and its iterator, once the app has returned them, and their cleanup: return() and
+ * close(), once each, by whichever comes first, the end of the response or the deadline (a body
+ * that arrives after the deadline is still closed when it does). Failures are logged.
+ */
+class BodyCloser {
+  body: Body | undefined;
+  iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | undefined;
+
+  constructor(private readonly errors: ErrorStream) {}
+
+  async close(): Promise<void> {
+    const { iterator, body } = this;
+    this.iterator = undefined;
+    this.body = undefined;
+    try {
+      await iterator?.return?.();
+    } catch (error) {
+      this.errors.write(`[gateway] the body iterator's return() failed: ${String(error)}\n`);
+    }
+    try {
+      await body?.close?.();
+    } catch (error) {
+      this.errors.write(`[gateway] the body's close() failed: ${String(error)}\n`);
+    }
   }
 }
 
 /** The status and headers given to startResponse, held until the first body bytes. */
 class PendingResponse {
   private pending: { status: number; reason: string; headers: ResponseHeader[] } | null = null;
+  /** Nothing more will be sent: the body ended, failed, or the client left. */
+  answered = false;
+  /** The deadline passed and the server answered for the app: nothing of the app's is sent any more. */
+  timedOut = false;
 
   constructor(
     private readonly sink: ResponseSink,
@@ -138,8 +217,9 @@ class PendingResponse {
     this.sink.write(chunk);
   };
 
-  /** Send the head if it has not gone yet. */
+  /** Send the head if it has not gone yet. After the deadline, refuse: the app's late chunks and write() calls go nowhere. */
   sendHead(knownLength: number | undefined): void {
+    if (this.timedOut) throw new Error('The application missed its deadline; the server has answered for it already.');
     if (this.sink.headSent) return;
     if (this.pending === null) {
       throw new Error('The body produced data before startResponse() was called: call startResponse(status, headers) first (in a generator, before the first yield).');

@@ -20,6 +20,8 @@ export interface GatewayOptions extends HttpServerOptions {
   errors?: ErrorStream;
   /** Several processes serve this app (set by `--workers N`); shown as `gateway.multiprocess`. */
   multiprocess?: boolean;
+  /** How long the app may take over one request (handler.ts, APP_TIMEOUT_MS by default). → 503 */
+  appTimeoutMs?: number;
 }
 
 /** The error log on standard error. */
@@ -56,7 +58,7 @@ export function createGatewayServer(app: Application, options: GatewayOptions = 
         multiprocess: options.multiprocess ?? false,
       },
     );
-    await runApplication(app, environ, response);
+    await runApplication(app, environ, response, { appTimeoutMs: options.appTimeoutMs });
   }
 
   return createHttpServer(handleRequest, {

@@ -25,6 +25,8 @@ export interface NodeGatewayOptions {
   errors?: ErrorStream;
   /** Largest request body; node:http has no limit of its own. → 413 */
   maxBodyBytes?: number;
+  /** How long the app may take over one request, as on part 3's server (APP_TIMEOUT_MS by default). → 503 */
+  appTimeoutMs?: number;
 }
 
 /** A node:http server with the same graceful `shutdown()` as part 2's server. */
@@ -58,7 +60,7 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
       },
       { input: new GatewayInput(bodyReader(request, response, expectContinue, maxBodyBytes)), errors, signal: abort.signal, multiprocess: false },
     );
-    await runApplication(app, environ, sink);
+    await runApplication(app, environ, sink, { appTimeoutMs: options.appTimeoutMs });
   }
 
   const server = createServer((request, response) => void handleRequest(request, response, false));
