@@ -10,6 +10,7 @@
 // streaming a request body to the handler as it arrives (see "Limits" in README.md).
 import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
 import { createSiteServer } from './site.ts';
+import { traceWanted } from './trace.ts';
 
 /** Part N listens on 800N. */
 const DEFAULT_PORT = 8002;
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   const cli = parseCli(DEFAULT_PORT);
   const unknown = cli.rest.find((arg) => arg !== '--trace');
   if (unknown !== undefined) throw new UsageError(`Unexpected argument "${unknown}". ${USAGE}`);
-  const trace = cli.rest.includes('--trace') || (process.env.TRACE !== undefined && !['', '0', 'false'].includes(process.env.TRACE));
+  const trace = traceWanted(cli.rest);
 
   const server = createSiteServer({ trace: trace ? (line) => console.log(line) : undefined });
   const port = await listenOrExplain(server, cli, 'part2');

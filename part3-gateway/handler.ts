@@ -48,11 +48,11 @@ export async function runApplication(app: Application, environ: Environ, sink: R
   const response = new PendingResponse(sink, environ['gateway.signal']);
   const body = new BodyCloser(environ['gateway.errors']);
   const timeoutMs = options.appTimeoutMs ?? APP_TIMEOUT_MS;
-  if (!(await settlesWithin(answer(app, environ, sink, response, body), timeoutMs))) giveUp(timeoutMs, response, sink, environ, body);
+  if (!(await settlesWithin(callApplication(app, environ, sink, response, body), timeoutMs))) giveUp(timeoutMs, response, sink, environ, body);
 }
 
 /** The whole exchange with the app: call it, send its body, answer its errors, close the body. */
-async function answer(app: Application, environ: Environ, sink: ResponseSink, response: PendingResponse, body: BodyCloser): Promise<void> {
+async function callApplication(app: Application, environ: Environ, sink: ResponseSink, response: PendingResponse, body: BodyCloser): Promise<void> {
   try {
     const returned = await app(environ, response.startResponse);
     body.body = returned;

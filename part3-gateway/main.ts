@@ -14,6 +14,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
 import { SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
+import { traceWanted } from '../part2-tcp-http/trace.ts';
 import { app as demoApp } from './apps/demo.ts';
 import type { Application } from './contract.ts';
 import { loadApplication, LoadError } from './loader.ts';
@@ -28,10 +29,10 @@ interface GatewayCli {
 }
 
 function parseGatewayArgs(rest: string[]): GatewayCli {
-  const cli: GatewayCli = { appSpec: null, workers: 1, trace: process.env.TRACE === '1' };
+  const cli: GatewayCli = { appSpec: null, workers: 1, trace: traceWanted(rest) };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    if (arg === '--trace') cli.trace = true;
+    if (arg === '--trace') continue; // read by traceWanted above
     else if (arg === '--workers' || arg.startsWith('--workers=')) {
       const text = arg.includes('=') ? arg.slice('--workers='.length) : rest[++i];
       const workers = Number(text);
@@ -62,17 +63,24 @@ async function main(): Promise<void> {
     trace: cli.trace ? (line) => console.log(line) : undefined,
   });
   const port = await listenOrExplain(server, options, 'part3');
+  const stop = (): Promise<void> => server.shutdown(SHUTDOWN_DEADLINE_MS);
   if (cluster.isWorker) {
+    // Ctrl-C reaches every process of the terminal's group, but the primary coordinates the
+    // stop: it disconnects each worker (see superviseWorkers). SIGTERM sent to one worker
+    // still stops that worker gracefully.
+    process.on('SIGINT', () => {});
+    process.on('SIGTERM', () => void stop().then(() => process.exit(0)));
+    process.on('disconnect', () => void stop().then(() => process.exit(0)));
     process.send?.({ listening: port });
   } else {
     console.log(`Gateway serving ${cli.appSpec ?? 'the demo app'} on http://${options.host}:${port}/`);
-    console.log(`Try:  curl -v http://${options.host}:${port}/        (stop with Ctrl-C)`);
+    printTryIt(options.host, port);
+    stopOnSignals(stop);
   }
-  stopOnSignals(() => server.shutdown(SHUTDOWN_DEADLINE_MS));
-  if (cluster.isWorker) {
-    // The primary asks a worker to stop by disconnecting it (see superviseWorkers).
-    process.on('disconnect', () => void server.shutdown(SHUTDOWN_DEADLINE_MS).then(() => process.exit(0)));
-  }
+}
+
+function printTryIt(host: string, port: number): void {
+  console.log(`Try:  curl -v http://${host}:${port}/        (stop with Ctrl-C)`);
 }
 
 /** The primary process: fork the workers, replace one that crashes, stop them all on a signal. */
@@ -85,7 +93,8 @@ function superviseWorkers(count: number, appSpec: string | null, host: string): 
       if (message.listening === undefined) return;
       listening++;
       if (listening === count) {
-        console.log(`Gateway serving ${appSpec ?? 'the demo app'} with ${count} worker processes on http://${host}:${message.listening}/ (stop with Ctrl-C)`);
+        console.log(`Gateway serving ${appSpec ?? 'the demo app'} with ${count} worker processes on http://${host}:${message.listening}/`);
+        printTryIt(host, message.listening);
       }
     });
   };

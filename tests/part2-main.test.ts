@@ -37,7 +37,8 @@ describe('npm run part2', () => {
     const main = startMain(['--trace']);
     try {
       const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(main.output())?.[1], 'the URL');
-      expect(main.output()).toContain(`curl -v '${url}hello?name=Ada'`);
+      // The curl hint is a line of its own, printed after the URL: wait for it too.
+      await waitFor(() => (main.output().includes(`curl -v '${url}hello?name=Ada'`) ? true : undefined), 'the curl command');
       const response = await request(`${url}hello?name=Ada`);
       expect(await response.body.text()).toContain('Hello, Ada!');
       await waitFor(() => (main.output().includes('< HTTP/1.1 200 OK\\r\\n') ? true : undefined), 'the trace');

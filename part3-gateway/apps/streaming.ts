@@ -1,7 +1,7 @@
 // A streaming application: the response goes out chunk by chunk as it is produced, with
 // chunked transfer coding because its length is not known in advance.
 //   npm run part3 -- part3-gateway/apps/streaming.ts
-//   curl -N http://127.0.0.1:8003/?count=5      (-N: print each chunk as it arrives)
+//   curl -N 'http://127.0.0.1:8003/?count=5'      (-N: print each chunk as it arrives)
 //
 // While it sleeps between chunks, the same server keeps answering other requests: the await
 // hands the event loop back. It stops early if the client leaves (gateway.signal).

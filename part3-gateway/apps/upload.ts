@@ -5,7 +5,7 @@
 //   curl -H 'Transfer-Encoding: chunked' --data-binary @README.md http://127.0.0.1:8003/
 //
 // Reading gateway.input is also what sends "100 Continue" to a client that waits for it
-// (curl does for bodies over 1 MiB... and this server's limit is 1 MiB: try a bigger file).
+// (curl -T sends `Expect: 100-continue` and waits for it; see it with curl -v).
 import { createHash } from 'node:crypto';
 import type { Application } from '../contract.ts';
 
