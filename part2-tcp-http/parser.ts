@@ -246,6 +246,7 @@ export class RequestParser {
   private checkIncompleteHead(): void {
     const firstLineEnd = this.buffer.indexOf(LF);
     const requestLineLength = firstLineEnd === -1 ? this.buffer.length : firstLineEnd;
+    // + 1: the line's CR, if it came, is already counted, but it is not part of the line.
     if (requestLineLength > this.limits.maxRequestLineBytes + 1) throw requestLineTooLong(this.limits);
     if (firstLineEnd !== -1 && this.buffer.length - firstLineEnd - 1 > this.limits.maxHeaderBytes) {
       throw headersTooLarge(this.limits);
