@@ -292,8 +292,9 @@ class Connection {
         sendError(response, new HttpError(500, 'The server failed to answer this request.', false));
       } else {
         // RFC 9112 §9.6 leaves no way to say "this response is wrong" once its head is out:
-        // closing the connection early lets the client see it as incomplete.
-        this.socket.destroy();
+        // closing the connection early lets the client see it as incomplete. abort() first
+        // sends what the response still holds (its head may be waiting for body bytes).
+        response.abort();
         return;
       }
     }
