@@ -145,6 +145,11 @@ class Connection {
   private parseFailed = false;
   /** The client has closed its sending side (FIN): finish what it sent, then close. */
   private clientEnded = false;
+  /**
+   * Bytes have arrived since the last request began: the next one has started, even if all we
+   * have of it are empty lines (which the parser skips without a trace). Its head timer runs.
+   */
+  private headStarted = false;
 
   constructor(
     private readonly socket: Socket,
@@ -199,6 +204,7 @@ class Connection {
   private onData(chunk: Buffer): void {
     if (this.closing && !this.readingLastBody) return;
     if (this.options.trace) traceBytes(this.options.trace, '>', chunk);
+    this.headStarted = true;
     this.parser.push(chunk);
     this.pump();
     this.updateTimer();
@@ -227,6 +233,7 @@ class Connection {
   }
 
   private startExchange(head: RequestHead): void {
+    this.headStarted = false;
     const response = new ResponseWriter(this.socket, head, { serverName: this.options.serverName, trace: this.options.trace });
     const exchange: Exchange = { head, body: new RequestBody(), response, abort: new AbortController(), messageComplete: false, responseDone: false, continueSent: false };
     exchange.body.onFirstRead = () => this.sendContinue(exchange);
@@ -388,11 +395,10 @@ class Connection {
   private updateTimer(): void {
     if (this.closing || this.socket.destroyed) return this.clearTimer();
     if (this.current === null) {
-      // Neither timer is re-armed by later bytes. The head timer runs from the head's first
-      // byte: a client trickling one byte at a time (slowloris) still has to finish within the
-      // limit. The idle one ignores bytes that start no request (the empty lines RFC 9112 §2.2
-      // lets us skip), or "\r\n" every few seconds would hold the connection for ever.
-      const kind: TimerKind = this.parser.isIdle ? 'idle' : 'head';
+      // Neither timer is re-armed by later bytes. The head timer runs from the first byte after
+      // the last request, empty lines included (RFC 9112 §2.2 lets us skip them, not wait for
+      // ever): a client trickling one byte at a time (slowloris) still has to finish in time.
+      const kind: TimerKind = this.headStarted || !this.parser.isIdle ? 'head' : 'idle';
       const ms = kind === 'idle' ? (this.options.idleTimeoutMs ?? IDLE_TIMEOUT_MS) : (this.options.headTimeoutMs ?? HEAD_TIMEOUT_MS);
       if (this.timer?.kind !== kind) this.setTimer(kind, ms);
     } else if (!this.current.messageComplete) {
