@@ -4,6 +4,7 @@
 // reader's pace (backpressure), so the server's memory grows by far less than what passes through.
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { drained } from '../../part2-tcp-http/response.ts';
 import { runStage, type StageRun } from '../helpers/child.ts';
 import { exchangeResponses, parseResponses } from '../helpers/http-text.ts';
 import { openSocket, readUntilClose } from '../helpers/wire.ts';
@@ -55,13 +56,6 @@ async function measured<T>(work: () => Promise<T>): Promise<{ result: T; growth:
   }
 }
 
-function drainedOrClosed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    socket.once('drain', resolve);
-    socket.once('close', resolve);
-  });
-}
-
 /** Write `total` bytes of chunked body, 1 MiB per chunk, waiting for drain; stop when the server closes. Returns the bytes written. */
 async function uploadChunked(socket: Socket, total: number): Promise<number> {
   const chunk = Buffer.alloc(MiB, 'u');
@@ -69,7 +63,7 @@ async function uploadChunked(socket: Socket, total: number): Promise<number> {
   let written = 0;
   while (written < total && socket.writable) {
     written += MiB;
-    if (!socket.write(frame)) await drainedOrClosed(socket);
+    if (!socket.write(frame)) await drained(socket);
   }
   return written;
 }
@@ -96,7 +90,7 @@ it(`answers 413 at once to a declared Content-Length of ${UPLOAD_BYTES / MiB} Mi
     socket.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${UPLOAD_BYTES}\r\n\r\n`);
     const body = Buffer.alloc(MiB, 'u');
     for (let written = 0; written < UPLOAD_BYTES && socket.writable; written += MiB) {
-      if (!socket.write(body)) await drainedOrClosed(socket);
+      if (!socket.write(body)) await drained(socket);
     }
     return parseResponses((await answer).toString('latin1'));
   });
