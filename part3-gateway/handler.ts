@@ -67,9 +67,12 @@ async function callApplication(app: Application, environ: Environ, sink: Respons
   }
 }
 
+/** setTimeout's longest wait, about 24.8 days (longer ones fire at once): beyond it, no deadline. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** True once `work` settles; false if `ms` pass first (the work goes on, no longer waited for). */
 async function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
-  if (ms === Infinity) return work.then(() => true);
+  if (ms > MAX_TIMER_MS) return work.then(() => true);
   let timer: NodeJS.Timeout | undefined;
   const timeUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {

@@ -117,6 +117,20 @@ it('gives every request 30 seconds by default', () => {
   expect(APP_TIMEOUT_MS).toBe(30_000);
 });
 
+it.each([Infinity, 2 ** 32])('takes appTimeoutMs %s as no deadline at all (setTimeout would fire a too-long one at once)', async (appTimeoutMs) => {
+  const slow: Application = async (_environ, startResponse) => {
+    await sleep(50);
+    startResponse('200 OK', TEXT);
+    return [bytes('slow but fine\n')];
+  };
+  const server = await start(createGatewayServer(slow, { appTimeoutMs }));
+  try {
+    expect(statuses(await exchangeResponses(server.port, get('/')))).toEqual([200]);
+  } finally {
+    await server.close();
+  }
+});
+
 describe.each(['part 3 gateway', 'node:http adapter'])('app faults on the %s', (name) => {
   const current = (): Served => served.find((entry) => entry.name === name) ?? expect.fail(`no ${name}`);
 
