@@ -216,6 +216,11 @@ export class ResponseWriter {
     else this.socket.destroy();
   }
 
+  /** True once the connection is closed: nobody reads what is written any more. */
+  get clientGone(): boolean {
+    return this.socket.destroyed;
+  }
+
   /** Resolves when the socket can take more data (or is gone: then there is nothing to wait for). */
   drained(): Promise<void> {
     return drained(this.socket);

@@ -39,7 +39,7 @@ export interface HttpRequest {
   remotePort: number;
   localAddress: string;
   localPort: number;
-  /** Aborted when the client disconnects before the response is complete. */
+  /** Aborted when the client disconnects before the response is complete (made on first read: see signalOf). */
   signal: AbortSignal;
 }
 
@@ -125,12 +125,31 @@ interface Exchange {
   head: RequestHead;
   body: RequestBody;
   response: ResponseWriter;
-  abort: AbortController;
+  /** Made on first use of `request.signal` (see signalOf). */
+  abort: AbortController | null;
+  /** The connection closed before the response was complete. */
+  disconnected: boolean;
   /** Every byte of the request has been parsed. */
   messageComplete: boolean;
   /** The handler has finished and the response is complete. */
   responseDone: boolean;
   continueSent: boolean;
+}
+
+const CLIENT_DISCONNECTED = 'The client disconnected.';
+
+/**
+ * Fast path: a request's AbortSignal is made the first time its handler reads `request.signal`.
+ * Node's AbortSignal is costly to make and, worse, to collect: with one per request, garbage
+ * collection became the largest cost of a small response (bench/README.md), and most handlers
+ * never look at it. A signal asked for after the client left is aborted at once.
+ */
+function signalOf(exchange: Exchange): AbortSignal {
+  if (exchange.abort === null) {
+    exchange.abort = new AbortController();
+    if (exchange.disconnected) exchange.abort.abort(new Error(CLIENT_DISCONNECTED));
+  }
+  return exchange.abort.signal;
 }
 
 type TimerKind = 'idle' | 'head' | 'body';
@@ -235,7 +254,7 @@ class Connection {
   private startExchange(head: RequestHead): void {
     this.headStarted = false;
     const response = new ResponseWriter(this.socket, head, { serverName: this.options.serverName, trace: this.options.trace });
-    const exchange: Exchange = { head, body: new RequestBody(), response, abort: new AbortController(), messageComplete: false, responseDone: false, continueSent: false };
+    const exchange: Exchange = { head, body: new RequestBody(), response, abort: null, disconnected: false, messageComplete: false, responseDone: false, continueSent: false };
     exchange.body.onFirstRead = () => this.sendContinue(exchange);
     this.current = exchange;
     const request: HttpRequest = {
@@ -245,7 +264,9 @@ class Connection {
       remotePort: this.socket.remotePort ?? 0,
       localAddress: this.socket.localAddress ?? '',
       localPort: this.socket.localPort ?? 0,
-      signal: exchange.abort.signal,
+      get signal() {
+        return signalOf(exchange);
+      },
     };
     // Decided before the handler may write a head: if the client is waiting for
     // "100 Continue" and the handler answers without reading the body, we cannot know
@@ -384,8 +405,9 @@ class Connection {
     this.clearTimer();
     const exchange = this.current;
     if (exchange !== null && !exchange.responseDone) {
-      exchange.abort.abort(new Error('The client disconnected.'));
-      exchange.body.fail(new Error('The client disconnected.'));
+      exchange.disconnected = true;
+      exchange.abort?.abort(new Error(CLIENT_DISCONNECTED));
+      exchange.body.fail(new Error(CLIENT_DISCONNECTED));
     }
     this.onClosed(this);
   }

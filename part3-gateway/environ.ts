@@ -55,7 +55,11 @@ export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Envir
     'gateway.multithread': true,
     'gateway.multiprocess': extras.multiprocess,
     'gateway.run_once': false,
-    'gateway.signal': extras.signal,
+    // Read from extras only when an app asks: a server can make the signal lazily (part 2's
+    // request.signal does: an AbortSignal per request is costly, and most apps never read it).
+    get 'gateway.signal'() {
+      return extras.signal;
+    },
   };
   for (const { name: fieldName, value } of request.headers) {
     const key = environKey(fieldName);

@@ -13,7 +13,7 @@ import { sendError, type ResponseWriter } from '../part2-tcp-http/response.ts';
 import type { Application, Body, Environ, ErrorStream, ResponseHeader, StartResponse, WriteFunction } from './contract.ts';
 
 /** What a server must offer to send a response (part 2's ResponseWriter has exactly this). */
-export type ResponseSink = Pick<ResponseWriter, 'headSent' | 'keepAlive' | 'writeHead' | 'write' | 'drained' | 'end' | 'abort' | 'sendWhole'>;
+export type ResponseSink = Pick<ResponseWriter, 'headSent' | 'keepAlive' | 'clientGone' | 'writeHead' | 'write' | 'drained' | 'end' | 'abort' | 'sendWhole'>;
 
 /**
  * Headers that describe one connection, not the response; the server alone manages them
@@ -45,7 +45,7 @@ export interface RunOptions {
 
 /** Call the application for one request and send its response through `sink`. Never throws. */
 export async function runApplication(app: Application, environ: Environ, sink: ResponseSink, options: RunOptions = {}): Promise<void> {
-  const response = new PendingResponse(sink, environ['gateway.signal']);
+  const response = new PendingResponse(sink);
   const body = new BodyCloser(environ['gateway.errors']);
   const timeoutMs = options.appTimeoutMs ?? APP_TIMEOUT_MS;
   if (!(await settlesWithin(callApplication(app, environ, sink, response, body), timeoutMs))) giveUp(timeoutMs, response, sink, environ, body);
@@ -58,7 +58,7 @@ async function callApplication(app: Application, environ: Environ, sink: Respons
     body.body = returned;
     body.iterator = iterate(returned);
     const knownLength = Array.isArray(returned) ? totalLength(returned) : undefined;
-    await sendBody(body.iterator, response, sink, environ['gateway.signal'], knownLength);
+    await sendBody(body.iterator, response, sink, knownLength);
   } catch (error) {
     handleError(error, response, sink, environ);
   } finally {
@@ -111,7 +111,6 @@ async function sendBody(
   iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array>,
   response: PendingResponse,
   sink: ResponseSink,
-  signal: AbortSignal,
   knownLength: number | undefined,
 ): Promise<void> {
   for (;;) {
@@ -124,7 +123,8 @@ async function sendBody(
     // Backpressure: pull the next chunk only once the socket has taken this one.
     if (!sink.write(chunk)) await sink.drained();
     // The client left, or the deadline passed: stop pulling; the finally block closes the body.
-    if (signal.aborted || response.timedOut) return;
+    // (sink.clientGone, not gateway.signal: reading that would make the signal; see environ.ts.)
+    if (sink.clientGone || response.timedOut) return;
   }
   // Every chunk was empty (or there were none): the head goes now, with Content-Length: 0.
   response.sendHead(knownLength ?? 0);
@@ -189,10 +189,7 @@ class PendingResponse {
   /** The deadline passed and the server answered for the app: nothing of the app's is sent any more. */
   timedOut = false;
 
-  constructor(
-    private readonly sink: ResponseSink,
-    private readonly signal: AbortSignal,
-  ) {}
+  constructor(private readonly sink: ResponseSink) {}
 
   readonly startResponse: StartResponse = (status, headers, error) => {
     if (error !== undefined && error !== null) {
@@ -214,7 +211,7 @@ class PendingResponse {
     if (!(chunk instanceof Uint8Array)) throw new TypeError(`write() was given ${describe(chunk)}; pass a Uint8Array.`);
     // The contract's promise: an app pushing data with write() (no backpressure, no signal
     // checks of its own) must learn that nobody is reading any more.
-    if (this.signal.aborted) throw new Error('write(): the client has gone away; stop sending.');
+    if (this.sink.clientGone) throw new Error('write(): the client has gone away; stop sending.');
     if (chunk.length === 0) return;
     this.sendHead(undefined);
     this.sink.write(chunk);

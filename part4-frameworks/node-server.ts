@@ -58,7 +58,14 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
         localAddress: request.socket.localAddress ?? '',
         localPort: request.socket.localPort ?? 0,
       },
-      { input: new GatewayInput(bodyReader(request, response, expectContinue, maxBodyBytes)), errors, signal: abort.signal, multiprocess: false },
+      {
+        input: new GatewayInput(bodyReader(request, response, expectContinue, maxBodyBytes)),
+        errors,
+        get signal() {
+          return abort.signal; // made on first read, as on part 2's server: only if the app asks
+        },
+        multiprocess: false,
+      },
     );
     await runApplication(app, environ, sink, { appTimeoutMs: options.appTimeoutMs });
   }
@@ -124,6 +131,11 @@ class ServerResponseSink implements ResponseSink {
 
   set keepAlive(value: boolean) {
     this.response.shouldKeepAlive = value;
+  }
+
+  /** node:http marks the response destroyed when its connection closes. */
+  get clientGone(): boolean {
+    return this.response.destroyed;
   }
 
   // The reason defaults to part 2's table, as on the gateway: node:http's own would say, e.g.,
