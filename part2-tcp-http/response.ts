@@ -112,23 +112,24 @@ export class ResponseWriter {
    */
   writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason = STATUS_REASONS[status] ?? 'Unknown'): void {
     if (this.headSent) throw new Error('writeHead() called twice: a response has exactly one head.');
-    const fields = [...headers];
-    const has = (name: string): boolean => fields.some(([fieldName]) => fieldName.toLowerCase() === name);
-    const declared = fields.find(([name]) => name.toLowerCase() === 'content-length');
+    const given = findManagedHeaders(headers);
+    // The caller's fields first, in its order; then the ones this writer adds.
+    let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+    for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
 
     if (statusForbidsBody(status)) {
       this.framing = { type: 'none' };
-    } else if (declared !== undefined) {
-      if (!/^\d{1,15}$/.test(declared[1])) throw new Error(`Content-Length must be a whole number of bytes, got ${JSON.stringify(declared[1])}.`);
-      this.framing = { type: 'length', remaining: Number(declared[1]) };
+    } else if (given.contentLength !== undefined) {
+      if (!/^\d{1,15}$/.test(given.contentLength)) throw new Error(`Content-Length must be a whole number of bytes, got ${JSON.stringify(given.contentLength)}.`);
+      this.framing = { type: 'length', remaining: Number(given.contentLength) };
     } else if (knownLength !== undefined) {
-      fields.push(['Content-Length', String(knownLength)]);
+      head += `Content-Length: ${knownLength}\r\n`;
       this.framing = { type: 'length', remaining: knownLength };
     } else if (this.request.method === 'HEAD') {
       // The length a GET would have is unknown; RFC 9110 §9.3.2 lets a HEAD answer omit it.
       this.framing = { type: 'none' };
     } else if (this.request.version === 'HTTP/1.1') {
-      fields.push(['Transfer-Encoding', 'chunked']);
+      head += 'Transfer-Encoding: chunked\r\n';
       this.framing = { type: 'chunked' };
     } else {
       this.framing = { type: 'close' };
@@ -136,16 +137,14 @@ export class ResponseWriter {
     }
     if (this.request.method === 'HEAD') this.framing = { type: 'none' };
 
-    if (!has('date')) fields.push(['Date', httpDate()]);
+    if (!given.date) head += `Date: ${httpDate()}\r\n`;
     const serverName = this.options.serverName ?? 'small-journey';
-    if (serverName !== '' && !has('server')) fields.push(['Server', serverName]);
-    if (!this.keepAlive) fields.push(['Connection', 'close']);
-    else if (this.request.version === 'HTTP/1.0') fields.push(['Connection', 'keep-alive']);
+    if (serverName !== '' && !given.server) head += `Server: ${serverName}\r\n`;
+    if (!this.keepAlive) head += 'Connection: close\r\n';
+    else if (this.request.version === 'HTTP/1.0') head += 'Connection: keep-alive\r\n';
 
-    let head = `HTTP/1.1 ${status} ${reason}\r\n`;
-    for (const [name, value] of fields) head += `${name}: ${value}\r\n`;
     this.headSent = true;
-    this.heldHead = Buffer.from(head + '\r\n', 'latin1');
+    this.heldHead = Buffer.from(`${head}\r\n`, 'latin1');
     process.nextTick(() => this.releaseHead());
   }
 
@@ -248,6 +247,26 @@ export class ResponseWriter {
     if (this.options.trace) traceBytes(this.options.trace, '<', bytes);
     return this.socket.write(bytes);
   }
+}
+
+/** The fields a ResponseWriter adds unless the caller gave them. */
+interface ManagedHeaders {
+  /** The caller's own Content-Length value (the first, if repeated). */
+  contentLength: string | undefined;
+  date: boolean;
+  server: boolean;
+}
+
+/** Which of the fields this writer manages the caller gave itself: one pass, any case. */
+function findManagedHeaders(headers: ResponseHeader[]): ManagedHeaders {
+  const given: ManagedHeaders = { contentLength: undefined, date: false, server: false };
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length') given.contentLength ??= value;
+    else if (lower === 'date') given.date = true;
+    else if (lower === 'server') given.server = true;
+  }
+  return given;
 }
 
 /** Resolves once `stream` can take more data after write() returned false, or it has closed. */

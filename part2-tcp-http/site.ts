@@ -64,7 +64,9 @@ export function createSiteHandler(options: SiteOptions = {}): Handler {
     const route = routes[path] ?? (path.startsWith(STATIC_PREFIX) ? staticRoute : undefined);
     if (route === undefined) throw new HttpError(404, 'Nothing here: try / for the list of pages.', false);
     const handle = pickHandler(route, request.head.method);
-    await handle({ ...request, path, query }, response);
+    // Spread copies own properties only; `signal` is a getter of the request's class (made
+    // on first read, see server.ts), so it is passed on by name.
+    await handle({ ...request, signal: request.signal, path, query }, response);
   };
 }
 
