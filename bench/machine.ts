@@ -1,5 +1,6 @@
 // What the benchmark ran on, for RESULTS.md: numbers mean little without the machine, and
 // nothing at all without knowing whether something else was using it at the same time.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -60,6 +61,27 @@ function cpuTimes(): { busy: number; total: number } | null {
     // user nice system idle iowait irq softirq steal ...: idle and iowait are "not busy".
     const total = fields.reduce((sum, value) => sum + value, 0);
     return { busy: total - fields[3] - fields[4], total };
+  } catch {
+    return null;
+  }
+}
+
+let clockTicksPerSecond: number | null = null;
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in seconds, from
+ * /proc/PID/stat; null where there is no /proc. Unlike a request rate, CPU time per request
+ * hardly moves when other programs compete for the cores: it is the cost of a request itself.
+ */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces: count from after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of the line (utime, stime) are the 12th and 13th after the name.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    clockTicksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+    return ticks / clockTicksPerSecond;
   } catch {
     return null;
   }

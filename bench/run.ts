@@ -4,18 +4,19 @@
 //   response → warm up → rounds: for each test, every server in turn (the order reversed every
 //   other round) → medians → ratios to node:http → table, RESULTS.md, results.svg → stop them
 //
-// Options:  --rounds N (3)  --duration S (5, seconds per test)  --only name,name (node-http is
-//           always added)  --loadgen wrk|autocannon (wrk when installed)  --cpu-prof (servers
-//           write profiles to bench/profiles/)  --no-write (terminal only)
+// Options (a partial run writes no files):
+//   --rounds N (3)  --duration S (5, seconds per test)  --only name,name (node-http is always
+//   added)  --tests keepAlive,close,oneConnection  --loadgen wrk|autocannon (wrk when installed)
+//   --cpu-prof (each server writes profiles to bench/profiles/<name>/)  --no-write
 //
 // Every number is a ratio to node:http measured in the same run, because absolute numbers
 // depend on the machine and on whatever else it is doing; ratios measured side by side hold.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hasCommand, pickGenerator, runLoad, type GeneratorName, type LoadResult } from './loadgen.ts';
-import { describeMachine, sampleBusyCores } from './machine.ts';
-import { renderChart, renderMarkdown, renderTerminal, summarize, type Measurements } from './report.ts';
+import { hasCommand, pickGenerator, runLoad, type GeneratorName } from './loadgen.ts';
+import { describeMachine, processCpuSeconds, sampleBusyCores } from './machine.ts';
+import { renderChart, renderMarkdown, renderTerminal, summarize, type Measurements, type Sample } from './report.ts';
 import type { RunnerMessage, ServerMessage } from './serve.ts';
 import { SERVERS, type ServerSpec } from './servers.ts';
 
@@ -42,6 +43,7 @@ interface Options {
   rounds: number;
   durationSeconds: number;
   only: string[] | null;
+  tests: Array<(typeof TESTS)[number]>;
   generator: GeneratorName;
   cpuProfile: boolean;
   write: boolean;
@@ -65,9 +67,9 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   const pinning: Pinning | null = process.platform === 'linux' && machine.cores >= 2 && hasCommand('taskset') ? { serverCpu: 0, loadCpu: 1 } : null;
   const specs = SERVERS.filter((spec) => options.only === null || options.only.includes(spec.name) || spec.name === BASELINE);
-  const minutes = (specs.length * (TESTS.length * options.rounds + 1) * options.durationSeconds) / 60;
+  const minutes = (specs.length * (options.tests.length * options.rounds + 1) * options.durationSeconds) / 60;
   console.log(`Load generator: ${options.generator}. ${describePinning(pinning)}`);
-  console.log(`${specs.length} servers × ${TESTS.length} tests × ${options.rounds} rounds of ${options.durationSeconds} s: about ${minutes.toFixed(0)} minutes.`);
+  console.log(`${specs.length} servers × ${options.tests.length} tests × ${options.rounds} rounds of ${options.durationSeconds} s: about ${minutes.toFixed(0)} minutes.`);
   const busyBefore = await sampleBusyCores();
 
   const running: RunningServer[] = [];
@@ -100,7 +102,7 @@ async function measure(servers: RunningServer[], options: Options, pinning: Pinn
   for (let round = 0; round < options.rounds; round++) {
     // Alternate the order, so no server always runs first (or right after the same neighbour).
     const order = round % 2 === 0 ? servers : [...servers].reverse();
-    for (const test of TESTS) {
+    for (const test of options.tests) {
       for (const server of order) {
         const result = await load(server, test, options.durationSeconds, options.generator, pinning);
         results.get(server.spec.name)?.[test.id].push(result);
@@ -115,19 +117,26 @@ async function measure(servers: RunningServer[], options: Options, pinning: Pinn
   return results;
 }
 
-function load(server: RunningServer, test: (typeof TESTS)[number], durationSeconds: number, generator: GeneratorName, pinning: Pinning | null): Promise<LoadResult> {
-  return runLoad(generator, {
+/** One load run against one server, and the server's CPU time spent on it. */
+async function load(server: RunningServer, test: (typeof TESTS)[number], durationSeconds: number, generator: GeneratorName, pinning: Pinning | null): Promise<Sample> {
+  const cpuBefore = processCpuSeconds(server.pid);
+  const result = await runLoad(generator, {
     url: `http://127.0.0.1:${server.port}${PATH}`,
     connections: test.connections,
     durationSeconds,
     close: test.close,
     cpu: pinning?.loadCpu ?? null,
   });
+  const cpuAfter = processCpuSeconds(server.pid);
+  const requests = result.requestsPerSecond * durationSeconds;
+  const serverCpuUsPerRequest = cpuBefore === null || cpuAfter === null ? NaN : ((cpuAfter - cpuBefore) * 1e6) / requests;
+  return { ...result, serverCpuUsPerRequest };
 }
 
-function describeResult(result: LoadResult): string {
-  const problems = result.errors + result.non2xx > 0 ? `  (${result.errors} errors, ${result.non2xx} non-2xx)` : '';
-  return `${result.requestsPerSecond.toFixed(0).padStart(7)} req/s  p99 ${result.latencyP99Ms.toFixed(2)} ms${problems}`;
+function describeResult(sample: Sample): string {
+  const problems = sample.errors + sample.non2xx > 0 ? `  (${sample.errors} errors, ${sample.non2xx} non-2xx)` : '';
+  const cpu = Number.isNaN(sample.serverCpuUsPerRequest) ? '' : `  ${sample.serverCpuUsPerRequest.toFixed(1)} µs CPU/req`;
+  return `${sample.requestsPerSecond.toFixed(0).padStart(7)} req/s  p99 ${sample.latencyP99Ms.toFixed(2).padStart(6)} ms${cpu}${problems}`;
 }
 
 function describePinning(pinning: Pinning | null): string {
@@ -138,7 +147,9 @@ function describePinning(pinning: Pinning | null): string {
 // ---- Server processes --------------------------------------------------------------------------
 
 function startServer(spec: ServerSpec, pinning: Pinning | null, cpuProfile: boolean): Promise<RunningServer> {
-  const profileArgs = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_DIR}profiles`, `--cpu-prof-name=${spec.name}.cpuprofile`] : [];
+  // One folder per server: node writes a profile per thread (tsx's loader runs on a thread of
+  // its own); the main thread's is the large one.
+  const profileArgs = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_DIR}profiles/${spec.name}`] : [];
   const nodeArgs = ['--import', 'tsx', ...profileArgs, `${BENCH_DIR}serve.ts`, spec.name];
   const command = pinning === null ? process.execPath : 'taskset';
   const args = pinning === null ? nodeArgs : ['-c', String(pinning.serverCpu), process.execPath, ...nodeArgs];
@@ -204,7 +215,7 @@ function stopServer(server: RunningServer): Promise<void> {
 // ---- Options -------------------------------------------------------------------------------------
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { rounds: 3, durationSeconds: 5, only: null, generator: pickGenerator(undefined), cpuProfile: false, write: true };
+  const options: Options = { rounds: 3, durationSeconds: 5, only: null, tests: [...TESTS], generator: pickGenerator(undefined), cpuProfile: false, write: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -215,15 +226,16 @@ function parseOptions(argv: string[]): Options {
     if (flag === '--rounds') options.rounds = wholeNumber(flag, value());
     else if (flag === '--duration') options.durationSeconds = wholeNumber(flag, value());
     else if (flag === '--only') options.only = value().split(',');
+    else if (flag === '--tests') options.tests = testsNamed(value().split(','));
     else if (flag === '--loadgen') options.generator = pickGenerator(generatorName(value()));
     else if (flag === '--cpu-prof') options.cpuProfile = true;
     else if (flag === '--no-write') options.write = false;
-    else throw new Error(`Unknown option ${flag}. Options: --rounds N --duration S --only a,b --loadgen wrk|autocannon --cpu-prof --no-write`);
+    else throw new Error(`Unknown option ${flag}. Options: --rounds N --duration S --only a,b --tests keepAlive,close,oneConnection --loadgen wrk|autocannon --cpu-prof --no-write`);
   }
   const unknown = (options.only ?? []).filter((name) => !SERVERS.some((spec) => spec.name === name));
   if (unknown.length > 0) throw new Error(`No server named ${unknown.join(', ')}; the names are ${SERVERS.map((spec) => spec.name).join(', ')}.`);
   // A partial run must not overwrite the committed results with a partial table.
-  if (options.only !== null || options.cpuProfile) options.write = false;
+  if (options.only !== null || options.tests.length < TESTS.length || options.cpuProfile) options.write = false;
   return options;
 }
 
@@ -231,6 +243,14 @@ function wholeNumber(flag: string, text: string): number {
   const number = Number(text);
   if (!Number.isInteger(number) || number < 1) throw new Error(`${flag} needs a whole number of at least 1, got "${text}".`);
   return number;
+}
+
+function testsNamed(ids: string[]): Array<(typeof TESTS)[number]> {
+  return ids.map((id) => {
+    const test = TESTS.find((candidate) => candidate.id === id);
+    if (test === undefined) throw new Error(`No test named ${id}; the names are ${TESTS.map((candidate) => candidate.id).join(', ')}.`);
+    return test;
+  });
 }
 
 function generatorName(text: string): GeneratorName {
