@@ -24,7 +24,8 @@ export interface RequestInfo {
 export interface EnvironExtras {
   input: InputStream;
   errors: ErrorStream;
-  signal: AbortSignal;
+  /** The request's AbortSignal, or a function that gives it, called when an app first reads it. */
+  signal: AbortSignal | (() => AbortSignal);
   /** True when several processes serve the same app (`--workers N`). */
   multiprocess: boolean;
 }
@@ -55,10 +56,10 @@ export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Envir
     'gateway.multithread': true,
     'gateway.multiprocess': extras.multiprocess,
     'gateway.run_once': false,
-    // Read from extras only when an app asks: a server can make the signal lazily (part 2's
-    // request.signal does: an AbortSignal per request is costly, and most apps never read it).
+    // Read only when an app asks: a server can make the signal lazily (part 2's request.signal
+    // does: an AbortSignal per request is costly, and most apps never read it).
     get 'gateway.signal'() {
-      return extras.signal;
+      return typeof extras.signal === 'function' ? extras.signal() : extras.signal;
     },
   };
   for (const { name: fieldName, value } of request.headers) {

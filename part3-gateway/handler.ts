@@ -10,7 +10,7 @@
 // both: deferred head, Content-Length honoured, backpressure, the body always closed.
 import { HttpError } from '../part2-tcp-http/parser.ts';
 import { sendError, type ResponseWriter } from '../part2-tcp-http/response.ts';
-import type { Application, Body, Environ, ErrorStream, ResponseHeader, StartResponse, WriteFunction } from './contract.ts';
+import type { Application, Body, Environ, ErrorStream, ResponseHeader, StartResponse } from './contract.ts';
 
 /** What a server must offer to send a response (part 2's ResponseWriter has exactly this). */
 export type ResponseSink = Pick<ResponseWriter, 'headSent' | 'keepAlive' | 'clientGone' | 'writeHead' | 'write' | 'drained' | 'end' | 'abort' | 'sendWhole'>;
@@ -199,7 +199,7 @@ class PendingResponse {
       throw new Error('startResponse() was called a second time without an error: call it once, or pass the caught error as the third argument to replace the head.');
     }
     this.pending = { ...parseStatus(status), headers: checkHeaders(headers) };
-    return this.write;
+    return (chunk) => this.write(chunk);
   };
 
   /**
@@ -207,7 +207,7 @@ class PendingResponse {
    * Simplification: no backpressure (write() cannot wait); the socket buffers whatever an app
    * writes faster than the client reads. Yielding from the body is the way that waits.
    */
-  private readonly write: WriteFunction = (chunk) => {
+  private write(chunk: Uint8Array): void {
     if (!(chunk instanceof Uint8Array)) throw new TypeError(`write() was given ${describe(chunk)}; pass a Uint8Array.`);
     // The contract's promise: an app pushing data with write() (no backpressure, no signal
     // checks of its own) must learn that nobody is reading any more.
@@ -215,7 +215,7 @@ class PendingResponse {
     if (chunk.length === 0) return;
     this.sendHead(undefined);
     this.sink.write(chunk);
-  };
+  }
 
   /** Send the head if it has not gone yet. After the deadline, refuse: the app's late chunks and write() calls go nowhere. */
   sendHead(knownLength: number | undefined): void {

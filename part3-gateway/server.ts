@@ -54,9 +54,7 @@ export function createGatewayServer(app: Application, options: GatewayOptions = 
         // sends FIN, which part 2 reads as "done sending, still listening" (a half-close), so
         // an app learns the client is gone at its next write, which fails; a Go server, say,
         // cancels on the FIN itself.
-        get signal() {
-          return request.signal; // made on first read (part 2's signalOf), so only if the app asks
-        },
+        signal: () => request.signal, // made on first read (part 2's ExchangeRequest): only if the app asks
         multiprocess: options.multiprocess ?? false,
       },
     );

@@ -61,9 +61,7 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
       {
         input: new GatewayInput(bodyReader(request, response, expectContinue, maxBodyBytes)),
         errors,
-        get signal() {
-          return abort.signal; // made on first read, as on part 2's server: only if the app asks
-        },
+        signal: () => abort.signal, // made on first read, as on part 2's server: only if the app asks
         multiprocess: false,
       },
     );
