@@ -30,6 +30,16 @@ export interface EnvironExtras {
   multiprocess: boolean;
 }
 
+/**
+ * For EnvironExtras.signal: a function that reads `source.signal` only when an app first reads
+ * gateway.signal (part 2's request and an AbortController both make their signal on demand).
+ * Written as a returned arrow, not `signal: () => source.signal` in an object literal: tsx names
+ * such a function after its key, with a property definition per request.
+ */
+export function signalOnDemand(source: { readonly signal: AbortSignal }): () => AbortSignal {
+  return () => source.signal;
+}
+
 export const GATEWAY_VERSION = [1, 0] as const;
 
 export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Environ {

@@ -12,7 +12,7 @@
 import { createHttpServer, type HttpRequest, type HttpServer, type HttpServerOptions } from '../part2-tcp-http/server.ts';
 import type { ResponseWriter } from '../part2-tcp-http/response.ts';
 import type { Application, ErrorStream } from './contract.ts';
-import { buildEnviron, GatewayInput } from './environ.ts';
+import { buildEnviron, GatewayInput, signalOnDemand } from './environ.ts';
 import { runApplication } from './handler.ts';
 
 export interface GatewayOptions extends HttpServerOptions {
@@ -54,7 +54,7 @@ export function createGatewayServer(app: Application, options: GatewayOptions = 
         // sends FIN, which part 2 reads as "done sending, still listening" (a half-close), so
         // an app learns the client is gone at its next write, which fails; a Go server, say,
         // cancels on the FIN itself.
-        signal: () => request.signal, // made on first read (part 2's ExchangeRequest): only if the app asks
+        signal: signalOnDemand(request),
         multiprocess: options.multiprocess ?? false,
       },
     );

@@ -17,7 +17,7 @@ import { HttpError, MAX_BODY_BYTES } from '../part2-tcp-http/parser.ts';
 import { drained, sendError, STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
 import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
-import { buildEnviron, GatewayInput } from '../part3-gateway/environ.ts';
+import { buildEnviron, GatewayInput, signalOnDemand } from '../part3-gateway/environ.ts';
 import { runApplication, type ResponseSink } from '../part3-gateway/handler.ts';
 import { stderrErrors } from '../part3-gateway/server.ts';
 
@@ -61,7 +61,7 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
       {
         input: new GatewayInput(bodyReader(request, response, expectContinue, maxBodyBytes)),
         errors,
-        signal: () => abort.signal, // made on first read, as on part 2's server: only if the app asks
+        signal: signalOnDemand(abort),
         multiprocess: false,
       },
     );
