@@ -227,12 +227,20 @@ class Connection {
   /** Stop after the response in progress (used by shutdown); close now if there is none. */
   closeWhenIdle(): void {
     this.closing = true;
-    if (this.current === null) this.socket.end();
+    if (this.current === null) this.endOurSide();
     else if (!this.current.response.headSent) this.current.response.keepAlive = false;
   }
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * Send our FIN, once. (A second socket.end() after the first has finished is harmless but not
+   * free: Node builds an ERR_STREAM_ALREADY_FINISHED error, stack trace and all, for nobody.)
+   */
+  private endOurSide(): void {
+    if (!this.socket.writableEnded) this.socket.end();
   }
 
   /**
@@ -363,7 +371,7 @@ class Connection {
     }
     this.current = null;
     if (this.closing) {
-      this.socket.end();
+      this.endOurSide();
       return;
     }
     this.socket.resume();
@@ -381,7 +389,7 @@ class Connection {
       // status); one that already answered just sees the connection close.
       exchange.response.keepAlive = false;
       exchange.body.fail(error);
-      if (exchange.response.finished) this.socket.end();
+      if (exchange.response.finished) this.endOurSide();
       return;
     }
     // We never got a usable head, so answer as HTTP/1.1 and close: we cannot tell where the
@@ -402,7 +410,7 @@ class Connection {
       // The parser holds no complete head (pump would have started it): at most part of one,
       // which can never be completed now. Nothing to answer.
       this.closing = true;
-      this.socket.end();
+      this.endOurSide();
     } else if (!exchange.messageComplete) {
       this.closing = true;
       exchange.response.keepAlive = false;
@@ -458,7 +466,7 @@ class Connection {
     this.timer = null;
     if (kind === 'idle') {
       this.closing = true;
-      this.socket.end();
+      this.endOurSide();
     } else if (kind === 'head') {
       this.onBadRequest(new HttpError(408, 'The request head did not arrive in time; send the whole head at once.'));
     } else {
