@@ -18,6 +18,8 @@ export type Measurements = Map<string, Record<TestId, Sample[]> & { peakRssBytes
 /** One server's medians over the rounds. */
 export interface Figures {
   keepAliveRps: number;
+  /** The lowest and highest keep-alive rate over the rounds: how much the machine moved. */
+  keepAliveRpsSpread: { low: number; high: number };
   closeRps: number;
   oneConnectionRps: number;
   keepAliveP99Ms: number;
@@ -64,6 +66,7 @@ export interface ReportContext {
   pinning: string;
   rounds: number;
   durationSeconds: number;
+  note: string | null;
 }
 
 export function summarize(measurements: Measurements, specs: readonly ServerSpec[], baselineName: string): Summary {
@@ -96,6 +99,10 @@ function figuresOf(measurements: Measurements, name: string): Figures {
   const all = [...results.keepAlive, ...results.close, ...results.oneConnection];
   return {
     keepAliveRps: median(results.keepAlive.map((result) => result.requestsPerSecond)),
+    keepAliveRpsSpread: {
+      low: Math.min(...results.keepAlive.map((result) => result.requestsPerSecond)),
+      high: Math.max(...results.keepAlive.map((result) => result.requestsPerSecond)),
+    },
     closeRps: median(results.close.map((result) => result.requestsPerSecond)),
     oneConnectionRps: median(results.oneConnection.map((result) => result.requestsPerSecond)),
     keepAliveP99Ms: median(results.keepAlive.map((result) => result.latencyP99Ms)),
@@ -163,8 +170,13 @@ const COLUMNS: Array<{ title: string; pick: (ratios: Ratios) => number }> = [
   { title: 'peak RSS ↓', pick: (r) => r.peakRss },
 ];
 
-function ratioText(value: number): string {
-  return Number.isFinite(value) ? `${value.toFixed(2)}×` : '–'; // – : not measured in this run
+function ratioText(value: number, digits = 2): string {
+  return Number.isFinite(value) ? `${value.toFixed(digits)}×` : '–'; // – : not measured in this run
+}
+
+/** A target's measured ratio: three digits, so 1.004× against "≤ 1.00" does not read as 1.00×. */
+function targetText(target: TargetCheck): string {
+  return target.measured === null ? 'not measured' : ratioText(target.measured, 3);
 }
 
 export function renderTerminal(summary: Summary): string {
@@ -182,7 +194,7 @@ export function renderTerminal(summary: Summary): string {
     `node:http itself: ${describeAbsolute(summary.baseline.figures)}`,
     '',
     'Targets:',
-    ...summary.targets.map((target) => `  ${target.met === null ? '–' : target.met ? '✓' : '✗'} ${target.what}: ${target.measured === null ? 'not measured' : ratioText(target.measured)} (goal ${target.goal})`),
+    ...summary.targets.map((target) => `  ${target.met === null ? '–' : target.met ? '✓' : '✗'} ${target.what}: ${targetText(target)} (goal ${target.goal})`),
   ];
   if (summary.rows.some((row) => row.figures.problems > 0)) lines.push('', '(!) errors or non-2xx answers during the run: see the progress lines above.');
   return lines.join('\n');
@@ -226,7 +238,7 @@ export function renderMarkdown(summary: Summary, context: ReportContext): string
       ].join(' | '),
     ).map((cells) => `| ${cells} |`),
   ];
-  const targets = summary.targets.map((target) => `| ${target.what} | ${target.goal} | ${target.measured === null ? '–' : ratioText(target.measured)} | ${target.met === null ? 'not measured' : target.met ? 'met' : '**missed**'} |`);
+  const targets = summary.targets.map((target) => `| ${target.what} | ${target.goal} | ${targetText(target)} | ${target.met === null ? 'not measured' : target.met ? 'met' : '**missed**'} |`);
   return `# Benchmark results
 
 Written by \`npm run bench\` (bench/run.ts); see [README.md](README.md) for what is measured and
@@ -257,6 +269,7 @@ ${targets.join('\n')}
 | pinning | ${context.pinning} |
 | other load before the run | ${describeBusy(context.busyBefore)} |
 | other load after the run | ${describeBusy(context.busyAfter)} |
+${context.note === null ? '' : `| note | ${context.note} |\n`}| noise | node:http's keep-alive rate ranged from ${summary.baseline.figures.keepAliveRpsSpread.low.toFixed(0)} to ${summary.baseline.figures.keepAliveRpsSpread.high.toFixed(0)} req/s over the rounds |
 | peak memory | ${process.platform === 'linux' ? 'VmHWM from /proc/PID/status, read by the runner after the last round' : "each server's getrusage() maxRSS, asked over IPC after the last round"} |
 
 ## Absolute numbers (this machine, this run only)

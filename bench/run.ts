@@ -8,6 +8,7 @@
 //   --rounds N (3)  --duration S (5, seconds per test)  --only name,name (node-http is always
 //   added)  --tests keepAlive,close,oneConnection  --loadgen wrk|autocannon (wrk when installed)
 //   --cpu-prof (each server writes profiles to bench/profiles/<name>/)  --no-write
+//   --note "text" (a line for RESULTS.md: what else was running, say)
 //
 // Every number is a ratio to node:http measured in the same run, because absolute numbers
 // depend on the machine and on whatever else it is doing; ratios measured side by side hold.
@@ -47,6 +48,8 @@ interface Options {
   generator: GeneratorName;
   cpuProfile: boolean;
   write: boolean;
+  /** A line for RESULTS.md about the conditions, e.g. other work known to share the machine. */
+  note: string | null;
 }
 
 interface RunningServer {
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
   const summary = summarize(measurements, specs, BASELINE);
   console.log(`\n${renderTerminal(summary)}`);
   if (!options.write) return;
-  const context = { machine, busyBefore, busyAfter, generator: options.generator, pinning: describePinning(pinning), rounds: options.rounds, durationSeconds: options.durationSeconds };
+  const context = { machine, busyBefore, busyAfter, generator: options.generator, pinning: describePinning(pinning), rounds: options.rounds, durationSeconds: options.durationSeconds, note: options.note };
   writeFileSync(new URL('./RESULTS.md', import.meta.url), renderMarkdown(summary, context));
   writeFileSync(new URL('./results.svg', import.meta.url), renderChart(summary, context));
   console.log('\nWrote bench/RESULTS.md and bench/results.svg.');
@@ -215,7 +218,7 @@ function stopServer(server: RunningServer): Promise<void> {
 // ---- Options -------------------------------------------------------------------------------------
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { rounds: 3, durationSeconds: 5, only: null, tests: [...TESTS], generator: pickGenerator(undefined), cpuProfile: false, write: true };
+  const options: Options = { rounds: 3, durationSeconds: 5, only: null, tests: [...TESTS], generator: pickGenerator(undefined), cpuProfile: false, write: true, note: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -230,7 +233,8 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--loadgen') options.generator = pickGenerator(generatorName(value()));
     else if (flag === '--cpu-prof') options.cpuProfile = true;
     else if (flag === '--no-write') options.write = false;
-    else throw new Error(`Unknown option ${flag}. Options: --rounds N --duration S --only a,b --tests keepAlive,close,oneConnection --loadgen wrk|autocannon --cpu-prof --no-write`);
+    else if (flag === '--note') options.note = value();
+    else throw new Error(`Unknown option ${flag}. Options: --rounds N --duration S --only a,b --tests keepAlive,close,oneConnection --loadgen wrk|autocannon --cpu-prof --no-write --note text`);
   }
   const unknown = (options.only ?? []).filter((name) => !SERVERS.some((spec) => spec.name === name));
   if (unknown.length > 0) throw new Error(`No server named ${unknown.join(', ')}; the names are ${SERVERS.map((spec) => spec.name).join(', ')}.`);
