@@ -99,14 +99,16 @@ export function headerValue(headers: HeaderField[], name: string): string | unde
   return joined;
 }
 
-/** The comma-separated list elements of a list-valued header, lower-cased: `Connection: Keep-Alive, Upgrade` → ['keep-alive', 'upgrade']. */
-export function headerTokens(headers: HeaderField[], name: string): string[] {
-  const value = headerValue(headers, name);
-  if (value === undefined) return [];
-  return value
-    .split(',')
-    .map((element) => element.trim().toLowerCase())
-    .filter((element) => element !== '');
+/** The elements of the values of one list-valued field, lower-cased, empty ones left out. */
+function listTokens(values: string[]): string[] {
+  const tokens: string[] = [];
+  for (const value of values) {
+    for (const element of value.split(',')) {
+      const token = element.trim().toLowerCase();
+      if (token !== '') tokens.push(token);
+    }
+  }
+  return tokens;
 }
 
 // ---- Character classes (RFC 9110 §5.6.2, §5.5) ----------------------------------------------
@@ -117,7 +119,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FORBIDDEN_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** A request-target is visible ASCII only: no spaces, no controls, no raw non-ASCII bytes. */
 const TARGET = /^[\x21-\x7e]+$/;
-const VERSION = /^HTTP\/(\d)\.(\d)$/;
+const VERSION = /^HTTP\/\d\.\d$/;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -254,28 +256,36 @@ export class RequestParser {
   }
 
   private parseHead(lines: string[]): RequestHead {
-    const [requestLine, ...fieldLines] = lines;
+    const requestLine = lines[0];
     if (requestLine.length > this.limits.maxRequestLineBytes) throw requestLineTooLong(this.limits);
-    const headerBytes = fieldLines.reduce((total, line) => total + line.length + 2, 0);
+    let headerBytes = 0;
+    for (let i = 1; i < lines.length; i++) headerBytes += lines[i].length + 2;
     if (headerBytes > this.limits.maxHeaderBytes) throw headersTooLarge(this.limits);
-    if (fieldLines.length > this.limits.maxHeaderFields) {
+    if (lines.length - 1 > this.limits.maxHeaderFields) {
       throw new HttpError(431, `Too many header fields: at most ${this.limits.maxHeaderFields} are allowed.`);
     }
-
     const { method, target, version } = parseRequestLine(requestLine);
-    const headers = fieldLines.map(parseFieldLine);
+
+    // One pass over the field lines: parse each, and note the few fields that decide how this
+    // request is read (each name lower-cased once).
+    const headers: HeaderField[] = [];
+    const framingFields: FramingFields = { hosts: 0, lengths: [], transferEncodings: [], connections: [], expects: [] };
+    for (let i = 1; i < lines.length; i++) {
+      const field = parseFieldLine(lines[i]);
+      headers.push(field);
+      noteFramingField(framingFields, field);
+    }
 
     // RFC 9112 §3.2: an HTTP/1.1 request MUST have exactly one Host field.
-    const hostCount = headers.filter((field) => field.name.toLowerCase() === 'host').length;
-    if (version === 'HTTP/1.1' && hostCount === 0) throw new HttpError(400, 'Missing Host header: HTTP/1.1 requires one, e.g. "Host: localhost".');
-    if (hostCount > 1) throw new HttpError(400, 'More than one Host header: send exactly one.');
+    if (version === 'HTTP/1.1' && framingFields.hosts === 0) throw new HttpError(400, 'Missing Host header: HTTP/1.1 requires one, e.g. "Host: localhost".');
+    if (framingFields.hosts > 1) throw new HttpError(400, 'More than one Host header: send exactly one.');
 
-    const framing = this.decideFraming(headers, version);
-    const connection = headerTokens(headers, 'connection');
+    const framing = this.decideFraming(framingFields, version);
+    const connection = listTokens(framingFields.connections);
     // RFC 9112 §9.3: HTTP/1.1 keeps the connection unless told "close"; HTTP/1.0 closes it
     // unless told "keep-alive".
     const keepAlive = version === 'HTTP/1.1' ? !connection.includes('close') : connection.includes('keep-alive');
-    const expect = headerValue(headers, 'expect');
+    const expect = framingFields.expects.length === 0 ? undefined : framingFields.expects.join(', ');
     if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
       // RFC 9110 §10.1.1: the only expectation defined is 100-continue.
       throw new HttpError(417, 'Unsupported Expect header: only "Expect: 100-continue" is understood.');
@@ -288,14 +298,12 @@ export class RequestParser {
    * proxy in front of us might resolve it the other way and hide a second request inside
    * this one's body (request smuggling).
    */
-  private decideFraming(headers: HeaderField[], version: RequestHead['version']): BodyFraming {
-    const lengths = headers.filter((field) => field.name.toLowerCase() === 'content-length');
-    const codings = headerTokens(headers, 'transfer-encoding');
-    const hasTransferEncoding = headers.some((field) => field.name.toLowerCase() === 'transfer-encoding');
-
-    if (hasTransferEncoding) {
+  private decideFraming(fields: FramingFields, version: RequestHead['version']): BodyFraming {
+    const { lengths } = fields;
+    if (fields.transferEncodings.length > 0) {
       if (lengths.length > 0) throw new HttpError(400, 'Both Transfer-Encoding and Content-Length were sent: send only one of them.');
       if (version === 'HTTP/1.0') throw new HttpError(400, 'Transfer-Encoding is not allowed in an HTTP/1.0 request: use Content-Length.');
+      const codings = listTokens(fields.transferEncodings);
       // We decode no coding but chunked; its value is not echoed back (it is the attacker's text).
       if (codings.some((coding) => coding !== 'chunked')) {
         throw new HttpError(501, 'Unsupported Transfer-Encoding: this server understands only "chunked".');
@@ -308,7 +316,7 @@ export class RequestParser {
     // Simplification: RFC 9112 §6.3 lets a server accept repeated identical lengths; refusing
     // every repeat is simpler and just as safe.
     if (lengths.length > 1) throw new HttpError(400, 'More than one Content-Length header: send exactly one.');
-    const text = lengths[0].value;
+    const text = lengths[0];
     // 1*DIGIT only: no sign, no spaces inside, no lists. 15 digits keeps the number exact.
     if (!/^\d{1,15}$/.test(text)) throw new HttpError(400, 'Bad Content-Length: it must be a whole number of bytes, e.g. "Content-Length: 42".');
     const length = Number(text);
@@ -412,16 +420,46 @@ export class RequestParser {
 
 // ---- Line-level parsing ---------------------------------------------------------------------
 
+/** The values of the fields that decide how a request is read, gathered in parseHead's pass. */
+interface FramingFields {
+  hosts: number;
+  lengths: string[];
+  transferEncodings: string[];
+  connections: string[];
+  expects: string[];
+}
+
+function noteFramingField(fields: FramingFields, field: HeaderField): void {
+  switch (field.name.toLowerCase()) {
+    case 'host':
+      fields.hosts++;
+      break;
+    case 'content-length':
+      fields.lengths.push(field.value);
+      break;
+    case 'transfer-encoding':
+      fields.transferEncodings.push(field.value);
+      break;
+    case 'connection':
+      fields.connections.push(field.value);
+      break;
+    case 'expect':
+      fields.expects.push(field.value);
+      break;
+  }
+}
+
 /** Split a head (without its final empty line) into lines, refusing a bare CR anywhere. */
 function splitLines(head: Buffer): string[] {
   // latin1 maps each byte to one character, so nothing is lost or merged (RFC 9110 §5.5:
   // field values are bytes; non-ASCII bytes are "obs-text", opaque to us).
-  const text = head.toString('latin1');
-  const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
-  if (lines[lines.length - 1] === '') lines.pop();
-  for (const line of lines) {
+  const lines = head.toString('latin1').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
     if (line.includes('\r')) throw new HttpError(400, 'A bare CR (carriage return not followed by LF) in the request head: end lines with CRLF.');
+    lines[i] = line;
   }
+  if (lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
 
@@ -433,16 +471,15 @@ function parseRequestLine(line: string): { method: string; target: string; versi
   }
   const [method, target, version] = parts;
   if (!TOKEN.test(method)) throw new HttpError(400, 'Malformed request line: the method must be a token such as GET or POST.');
-  const versionMatch = VERSION.exec(version);
-  if (versionMatch === null) throw new HttpError(400, 'Malformed request line: the version must look like HTTP/1.1.');
   if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') {
+    if (!VERSION.test(version)) throw new HttpError(400, 'Malformed request line: the version must look like HTTP/1.1.');
     throw new HttpError(505, 'HTTP version not supported: this server speaks HTTP/1.1 and HTTP/1.0.');
   }
   if (!TARGET.test(target)) throw new HttpError(400, 'Malformed request target: it must be visible ASCII without spaces (percent-encode the rest).');
   // RFC 9112 §3.2: origin-form "/path?q", absolute-form "http://host/path", asterisk-form "*"
   // (OPTIONS only). authority-form "host:port" is for CONNECT, which a proxy serves, not us.
   const originForm = target.startsWith('/');
-  const absoluteForm = /^https?:\/\//i.test(target);
+  const absoluteForm = !originForm && /^https?:\/\//i.test(target);
   const asteriskForm = target === '*' && method === 'OPTIONS';
   if (!originForm && !absoluteForm && !asteriskForm) {
     throw new HttpError(400, 'Malformed request target: expected a path starting with "/" (or an absolute http:// URL).');
@@ -462,9 +499,18 @@ function parseFieldLine(line: string): HeaderField {
   // RFC 9112 §5.1: no whitespace between the field name and the colon; a server MUST reject it.
   if (name.endsWith(' ') || name.endsWith('\t')) throw new HttpError(400, 'Whitespace before the colon in a header line: write "Name: value".');
   if (!TOKEN.test(name)) throw new HttpError(400, 'Malformed header name: only letters, digits and !#$%&\'*+-.^_`|~ are allowed.');
-  const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+  const value = trimWhitespace(line.slice(colon + 1));
   if (FORBIDDEN_IN_VALUE.test(value)) throw new HttpError(400, 'A control character (such as NUL) in a header value is not allowed.');
   return { name, value };
+}
+
+/** Remove OWS (spaces and tabs, RFC 9110 §5.6.3) from both ends; String.trim() would take more. */
+function trimWhitespace(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text[start] === ' ' || text[start] === '\t')) start++;
+  while (end > start && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
 }
 
 function requestLineTooLong(limits: ParserLimits): HttpError {

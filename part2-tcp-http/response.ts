@@ -110,7 +110,13 @@ export class ResponseWriter {
    * gave one; else `knownLength` if the whole body is known; else chunked (HTTP/1.1) or
    * "until the connection closes" (HTTP/1.0).
    */
-  writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason = STATUS_REASONS[status] ?? 'Unknown'): void {
+  writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason?: string): void {
+    this.heldHead = Buffer.from(this.composeHead(status, headers, knownLength, reason), 'latin1');
+    process.nextTick(() => this.releaseHead());
+  }
+
+  /** The head as text, framing decided; from here on the response has its head. */
+  private composeHead(status: number, headers: ResponseHeader[], knownLength: number | undefined, reason = STATUS_REASONS[status] ?? 'Unknown'): string {
     if (this.headSent) throw new Error('writeHead() called twice: a response has exactly one head.');
     const given = findManagedHeaders(headers);
     // The caller's fields first, in its order; then the ones this writer adds.
@@ -144,8 +150,7 @@ export class ResponseWriter {
     else if (this.request.version === 'HTTP/1.0') head += 'Connection: keep-alive\r\n';
 
     this.headSent = true;
-    this.heldHead = Buffer.from(`${head}\r\n`, 'latin1');
-    process.nextTick(() => this.releaseHead());
+    return `${head}\r\n`;
   }
 
   /**
@@ -192,7 +197,9 @@ export class ResponseWriter {
   /** A whole response whose body is known: head, body, end, with Content-Length computed. */
   sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = ''): void {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    this.writeHead(status, headers, bytes.length);
+    // Fast path: writeHead() without its tick. The body follows at once, so the held head
+    // leaves with it (or alone, at end()) in this call.
+    this.heldHead = Buffer.from(this.composeHead(status, headers, bytes.length), 'latin1');
     this.write(bytes);
     this.end();
   }

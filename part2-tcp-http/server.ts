@@ -194,6 +194,8 @@ class Connection {
    * have of it are empty lines (which the parser skips without a trace). Its head timer runs.
    */
   private headStarted = false;
+  /** pump() is running: see maybeNextRequest. */
+  private pumping = false;
 
   constructor(
     private readonly socket: Socket,
@@ -264,6 +266,15 @@ class Connection {
 
   /** Pull parse events and act on them, until the parser needs more bytes or we must wait. */
   private pump(): void {
+    this.pumping = true;
+    try {
+      this.pumpEvents();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpEvents(): void {
     // HTTP/1.1 answers requests in order (RFC 9112 §9.3.2): while one is being answered, a
     // pipelined request waits in the parser's buffer. We keep reading (that is how we notice a
     // client that leaves) unless too much piles up: then the socket is paused and the bytes
@@ -296,12 +307,24 @@ class Connection {
     // whether the body will still come, so this connection must not carry another request.
     if (head.expectContinue) response.keepAlive = false;
     if (this.closing) response.keepAlive = false;
-    Promise.resolve()
-      .then(() => this.handler(request, response))
-      .then(
+    // Fast path: a handler that answers at once (returns no promise) is finished here, in this
+    // call, with no promise and no trip through the microtask queue; most small responses are
+    // like that. An async handler is finished when its promise settles.
+    let result: void | Promise<void>;
+    try {
+      result = this.handler(request, response);
+    } catch (error) {
+      this.finishResponse(exchange, error);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
         () => this.finishResponse(exchange, null),
         (error: unknown) => this.finishResponse(exchange, error),
       );
+    } else {
+      this.finishResponse(exchange, null);
+    }
   }
 
   /** RFC 9110 §10.1.1: the client sent only the head and waits for this before the body. */
@@ -367,7 +390,7 @@ class Connection {
   private maybeNextRequest(): void {
     const exchange = this.current;
     if (exchange === null || !exchange.messageComplete || !exchange.responseDone) {
-      this.updateTimer();
+      if (!this.pumping) this.updateTimer(); // else onData() does, once pump() is done
       return;
     }
     this.current = null;
@@ -375,6 +398,9 @@ class Connection {
       this.endOurSide();
       return;
     }
+    // Answered within pump() (a handler that finished at once): its loop goes on to the next
+    // request. Calling pump() from here would nest one call per pipelined request.
+    if (this.pumping) return;
     this.socket.resume();
     this.pump();
     if (this.clientEnded) this.onClientEnd();
