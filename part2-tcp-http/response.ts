@@ -195,11 +195,11 @@ export class ResponseWriter {
   }
 
   /** A whole response whose body is known: head, body, end, with Content-Length computed. */
-  sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = ''): void {
+  sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = '', reason?: string): void {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     // Fast path: writeHead() without its tick. The body follows at once, so the held head
     // leaves with it (or alone, at end()) in this call.
-    this.heldHead = Buffer.from(this.composeHead(status, headers, bytes.length), 'latin1');
+    this.heldHead = Buffer.from(this.composeHead(status, headers, bytes.length, reason), 'latin1');
     this.write(bytes);
     this.end();
   }

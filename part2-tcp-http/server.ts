@@ -127,6 +127,8 @@ interface Exchange {
   response: ResponseWriter;
   /** Made on first use of `request.signal` (see ExchangeRequest). */
   abort: AbortController | null;
+  /** The handler has been called: once what had arrived of the request was parsed (pump). */
+  handlerCalled: boolean;
   /** The connection closed before the response was complete. */
   disconnected: boolean;
   /** Every byte of the request has been parsed. */
@@ -264,20 +266,31 @@ class Connection {
     this.updateTimer();
   }
 
-  /** Pull parse events and act on them, until the parser needs more bytes or we must wait. */
+  /**
+   * Parse what has arrived, then answer the request it began or completed, unless that one is
+   * being answered already. A handler that finishes at once (see callHandler) leaves no request
+   * in progress: the loop goes on to the next pipelined one.
+   */
   private pump(): void {
     this.pumping = true;
     try {
-      this.pumpEvents();
+      for (;;) {
+        this.parseArrived();
+        const exchange = this.current;
+        if (exchange === null || exchange.handlerCalled) break;
+        this.callHandler(exchange);
+      }
     } finally {
       this.pumping = false;
     }
+    if (this.parser.bufferedBytes > MAX_PIPELINED_BYTES) this.socket.pause();
   }
 
-  private pumpEvents(): void {
+  /** Pull parse events and act on them, until the parser needs more bytes or we must wait. */
+  private parseArrived(): void {
     // HTTP/1.1 answers requests in order (RFC 9112 §9.3.2): while one is being answered, a
     // pipelined request waits in the parser's buffer. We keep reading (that is how we notice a
-    // client that leaves) unless too much piles up: then the socket is paused and the bytes
+    // client that leaves) unless too much piles up: then pump() pauses the socket and the bytes
     // wait in the kernel, which in time stops the client sending (TCP flow control).
     while ((!this.closing || this.readingLastBody) && !(this.current !== null && this.current.messageComplete)) {
       let event;
@@ -287,32 +300,46 @@ class Connection {
         this.onBadRequest(error instanceof HttpError ? error : new HttpError(400, 'Malformed request.'));
         return;
       }
-      if (event === null) break;
+      if (event === null) return;
       if (event.kind === 'head') this.startExchange(event.head);
       else if (event.kind === 'body') this.current?.body.push(event.chunk);
       else this.completeMessage();
     }
-    if (this.parser.bufferedBytes > MAX_PIPELINED_BYTES) this.socket.pause();
   }
 
   private startExchange(head: RequestHead): void {
     this.headStarted = false;
     const response = new ResponseWriter(this.socket, head, this.options);
-    const exchange: Exchange = { head, body: new RequestBody(), response, abort: null, disconnected: false, messageComplete: false, responseDone: false, continueSent: false };
+    const exchange: Exchange = {
+      head,
+      body: new RequestBody(),
+      response,
+      abort: null,
+      handlerCalled: false,
+      disconnected: false,
+      messageComplete: false,
+      responseDone: false,
+      continueSent: false,
+    };
     exchange.body.onFirstRead = () => this.sendContinue(exchange);
     this.current = exchange;
-    const request = new ExchangeRequest(exchange, this.socket);
     // Decided before the handler may write a head: if the client is waiting for
     // "100 Continue" and the handler answers without reading the body, we cannot know
     // whether the body will still come, so this connection must not carry another request.
     if (head.expectContinue) response.keepAlive = false;
     if (this.closing) response.keepAlive = false;
-    // Fast path: a handler that answers at once (returns no promise) is finished here, in this
-    // call, with no promise and no trip through the microtask queue; most small responses are
-    // like that. An async handler is finished when its promise settles.
+  }
+
+  /**
+   * Fast path: a handler that answers at once (returns no promise) is finished here, in this
+   * call, with no promise and no trip through the microtask queue; most small responses are
+   * like that. An async handler is finished when its promise settles.
+   */
+  private callHandler(exchange: Exchange): void {
+    exchange.handlerCalled = true;
     let result: void | Promise<void>;
     try {
-      result = this.handler(request, response);
+      result = this.handler(new ExchangeRequest(exchange, this.socket), exchange.response);
     } catch (error) {
       this.finishResponse(exchange, error);
       return;

@@ -43,21 +43,46 @@ export interface RunOptions {
   appTimeoutMs?: number;
 }
 
-/** Call the application for one request and send its response through `sink`. Never throws. */
-export async function runApplication(app: Application, environ: Environ, sink: ResponseSink, options: RunOptions = {}): Promise<void> {
+/**
+ * Call the application for one request and send its response through `sink`. Never throws.
+ * Returns a promise only when there is something left to wait for (see the fast path).
+ */
+export function runApplication(app: Application, environ: Environ, sink: ResponseSink, options: RunOptions = {}): void | Promise<void> {
   const response = new PendingResponse(sink);
-  const body = new BodyCloser(environ['gateway.errors']);
-  const timeoutMs = options.appTimeoutMs ?? APP_TIMEOUT_MS;
-  if (!(await settlesWithin(callApplication(app, environ, sink, response, body), timeoutMs))) giveUp(timeoutMs, response, sink, environ, body);
+  let returned: Body | Promise<Body>;
+  try {
+    returned = app(environ, response.startResponse);
+  } catch (error) {
+    handleError(error, response, sink, environ);
+    return;
+  }
+  // Fast path: an app that returns an array at once (most small responses do) is answered
+  // here, in one write: no promise, no body loop, no deadline timer (nothing is left that could
+  // miss it). An array with a close() of its own, or a promise, takes the general path.
+  if (isArrayWithoutClose(returned)) {
+    try {
+      response.sendWhole(returned);
+    } catch (error) {
+      handleError(error, response, sink, environ);
+    }
+    return;
+  }
+  return finishWithin(options.appTimeoutMs ?? APP_TIMEOUT_MS, returned, environ, sink, response);
 }
 
-/** The whole exchange with the app: call it, send its body, answer its errors, close the body. */
-async function callApplication(app: Application, environ: Environ, sink: ResponseSink, response: PendingResponse, body: BodyCloser): Promise<void> {
+/** The general path: wait for the body and send it, within the app's deadline. */
+async function finishWithin(timeoutMs: number, returned: Body | Promise<Body>, environ: Environ, sink: ResponseSink, response: PendingResponse): Promise<void> {
+  const body = new BodyCloser(environ['gateway.errors']);
+  if (!(await settlesWithin(sendResponse(returned, environ, sink, response, body), timeoutMs))) giveUp(timeoutMs, response, sink, environ, body);
+}
+
+/** The rest of the exchange with the app: send its body, answer its errors, close the body. */
+async function sendResponse(returned: Body | Promise<Body>, environ: Environ, sink: ResponseSink, response: PendingResponse, body: BodyCloser): Promise<void> {
   try {
-    const returned = await app(environ, response.startResponse);
-    body.body = returned;
-    body.iterator = iterate(returned);
-    const knownLength = Array.isArray(returned) ? totalLength(returned) : undefined;
+    const awaited = await returned;
+    body.body = awaited;
+    body.iterator = iterate(awaited);
+    const knownLength = Array.isArray(awaited) ? totalLength(awaited) : undefined;
     await sendBody(body.iterator, response, sink, knownLength);
   } catch (error) {
     handleError(error, response, sink, environ);
@@ -189,18 +214,24 @@ class PendingResponse {
   /** The deadline passed and the server answered for the app: nothing of the app's is sent any more. */
   timedOut = false;
 
-  constructor(private readonly sink: ResponseSink) {}
+  /** The function the app is given. (bind, not an arrow in a class field: tsx names those, at a cost per request.) */
+  readonly startResponse: StartResponse;
 
-  readonly startResponse: StartResponse = (status, headers, error) => {
+  constructor(private readonly sink: ResponseSink) {
+    this.startResponse = this.start.bind(this);
+  }
+
+  private start(status: string, headers: ResponseHeader[], error?: unknown): (chunk: Uint8Array) => void {
     if (error !== undefined && error !== null) {
       // PEP 3333: with an error, a second call may replace the head — if it is not out yet.
       if (this.sink.headSent) throw error;
     } else if (this.pending !== null) {
       throw new Error('startResponse() was called a second time without an error: call it once, or pass the caught error as the third argument to replace the head.');
     }
-    this.pending = { ...parseStatus(status), headers: checkHeaders(headers) };
+    const { code, reason } = parseStatus(status);
+    this.pending = { status: code, reason, headers: checkHeaders(headers) };
     return (chunk) => this.write(chunk);
-  };
+  }
 
   /**
    * Legacy write(): sends the head now and the chunk right behind it.
@@ -221,15 +252,33 @@ class PendingResponse {
   sendHead(knownLength: number | undefined): void {
     if (this.timedOut) throw new Error('The application missed its deadline; the server has answered for it already.');
     if (this.sink.headSent) return;
+    const { status, reason, headers } = this.started();
+    this.sink.writeHead(status, headers, knownLength, reason);
+  }
+
+  /** A body known in full, all at once (the fast path of runApplication). */
+  sendWhole(chunks: unknown[]): void {
+    const length = totalLength(chunks);
+    if (this.sink.headSent) {
+      // write() has sent the head already: the array is the rest of the body.
+      for (const chunk of chunks as Uint8Array[]) this.sink.write(chunk);
+      this.sink.end();
+    } else {
+      const { status, reason, headers } = this.started();
+      this.sink.sendWhole(status, headers, chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks as Uint8Array[], length), reason);
+    }
+    this.answered = true;
+  }
+
+  private started(): { status: number; reason: string; headers: ResponseHeader[] } {
     if (this.pending === null) {
       throw new Error('The body produced data before startResponse() was called: call startResponse(status, headers) first (in a generator, before the first yield).');
     }
-    const { status, reason, headers } = this.pending;
-    this.sink.writeHead(status, headers, knownLength, reason);
+    return this.pending;
   }
 }
 
-function parseStatus(status: unknown): { status: number; reason: string } {
+function parseStatus(status: unknown): { code: number; reason: string } {
   const match = typeof status === 'string' ? STATUS.exec(status) : null;
   if (match === null) {
     throw new TypeError(`Bad status ${JSON.stringify(status)}: use a code, a space and a reason phrase, e.g. '200 OK' or '404 Not Found'.`);
@@ -240,18 +289,14 @@ function parseStatus(status: unknown): { status: number; reason: string } {
     // it, and read the next response on the connection as this one's.
     throw new TypeError(`${code} is an interim status: the server sends those itself (100 Continue); answer with a final status from 200 to 599.`);
   }
-  return { status: code, reason: match[2] };
+  return { code, reason: match[2] };
 }
 
 /** The server's own checks: enough to keep the framing and the header block intact. */
 function checkHeaders(headers: unknown): ResponseHeader[] {
   if (!Array.isArray(headers)) throw new TypeError('startResponse() headers must be an array of [name, value] pairs.');
-  const lengths = headers.filter((header: unknown) => Array.isArray(header) && String(header[0]).toLowerCase() === 'content-length');
-  if (lengths.length > 1) {
-    // Two lengths, and a client or a proxy may believe either (RFC 9110 §8.6): refuse, like a request's.
-    throw new TypeError('Content-Length was given twice: give it once, or leave it out and let the server frame the body.');
-  }
-  return headers.map((header: unknown): ResponseHeader => {
+  const checked: ResponseHeader[] = [];
+  for (const header of headers as unknown[]) {
     if (!Array.isArray(header) || header.length !== 2 || typeof header[0] !== 'string' || typeof header[1] !== 'string') {
       throw new TypeError(`Bad header ${describe(header)}: each header must be a [name, value] pair of strings.`);
     }
@@ -264,8 +309,13 @@ function checkHeaders(headers: unknown): ResponseHeader[] {
     if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')) {
       throw new TypeError(`The hop-by-hop header ${name} is the server's to set, not the application's: remove it.`);
     }
-    return [name, value];
-  });
+    if (lower === 'content-length' && checked.some(([other]) => other.toLowerCase() === 'content-length')) {
+      // Two lengths, and a client or a proxy may believe either (RFC 9110 §8.6): refuse, like a request's.
+      throw new TypeError('Content-Length was given twice: give it once, or leave it out and let the server frame the body.');
+    }
+    checked.push([name, value]);
+  }
+  return checked;
 }
 
 /** The body's iterator, async or not; a string or a bare byte array is refused. */
@@ -279,6 +329,10 @@ function iterate(body: unknown): Iterator<Uint8Array> | AsyncIterator<Uint8Array
   if (isAsyncIterable(body)) return body[Symbol.asyncIterator]();
   if (isIterable(body)) return body[Symbol.iterator]();
   throw new TypeError(`The application returned ${describe(body)}: return an iterable of Uint8Array chunks, e.g. a generator or [bytes].`);
+}
+
+function isArrayWithoutClose(body: unknown): body is unknown[] {
+  return Array.isArray(body) && !('close' in body);
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {

@@ -33,7 +33,7 @@ export const stderrErrors: ErrorStream = {
 export function createGatewayServer(app: Application, options: GatewayOptions = {}): HttpServer {
   const errors = options.errors ?? stderrErrors;
 
-  async function handleRequest(request: HttpRequest, response: ResponseWriter): Promise<void> {
+  function handleRequest(request: HttpRequest, response: ResponseWriter): void | Promise<void> {
     const environ = buildEnviron(
       {
         method: request.head.method,
@@ -58,7 +58,7 @@ export function createGatewayServer(app: Application, options: GatewayOptions = 
         multiprocess: options.multiprocess ?? false,
       },
     );
-    await runApplication(app, environ, response, { appTimeoutMs: options.appTimeoutMs });
+    return runApplication(app, environ, response, { appTimeoutMs: options.appTimeoutMs });
   }
 
   return createHttpServer(handleRequest, {

@@ -182,9 +182,9 @@ class ServerResponseSink implements ResponseSink {
     this.response.destroy();
   }
 
-  sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = ''): void {
+  sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = '', reason?: string): void {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    this.writeHead(status, headers, bytes.length);
+    this.writeHead(status, headers, bytes.length, reason);
     this.write(bytes);
     this.end();
   }
