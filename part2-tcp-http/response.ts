@@ -196,11 +196,22 @@ export class ResponseWriter {
 
   /** A whole response whose body is known: head, body, end, with Content-Length computed. */
   sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = '', reason?: string): void {
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    // Fast path: writeHead() without its tick. The body follows at once, so the held head
-    // leaves with it (or alone, at end()) in this call.
-    this.heldHead = Buffer.from(this.composeHead(status, headers, bytes.length, reason), 'latin1');
-    this.write(bytes);
+    const length = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+    const head = this.composeHead(status, headers, length, reason);
+    if (this.framing.type === 'length' && this.framing.remaining === length && length <= HEAD_WITH_BODY_MAX_BYTES) {
+      // Fast path: head and body encoded straight into one buffer, sent in one write, now.
+      const message = Buffer.allocUnsafe(head.length + length);
+      message.write(head, 0, 'latin1');
+      if (typeof body === 'string') message.write(body, head.length, 'utf8');
+      else message.set(body, head.length);
+      this.framing.remaining = 0;
+      this.send(message);
+    } else {
+      // No body (HEAD, 204), a Content-Length of the caller's, or a large body: the general way,
+      // writeHead() without its tick (the held head leaves with the body, or alone at end()).
+      this.heldHead = Buffer.from(head, 'latin1');
+      this.write(typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+    }
     this.end();
   }
 

@@ -323,6 +323,10 @@ class Connection {
     };
     exchange.body.onFirstRead = () => this.sendContinue(exchange);
     this.current = exchange;
+    // The idle or head timer stops here; updateTimer() re-arms one when pump() is done. (A
+    // handler that answers at once leaves the connection idle again by then: the idle timer
+    // must start anew, not run on from before this request.)
+    this.parkTimer();
     // Decided before the handler may write a head: if the client is waiting for
     // "100 Continue" and the handler answers without reading the body, we cannot know
     // whether the body will still come, so this connection must not carry another request.

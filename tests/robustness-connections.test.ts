@@ -65,6 +65,29 @@ describe('connections that never become a request', () => {
   });
 });
 
+describe('a busy keep-alive connection', () => {
+  it('is not idle: the idle timer starts again after every request, however fast the handler answers', async () => {
+    // A request every 50 ms for more than three idle timeouts (200 ms): each must be answered
+    // on the same connection. (A timer armed once and never re-armed would close it mid-way.)
+    const server = await serve(hello, SHORT);
+    const socket = await openSocket(server.port);
+    let closed = false;
+    socket.once('close', () => (closed = true));
+    const started = Date.now();
+    let answered = 0;
+    while (Date.now() - started < 700) {
+      const response = readUntil(socket, (soFar) => soFar.includes('hello\n'), 1_000);
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect((await response).toString('latin1')).toMatch(/^HTTP\/1\.1 200 /);
+      answered++;
+      await sleep(50);
+    }
+    expect(answered).toBeGreaterThan(8);
+    expect(closed).toBe(false);
+    socket.destroy();
+  });
+});
+
 describe('a client that pipelines requests and does not read the answers', () => {
   it('is answered one response at a time as it reads, not with every response queued in memory at once', async () => {
     const RESPONSE_BYTES = 256 * 1024;

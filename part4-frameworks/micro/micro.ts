@@ -36,11 +36,10 @@ export class Request {
   readonly path: string;
   /** The `:name` parts of the route pattern, from the (already percent-decoded) path. */
   readonly params: Readonly<Record<string, string>>;
-  /** QUERY_STRING, decoded: `request.query.get('page')`. */
-  readonly query: URLSearchParams;
   /** The media type of the body, lower-case, without parameters: 'application/json', or ''. */
   readonly mimetype: string;
   private body: Promise<Uint8Array> | null = null;
+  #query: URLSearchParams | null = null;
 
   constructor(
     readonly environ: Environ,
@@ -49,8 +48,13 @@ export class Request {
     this.method = environ.REQUEST_METHOD;
     this.path = environ.PATH_INFO || '/';
     this.params = params;
-    this.query = new URLSearchParams(environ.QUERY_STRING);
     this.mimetype = (environ.CONTENT_TYPE ?? '').split(';')[0].trim().toLowerCase();
+  }
+
+  /** QUERY_STRING, decoded: `request.query.get('page')`. Parsed on first use: most handlers never look. */
+  get query(): URLSearchParams {
+    this.#query ??= new URLSearchParams(this.environ.QUERY_STRING);
+    return this.#query;
   }
 
   /** True for `application/json` and `application/*+json` bodies. */
@@ -191,19 +195,39 @@ export function micro(): Micro {
   return app;
 }
 
-/** One request: find the handler, run it, turn what it returned (or threw) into a response. */
-async function serve(routes: Route[], environ: Environ, startResponse: StartResponse): Promise<Uint8Array[]> {
-  let answer: Reply;
+/**
+ * One request: find the handler, run it, turn what it returned (or threw) into a response.
+ * Fast path: a handler that returns at once (not a promise) is answered at once, and the
+ * gateway gets an array, not a promise: it can then send the response in the same call (see
+ * runApplication). An async handler's reply is awaited, with the same outcome.
+ */
+function serve(routes: Route[], environ: Environ, startResponse: StartResponse): Uint8Array[] | Promise<Uint8Array[]> {
+  let answer: Reply | Promise<Reply>;
   try {
-    answer = await dispatch(routes, environ);
+    answer = dispatch(routes, environ);
   } catch (error) {
-    if (!(error instanceof HTTPException)) return crashed(environ, startResponse, error);
-    answer = textReply(error.status, error.message, error.headers);
+    return answerError(error, environ, startResponse);
   }
+  if (answer instanceof Promise) {
+    return answer.then(
+      (reply) => respond(reply, startResponse),
+      (error: unknown) => answerError(error, environ, startResponse),
+    );
+  }
+  return respond(answer, startResponse);
+}
+
+function respond(answer: Reply, startResponse: StartResponse): Uint8Array[] {
   const { headers, body } = encode(answer);
   startResponse(statusLine(answer.status), headers);
   // An array, not a generator: the server knows the length and sends Content-Length.
   return [body];
+}
+
+/** abort() and its kind answer with their status; anything else is a crash. */
+function answerError(error: unknown, environ: Environ, startResponse: StartResponse): Uint8Array[] {
+  if (!(error instanceof HTTPException)) return crashed(environ, startResponse, error);
+  return respond(textReply(error.status, error.message, error.headers), startResponse);
 }
 
 /**
@@ -224,7 +248,7 @@ function textReply(status: number, message: string, headers: Readonly<Record<str
   return reply({ status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body: `${statusLine(status)}: ${message}\n` });
 }
 
-async function dispatch(routes: Route[], environ: Environ): Promise<Reply> {
+function dispatch(routes: Route[], environ: Environ): Reply | Promise<Reply> {
   const method = environ.REQUEST_METHOD;
   const path = environ.PATH_INFO || '/';
   const allowed = new Set<string>();
@@ -234,7 +258,8 @@ async function dispatch(routes: Route[], environ: Environ): Promise<Reply> {
     // RFC 9110 §9.3.2: HEAD is GET without the body; the server drops the body.
     if (route.methods.includes(method) || (method === 'HEAD' && route.methods.includes('GET'))) {
       const params = Object.fromEntries(route.paramNames.map((name, i) => [name, match[i + 1]]));
-      return toReply(await route.handler(new Request(environ, params)), method, path);
+      const result = route.handler(new Request(environ, params));
+      return result instanceof Promise ? result.then((awaited) => toReply(awaited, method, path)) : toReply(result, method, path);
     }
     for (const allowedMethod of route.methods) {
       allowed.add(allowedMethod);
