@@ -5,18 +5,15 @@
 // `Content-Type: text/plain`, the body `Hello, World!\n`, framed by Content-Length. The
 // frameworks get there through a route with a path parameter (`/hello/:name`), because
 // matching a route is part of what a framework costs; the bare servers answer every path.
+//
+// Each server's modules are imported inside its create(), so that a server process holds its
+// own server's code and nothing else, as it would in production. (With every module loaded in
+// every process, Express and Fastify included, the larger heap alone made the course's servers
+// spend up to twice as long per request in bench/in-process.ts: the garbage collector works
+// harder in a bigger heap, and the servers that allocate more per request pay more.)
 import { createServer as createNodeHttpServer } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import express from 'express';
-import Fastify from 'fastify';
-import { createHttpServer } from '../part2-tcp-http/server.ts';
 import type { Application } from '../part3-gateway/contract.ts';
-import { createGatewayServer } from '../part3-gateway/server.ts';
-import { micro, reply } from '../part4-frameworks/micro/micro.ts';
-import { createApp } from '../part4-frameworks/mvc/app.ts';
-import { HttpResponse } from '../part4-frameworks/mvc/http.ts';
-import { path } from '../part4-frameworks/mvc/urls.ts';
-import { createNodeGatewayServer } from '../part4-frameworks/node-server.ts';
 
 const HELLO = 'Hello, World!\n';
 const HELLO_BYTES = Buffer.from(HELLO);
@@ -53,37 +50,57 @@ export const SERVERS: readonly ServerSpec[] = [
     name: 'part2',
     label: 'part 2 server',
     description: 'createHttpServer (part2-tcp-http/server.ts) with a one-line handler, sendWhole(); not the part 2 site and its routes',
-    create: () => createHttpServer((_request, response) => response.sendWhole(200, [['Content-Type', 'text/plain']], HELLO)),
+    create: async () => {
+      const { createHttpServer } = await import('../part2-tcp-http/server.ts');
+      return createHttpServer((_request, response) => response.sendWhole(200, [['Content-Type', 'text/plain']], HELLO));
+    },
   },
   {
     name: 'part3',
     label: 'part 3 gateway',
     description: 'createGatewayServer (part3-gateway/server.ts): environ, startResponse, an array body, on the part 2 server',
-    create: () => createGatewayServer(minimalApp),
+    create: async () => {
+      const { createGatewayServer } = await import('../part3-gateway/server.ts');
+      return createGatewayServer(minimalApp);
+    },
   },
   {
     name: 'micro',
     label: 'part 4 micro',
     description: "the micro framework on the part 3 gateway: route '/hello/:name', Request object, reply()",
-    create: () => createGatewayServer(micro().get('/hello/:name', () => reply({ headers: { 'Content-Type': 'text/plain' }, body: HELLO }))),
+    create: async () => {
+      const { createGatewayServer } = await import('../part3-gateway/server.ts');
+      const { micro, reply } = await import('../part4-frameworks/micro/micro.ts');
+      return createGatewayServer(micro().get('/hello/:name', () => reply({ headers: { 'Content-Type': 'text/plain' }, body: HELLO })));
+    },
   },
   {
     name: 'mvc',
     label: 'part 4 mvc',
     description: "the mvc framework on the part 3 gateway: URL pattern 'hello/<name>', HttpRequest, a view, no middleware",
-    create: () => createGatewayServer(createApp({ urls: [path('hello/<name>', () => new HttpResponse(HELLO, { contentType: 'text/plain' }))] })),
+    create: async () => {
+      const { createGatewayServer } = await import('../part3-gateway/server.ts');
+      const { createApp } = await import('../part4-frameworks/mvc/app.ts');
+      const { HttpResponse } = await import('../part4-frameworks/mvc/http.ts');
+      const { path } = await import('../part4-frameworks/mvc/urls.ts');
+      return createGatewayServer(createApp({ urls: [path('hello/<name>', () => new HttpResponse(HELLO, { contentType: 'text/plain' }))] }));
+    },
   },
   {
     name: 'node-gateway',
     label: 'part 4 node-server',
     description: 'the part 3 minimal app on node:http through the adapter (part4-frameworks/node-server.ts)',
-    create: () => createNodeGatewayServer(minimalApp),
+    create: async () => {
+      const { createNodeGatewayServer } = await import('../part4-frameworks/node-server.ts');
+      return createNodeGatewayServer(minimalApp);
+    },
   },
   {
     name: 'fastify',
     label: 'Fastify',
     description: "Fastify 5 on node:http, route '/hello/:name', reply.type().send(), logger off",
     create: async () => {
+      const { default: Fastify } = await import('fastify');
       const app = Fastify({ logger: false });
       app.get('/hello/:name', (_request, response) => response.type('text/plain').send(HELLO));
       await app.ready();
@@ -94,7 +111,8 @@ export const SERVERS: readonly ServerSpec[] = [
     name: 'express',
     label: 'Express',
     description: "Express 5 on node:http, route '/hello/:name', res.type().send() (adds ETag and X-Powered-By, as it does by default)",
-    create: () => {
+    create: async () => {
+      const { default: express } = await import('express');
       const app = express();
       app.get('/hello/:name', (_request, response) => {
         response.type('text/plain').send(HELLO);

@@ -2,8 +2,10 @@
 // server's half of the contract in contract.ts. After wsgiref's handlers.py (BaseHandler.run,
 // start_response, finish_response), step for step:
 //
-//   callApplication → for each chunk: (send the head with the first non-empty one) → send it
+//   call the app → for each chunk: (send the head with the first non-empty one) → send it
 //   → end → close the body, whatever happened; all of it within the app's deadline
+//
+// (An array returned at once, the common case, is sent whole, in one write: runApplication.)
 //
 // It writes to a `ResponseSink`: part 2's ResponseWriter in part 3's server, a wrapper around
 // node:http's ServerResponse in part 4's. Both servers share this file, so the rules hold on
