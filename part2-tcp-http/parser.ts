@@ -504,7 +504,10 @@ function parseFieldLine(line: string): HeaderField {
   return { name, value };
 }
 
-/** Remove OWS (spaces and tabs, RFC 9110 §5.6.3) from both ends; String.trim() would take more. */
+/**
+ * Remove OWS (spaces and tabs only, RFC 9110 §5.6.3) from both ends. Not String.trim(): it also
+ * removes U+00A0, which here is the byte 0xA0, part of the value (obs-text).
+ */
 function trimWhitespace(text: string): string {
   let start = 0;
   let end = text.length;
