@@ -19,7 +19,7 @@ import { hasCommand, pickGenerator, runLoad, type GeneratorName } from './loadge
 import { describeMachine, processCpuSeconds, sampleBusyCores } from './machine.ts';
 import { renderChart, renderMarkdown, renderTerminal, summarize, type Measurements, type Sample } from './report.ts';
 import type { RunnerMessage, ServerMessage } from './serve.ts';
-import { SERVERS, type ServerSpec } from './servers.ts';
+import { checkSameResponse, PATH, SERVERS, type ServerSpec } from './servers.ts';
 
 /** The three tests: what each sends and how many connections it opens at once. */
 export const TESTS = [
@@ -30,8 +30,6 @@ export const TESTS = [
 export type TestId = (typeof TESTS)[number]['id'];
 
 const BASELINE = 'node-http';
-const PATH = '/hello/world';
-const EXPECTED_BODY = 'Hello, World!\n';
 /** How long a server may take to start and report its port. */
 const START_TIMEOUT_MS = 20_000;
 /** After SIGTERM, how long a server may take to exit before it is killed. */
@@ -81,7 +79,7 @@ async function main(): Promise<void> {
   let measurements: Measurements;
   try {
     for (const spec of specs) running.push(await startServer(spec, pinning, options.cpuProfile));
-    for (const server of running) await checkResponse(server);
+    for (const server of running) await checkSameResponse(server.spec.label, server.port);
     measurements = await measure(running, options, pinning);
   } finally {
     await stopAll();
@@ -174,16 +172,6 @@ function startServer(spec: ServerSpec, pinning: Pinning | null, cpuProfile: bool
       reject(new Error(`${spec.label} exited with code ${code} before it listened.`));
     });
   });
-}
-
-/** The same response from everyone, or the comparison means nothing. */
-async function checkResponse(server: RunningServer): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${server.port}${PATH}`);
-  const body = await response.text();
-  const type = response.headers.get('content-type') ?? '';
-  if (response.status !== 200 || body !== EXPECTED_BODY || !type.startsWith('text/plain')) {
-    throw new Error(`${server.spec.label} answered ${response.status} (${type}) ${JSON.stringify(body)}; expected 200 text/plain ${JSON.stringify(EXPECTED_BODY)}.`);
-  }
 }
 
 /** Peak resident memory: VmHWM from /proc on Linux, else the server's own getrusage(). */
