@@ -1,8 +1,9 @@
 // The bench runner: `npm run bench` from the repository root (or `npm run bench` in bench/).
 //
-//   start every server (servers.ts), each in its own process → check each answers the same
-//   response → warm up → rounds: for each test, every server in turn (the order reversed every
-//   other round) → medians → ratios to node:http → table, RESULTS.md, results.svg → stop them
+//   compile the servers to JavaScript (compile.ts) → start every server (servers.ts), each in
+//   its own process → check each answers the same response → warm up → rounds: for each test,
+//   every server in turn (the order reversed every other round) → medians → ratios to
+//   node:http → table, RESULTS.md, results.svg → stop them
 //
 // Options (a partial run writes no files):
 //   --rounds N (3)  --duration S (5, seconds per test)  --only name,name (node-http is always
@@ -15,6 +16,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { compileServers } from './compile.ts';
 import { hasCommand, pickGenerator, runLoad, type GeneratorName } from './loadgen.ts';
 import { describeMachine, processCpuSeconds, sampleBusyCores } from './machine.ts';
 import { renderChart, renderMarkdown, renderTerminal, summarize, type Measurements, type Sample } from './report.ts';
@@ -78,7 +80,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
   let measurements: Measurements;
   try {
-    for (const spec of specs) running.push(await startServer(spec, pinning, options.cpuProfile));
+    const serveScript = compileServers();
+    for (const spec of specs) running.push(await startServer(spec, serveScript, pinning, options.cpuProfile));
     for (const server of running) await checkSameResponse(server.spec.label, server.port);
     measurements = await measure(running, options, pinning);
   } finally {
@@ -147,11 +150,10 @@ function describePinning(pinning: Pinning | null): string {
 
 // ---- Server processes --------------------------------------------------------------------------
 
-function startServer(spec: ServerSpec, pinning: Pinning | null, cpuProfile: boolean): Promise<RunningServer> {
-  // One folder per server: node writes a profile per thread (tsx's loader runs on a thread of
-  // its own); the main thread's is the large one.
+function startServer(spec: ServerSpec, serveScript: string, pinning: Pinning | null, cpuProfile: boolean): Promise<RunningServer> {
   const profileArgs = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_DIR}profiles/${spec.name}`] : [];
-  const nodeArgs = ['--import', 'tsx', ...profileArgs, `${BENCH_DIR}serve.ts`, spec.name];
+  // Plain node on the compiled JavaScript (compile.ts): no loader thread in the process.
+  const nodeArgs = [...profileArgs, serveScript, spec.name];
   const command = pinning === null ? process.execPath : 'taskset';
   const args = pinning === null ? nodeArgs : ['-c', String(pinning.serverCpu), process.execPath, ...nodeArgs];
   // taskset replaces itself with node (exec), so the PID is the server's, and the IPC channel

@@ -1,6 +1,9 @@
 // One server of servers.ts in this process, started by the bench runner (run.ts):
 //
-//   node --import tsx bench/serve.ts <name>      (with an IPC channel to the runner)
+//   node bench/.build/bench/serve.js <name>      (with an IPC channel to the runner)
+//
+// That is this file compiled to JavaScript by compile.ts, as every server's code is: the
+// runner measures the servers without tsx's loader in their process.
 //
 // It listens on 127.0.0.1, port 0 (the OS picks a free port), and reports the port over the
 // IPC channel. It exits on SIGTERM, so that `node --cpu-prof` writes its profile, and when the

@@ -35,6 +35,10 @@ export const SHUTDOWN_DEADLINE_MS = 10_000;
 export interface HttpRequest {
   head: RequestHead;
   body: RequestBody;
+  /**
+   * The client's address and port, and ours. Asked of the socket on first read, as node:http
+   * does: read them before the client can be gone (after that they are '' and 0).
+   */
   remoteAddress: string;
   remotePort: number;
   localAddress: string;
@@ -144,20 +148,33 @@ const CLIENT_DISCONNECTED = 'The client disconnected.';
 class ExchangeRequest implements HttpRequest {
   readonly head: RequestHead;
   readonly body: RequestBody;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
   readonly #exchange: Exchange;
+  readonly #socket: Socket;
 
   constructor(exchange: Exchange, socket: Socket) {
     this.head = exchange.head;
     this.body = exchange.body;
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = socket.localAddress ?? '';
-    this.localPort = socket.localPort ?? 0;
     this.#exchange = exchange;
+    this.#socket = socket;
+  }
+
+  // The addresses are asked of the socket when a handler reads them: the first read is a system
+  // call (getpeername, getsockname), which Node then remembers for the socket. A handler that
+  // never looks at them costs nothing; one connection per request made it two calls a request.
+  get remoteAddress(): string {
+    return this.#socket.remoteAddress ?? '';
+  }
+
+  get remotePort(): number {
+    return this.#socket.remotePort ?? 0;
+  }
+
+  get localAddress(): string {
+    return this.#socket.localAddress ?? '';
+  }
+
+  get localPort(): number {
+    return this.#socket.localPort ?? 0;
   }
 
   /**
@@ -556,10 +573,11 @@ export class HttpServer extends Server {
   private readonly openConnections = new Set<Connection>();
 
   constructor(handler: Handler, options: HttpServerOptions = {}) {
-    super({ allowHalfOpen: true });
+    // noDelay: send each response at once, not held back for more bytes (Nagle's algorithm):
+    // a response is written whole, so there is nothing to gain from waiting.
+    super({ allowHalfOpen: true, noDelay: true });
     const settings = { logError: (message: string, error?: unknown) => console.error(message, error), ...options };
     this.on('connection', (socket: Socket) => {
-      socket.setNoDelay(true);
       this.openConnections.add(new Connection(socket, handler, settings, (connection) => this.openConnections.delete(connection)));
     });
   }
