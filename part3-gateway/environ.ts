@@ -111,7 +111,26 @@ export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Envir
  * `X_Real_IP` and `X-Real-IP` would become the same key, and a client could forge a header
  * that a proxy in front of us believes it removed.
  */
-function environKey(fieldName: string): 'CONTENT_TYPE' | 'CONTENT_LENGTH' | `HTTP_${string}` | null {
+function environKey(fieldName: string): EnvironKey {
+  let key = KNOWN_KEYS.get(fieldName);
+  if (key === undefined) {
+    key = keyFor(fieldName);
+    if (KNOWN_KEYS.size < KNOWN_KEYS_LIMIT) KNOWN_KEYS.set(fieldName, key);
+  }
+  return key;
+}
+
+type EnvironKey = 'CONTENT_TYPE' | 'CONTENT_LENGTH' | `HTTP_${string}` | null;
+
+/**
+ * Fast path: the same few field names come with every request (Host, User-Agent, Accept), so
+ * each one's key is worked out once and remembered. A bounded number of them: a client that
+ * makes up new names cannot grow the table without end (the rest are worked out each time).
+ */
+const KNOWN_KEYS = new Map<string, EnvironKey>();
+const KNOWN_KEYS_LIMIT = 500;
+
+function keyFor(fieldName: string): EnvironKey {
   if (fieldName.includes('_')) return null;
   const upper = fieldName.toUpperCase().replace(/-/g, '_');
   if (upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH') return upper;

@@ -175,6 +175,19 @@ describe('buildEnviron on its own', () => {
     expect(environ.HTTP_HOST).toBe('other.example'); // the header itself is still passed on as sent
   });
 
+  it('names the keys of many different header fields rightly, past the number it remembers', () => {
+    // environ.ts remembers the keys of the first 500 field names it meets; the rest are worked
+    // out each time, and must come out the same.
+    const headers = Array.from({ length: 1200 }, (_, i) => ({ name: i % 2 === 0 ? `X-Made-Up-${i}` : `x_made_up_${i}`, value: String(i) }));
+    for (let round = 0; round < 2; round++) {
+      const environ = buildEnviron({ ...base, target: '/', headers }, extras);
+      const made = Object.keys(environ).filter((key) => key.startsWith('HTTP_X_MADE_UP_'));
+      expect(made).toHaveLength(600);
+      expect(environ.HTTP_X_MADE_UP_1198).toBe('1198');
+      expect(environ.HTTP_X_MADE_UP_1199).toBeUndefined(); // an underscore in the name: dropped
+    }
+  });
+
   it('gives OPTIONS * an empty PATH_INFO', () => {
     const environ = buildEnviron({ ...base, method: 'OPTIONS', target: '*', headers: [{ name: 'Host', value: 'h' }] }, extras);
     expect(environ).toMatchObject({ PATH_INFO: '', QUERY_STRING: '', REQUEST_URI: '*' });

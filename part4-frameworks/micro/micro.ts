@@ -251,24 +251,32 @@ function textReply(status: number, message: string, headers: Readonly<Record<str
 function dispatch(routes: Route[], environ: Environ): Reply | Promise<Reply> {
   const method = environ.REQUEST_METHOD;
   const path = environ.PATH_INFO || '/';
-  const allowed = new Set<string>();
   for (const route of routes) {
+    if (!takes(route, method)) continue;
     const match = route.regex.exec(path);
     if (match === null) continue;
-    // RFC 9110 §9.3.2: HEAD is GET without the body; the server drops the body.
-    if (route.methods.includes(method) || (method === 'HEAD' && route.methods.includes('GET'))) {
-      const params = Object.fromEntries(route.paramNames.map((name, i) => [name, match[i + 1]]));
-      const result = route.handler(new Request(environ, params));
-      return result instanceof Promise ? result.then((awaited) => toReply(awaited, method, path)) : toReply(result, method, path);
-    }
-    for (const allowedMethod of route.methods) {
-      allowed.add(allowedMethod);
-      if (allowedMethod === 'GET') allowed.add('HEAD');
+    const params: Record<string, string> = {};
+    route.paramNames.forEach((name, i) => (params[name] = match[i + 1]));
+    const result = route.handler(new Request(environ, params));
+    return result instanceof Promise ? result.then((awaited) => toReply(awaited, method, path)) : toReply(result, method, path);
+  }
+  // No route takes this method at this path: 405 if another method would do (RFC 9110 §15.5.6
+  // asks for an Allow header listing them), else 404.
+  const allowed = new Set<string>();
+  for (const route of routes.filter((candidate) => candidate.regex.test(path))) {
+    for (const other of route.methods) {
+      allowed.add(other);
+      if (other === 'GET') allowed.add('HEAD');
     }
   }
   if (allowed.size === 0) abort(404, 'Nothing here: check the address.');
   const allow = [...allowed].join(', ');
   abort(405, `Use ${allow} for this address.`, { Allow: allow });
+}
+
+/** RFC 9110 §9.3.2: HEAD is GET without the body; the server drops the body. */
+function takes(route: Route, method: string): boolean {
+  return route.methods.includes(method) || (method === 'HEAD' && route.methods.includes('GET'));
 }
 
 function toReply(result: ReplyBody | Reply | undefined, method: string, path: string): Reply {
