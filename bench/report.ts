@@ -122,6 +122,14 @@ function median(values: number[]): number {
 
 // ---- The issue's targets (issue 7), each a ratio to node:http in the same run -------------------
 
+/** What the no-parser reference reached in this run: the ceiling for JavaScript on node:net. */
+function ceilingText(summary: Summary): string {
+  const reference = summary.rows.find((row) => row.spec.name === 'net-minimal');
+  if (reference === undefined) return 'The no-parser reference was not measured in this run.';
+  const { keepAlive, close } = reference.ratios;
+  return `The ceiling in this run: the no-parser reference reached ${keepAlive.toFixed(2)}× node:http with keep-alive and ${close.toFixed(2)}× with Connection: close.`;
+}
+
 export interface TargetCheck {
   what: string;
   goal: string;
@@ -255,6 +263,9 @@ ${table.join('\n')}
 | target | goal | measured | |
 |---|---|---:|---|
 ${targets.join('\n')}
+
+${ceilingText(summary)} What bounds the targets, with the profiles: README.md,
+[Where the rest goes](README.md#where-the-rest-goes-and-the-targets).
 
 ## The machine
 
