@@ -1,19 +1,17 @@
 // The benchmark compares like with like only if every server sends the same response, framed
 // the same way. bench/run.ts checks this before it measures; here the same check runs on every
-// server of bench/servers.ts that the root install can start. (Fastify and Express come from
-// bench/'s own install, which `npm test` does not make: run.ts checks those two at every run.)
+// server the root install can start: those of bench/course-servers.ts. (Fastify and Express come
+// from bench/'s own install, which `npm test` does not make: run.ts checks those two each run.)
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { checkSameResponse, SERVERS } from '../bench/servers.ts';
+import { BASELINE_SERVER, checkSameResponse, COURSE_SERVERS, REFERENCE_SERVER } from '../bench/course-servers.ts';
 import { start } from './helpers/server.ts';
 
-const NEEDS_BENCH_INSTALL = new Set(['fastify', 'express']);
+describe('bench/course-servers.ts', () => {
+  const servers = [BASELINE_SERVER, ...COURSE_SERVERS, REFERENCE_SERVER];
 
-describe('bench/servers.ts', () => {
-  const servers = SERVERS.filter((spec) => !NEEDS_BENCH_INSTALL.has(spec.name));
-
-  it('has the servers the benchmark compares', () => {
-    expect(SERVERS.map((spec) => spec.name)).toEqual(expect.arrayContaining(['node-http', 'part2', 'part3', 'micro', 'mvc', 'fastify', 'express']));
+  it('has the course servers the benchmark compares', () => {
+    expect(servers.map((spec) => spec.name)).toEqual(['node-http', 'part2', 'part3', 'micro', 'mvc', 'node-gateway', 'net-minimal']);
   });
 
   it.each(servers.map((spec) => [spec.label, spec] as const))('%s answers 200 text/plain "Hello, World!\\n" with Content-Length: 14', async (_label, spec) => {
