@@ -256,7 +256,7 @@ function dispatch(routes: Route[], environ: Environ): Reply | Promise<Reply> {
     const match = route.regex.exec(path);
     if (match === null) continue;
     const params: Record<string, string> = {};
-    route.paramNames.forEach((name, i) => (params[name] = match[i + 1]));
+    for (const [i, name] of route.paramNames.entries()) params[name] = match[i + 1];
     const result = route.handler(new Request(environ, params));
     return result instanceof Promise ? result.then((awaited) => toReply(awaited, method, path)) : toReply(result, method, path);
   }
