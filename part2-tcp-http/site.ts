@@ -26,13 +26,18 @@ export interface SiteOptions extends HttpServerOptions {
   streamIntervalMs?: number;
 }
 
-/** A request with its target split up: `path` percent-decoded once, `query` parsed. */
-export interface SiteRequest extends HttpRequest {
+/** The request-target split up: `path` percent-decoded once, `query` parsed. */
+export interface SiteTarget {
   path: string;
   query: URLSearchParams;
 }
 
-type RouteHandler = (request: SiteRequest, response: ResponseWriter) => void | Promise<void>;
+/**
+ * The request goes to a route handler as the server made it, with its target beside it: a
+ * copy such as `{ ...request, path }` would lose the request's getters (the client's address,
+ * its AbortSignal), which a spread does not copy.
+ */
+type RouteHandler = (request: HttpRequest, target: SiteTarget, response: ResponseWriter) => void | Promise<void>;
 /** What a path answers to. HEAD is never listed: it runs the GET handler without the body. */
 type Route = { GET?: RouteHandler; POST?: RouteHandler };
 
@@ -55,18 +60,16 @@ export function createSiteHandler(options: SiteOptions = {}): Handler {
     '/echo': { GET: sendEcho, POST: sendEcho },
     '/form': { POST: receiveForm },
     '/api/greeting': { POST: receiveJson },
-    '/stream': { GET: (request, response) => sendStream(request, response, streamIntervalMs) },
+    '/stream': { GET: (request, _target, response) => sendStream(request, response, streamIntervalMs) },
   };
-  const staticRoute: Route = { GET: (request, response) => serveStatic(publicDir, request.path.slice(STATIC_PREFIX.length), response) };
+  const staticRoute: Route = { GET: (_request, target, response) => serveStatic(publicDir, target.path.slice(STATIC_PREFIX.length), response) };
 
   return async (request, response) => {
-    const { path, query } = splitTarget(request.head.target);
-    const route = routes[path] ?? (path.startsWith(STATIC_PREFIX) ? staticRoute : undefined);
+    const target = splitTarget(request.head.target);
+    const route = routes[target.path] ?? (target.path.startsWith(STATIC_PREFIX) ? staticRoute : undefined);
     if (route === undefined) throw new HttpError(404, 'Nothing here: try / for the list of pages.', false);
     const handle = pickHandler(route, request.head.method);
-    // Spread copies own properties only; `signal` is a getter of the request's class (made
-    // on first read, see server.ts), so it is passed on by name.
-    await handle({ ...request, signal: request.signal, path, query }, response);
+    await handle(request, target, response);
   };
 }
 
@@ -75,7 +78,7 @@ export function createSiteHandler(options: SiteOptions = {}): Handler {
  * turn "%252e" into "."), and its query. RFC 9112 §3.2: "/path?query" (origin-form) or
  * "http://host/path?query" (absolute-form, which a server must also accept).
  */
-function splitTarget(target: string): { path: string; query: URLSearchParams } {
+function splitTarget(target: string): SiteTarget {
   const authority = /^https?:\/\/[^/?]*/i.exec(target);
   const pathAndQuery = authority === null ? target : target.slice(authority[0].length);
   const questionMark = pathAndQuery.indexOf('?');
@@ -104,24 +107,24 @@ function pickHandler(route: Route, method: string): RouteHandler {
 
 // ---- Routes, in the order of the table --------------------------------------------------
 
-function sendHomePage(request: SiteRequest, response: ResponseWriter): void {
+function sendHomePage(request: HttpRequest, _target: SiteTarget, response: ResponseWriter): void {
   // HTTP/1.0 requests may have no Host; then name the address the client reached.
   const host = headerValue(request.head.headers, 'host') ?? `${request.localAddress}:${request.localPort}`;
   sendHtml(response, 200, homePage(host));
 }
 
-function sendHello(request: SiteRequest, response: ResponseWriter): void {
-  const name = request.query.get('name')?.trim() || 'world';
+function sendHello(_request: HttpRequest, target: SiteTarget, response: ResponseWriter): void {
+  const name = target.query.get('name')?.trim() || 'world';
   sendHtml(response, 200, helloPage(name));
 }
 
 /** The request as parsed: request line, header fields in order (duplicates kept), body. */
-async function sendEcho(request: SiteRequest, response: ResponseWriter): Promise<void> {
+async function sendEcho(request: HttpRequest, siteTarget: SiteTarget, response: ResponseWriter): Promise<void> {
   const { method, target, version, headers } = request.head;
   // Simplification: the body is shown as UTF-8 text; other bytes become U+FFFD.
   const body = (await request.body.readAll()).toString('utf8');
   const client = `${request.remoteAddress}:${request.remotePort}`;
-  if (wantsJson(request)) {
+  if (wantsJson(request, siteTarget)) {
     const report = { method, target, version, headers: headers.map((field) => [field.name, field.value]), body, client };
     sendJson(response, 200, report);
     return;
@@ -132,14 +135,14 @@ async function sendEcho(request: SiteRequest, response: ResponseWriter): Promise
   response.sendWhole(200, [['Content-Type', 'text/plain; charset=utf-8'], ['X-Content-Type-Options', 'nosniff']], text);
 }
 
-async function receiveForm(request: SiteRequest, response: ResponseWriter): Promise<void> {
+async function receiveForm(request: HttpRequest, _target: SiteTarget, response: ResponseWriter): Promise<void> {
   requireContentType(request, 'application/x-www-form-urlencoded', 'name=Ada&message=hi');
   // The body looks like a query string: name=Ada&message=Hello+%26+welcome
   const form = new URLSearchParams((await request.body.readAll()).toString('utf8'));
   sendHtml(response, 200, formResultPage([...form.entries()]));
 }
 
-async function receiveJson(request: SiteRequest, response: ResponseWriter): Promise<void> {
+async function receiveJson(request: HttpRequest, _target: SiteTarget, response: ResponseWriter): Promise<void> {
   requireContentType(request, 'application/json', '{"name": "Ada"}');
   const text = (await request.body.readAll()).toString('utf8');
   let data: unknown;
@@ -163,7 +166,7 @@ async function receiveJson(request: SiteRequest, response: ResponseWriter): Prom
  * A body whose length is not known when the head goes out: no Content-Length, so the writer
  * frames it with `Transfer-Encoding: chunked` (RFC 9112 §7.1). `curl -N` shows each line arrive.
  */
-async function sendStream(request: SiteRequest, response: ResponseWriter, intervalMs: number): Promise<void> {
+async function sendStream(request: HttpRequest, response: ResponseWriter, intervalMs: number): Promise<void> {
   const count = 5;
   response.writeHead(200, [['Content-Type', 'text/plain; charset=utf-8']]);
   if (request.head.method === 'HEAD') return;
@@ -185,13 +188,13 @@ function sendJson(response: ResponseWriter, status: number, value: unknown): voi
 }
 
 /** `/echo?format=json`, or `Accept: application/json` (RFC 9110 §12.5.1, much simplified). */
-function wantsJson(request: SiteRequest): boolean {
+function wantsJson(request: HttpRequest, target: SiteTarget): boolean {
   const accept = headerValue(request.head.headers, 'accept') ?? '';
-  return request.query.get('format') === 'json' || accept.toLowerCase().includes('application/json');
+  return target.query.get('format') === 'json' || accept.toLowerCase().includes('application/json');
 }
 
 /** 415 unless the body is declared as `mediaType` (parameters such as charset are ignored). */
-function requireContentType(request: SiteRequest, mediaType: string, example: string): void {
+function requireContentType(request: HttpRequest, mediaType: string, example: string): void {
   const contentType = headerValue(request.head.headers, 'content-type') ?? '';
   if (contentType.split(';')[0].trim().toLowerCase() !== mediaType) {
     throw new HttpError(415, `Send the body as Content-Type: ${mediaType}, e.g. ${example}`, false);

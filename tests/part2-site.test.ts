@@ -21,6 +21,13 @@ async function get(path: string, init: Parameters<typeof request>[1] = {}): Prom
 const postAs = (contentType: string, body: string): Parameters<typeof request>[1] => ({ method: 'POST', headers: { 'content-type': contentType }, body });
 
 describe('pages and query strings', () => {
+  it('links the start page to the address the client reached when an HTTP/1.0 request has no Host', async () => {
+    const answer = await exchange(server.port, 'GET / HTTP/1.0\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer).toContain(`http://127.0.0.1:${server.port}/`);
+    expect(answer).not.toContain('undefined');
+  });
+
   it('serves the start page as HTML with a form for each kind of request', async () => {
     const page = await get('/');
     expect(page.status).toBe(200);
@@ -114,6 +121,13 @@ describe('/echo', () => {
     expect(page.text).toContain('POST /echo?x=1 HTTP/1.1\n');
     expect(page.text).toMatch(/X-First: a\nContent-Type: text\/plain\nX-First: b\n/i);
     expect(page.text.endsWith('\n\nhello body')).toBe(true);
+  });
+
+  it("names the client's address and port, as the socket reports them", async () => {
+    const page = await get('/echo');
+    expect(page.text).toMatch(/^Your request, as parsed by the server \(from 127\.0\.0\.1:\d+\):/);
+    const report = JSON.parse((await get('/echo?format=json')).text) as { client: string };
+    expect(report.client).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
   });
 
   it('answers as JSON when asked with Accept: application/json', async () => {
