@@ -39,13 +39,13 @@ describe('connections that never become a request', () => {
     // alone looks like the start of a head, "\r\n" like nothing: neither may restart a timer.
     const server = await serve(hello, SHORT);
     const socket = await openSocket(server.port);
-    const started = Date.now();
-    const answer = readUntilClose(socket, 2_000);
+    // The trickle never stops on its own: a deadline that it restarted would never come, and
+    // readUntilClose would give up after ten head timeouts.
+    const answer = readUntilClose(socket, 10 * SHORT.headTimeoutMs);
     let byte = 0;
     const trickle = setInterval(() => socket.write(byte++ % 2 === 0 ? '\r' : '\n'), 25);
     try {
       expect((await answer).toString('latin1')).toMatch(/^HTTP\/1\.1 408 /);
-      expect(Date.now() - started).toBeLessThan(1_000);
     } finally {
       clearInterval(trickle);
     }
@@ -67,22 +67,20 @@ describe('connections that never become a request', () => {
 
 describe('a busy keep-alive connection', () => {
   it('is not idle: the idle timer starts again after every request, however fast the handler answers', async () => {
-    // A request every 50 ms for more than three idle timeouts (200 ms): each must be answered
-    // on the same connection. (A timer armed once and never re-armed would close it mid-way.)
+    // 14 requests, 50 ms apart: more than three idle timeouts (200 ms) in all, each gap well
+    // inside one. Each must be answered on the same connection. (A timer armed once and never
+    // re-armed would close it mid-way.) Counted, not timed: a slow machine only makes it longer.
     const server = await serve(hello, SHORT);
     const socket = await openSocket(server.port);
     let closed = false;
     socket.once('close', () => (closed = true));
-    const started = Date.now();
-    let answered = 0;
-    while (Date.now() - started < 700) {
+    for (let request = 0; request < 14; request++) {
       const response = readUntil(socket, (soFar) => soFar.includes('hello\n'), 1_000);
       socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
       expect((await response).toString('latin1')).toMatch(/^HTTP\/1\.1 200 /);
-      answered++;
+      expect(closed).toBe(false);
       await sleep(50);
     }
-    expect(answered).toBeGreaterThan(8);
     expect(closed).toBe(false);
     socket.destroy();
   });
@@ -90,8 +88,8 @@ describe('a busy keep-alive connection', () => {
 
 describe('a client that pipelines requests and does not read the answers', () => {
   it('is answered one response at a time as it reads, not with every response queued in memory at once', async () => {
-    const RESPONSE_BYTES = 256 * 1024;
-    const REQUESTS = 60; // 15 MiB of answers to 2 KiB of requests
+    const RESPONSE_BYTES = 1024 * 1024;
+    const REQUESTS = 60; // 60 MiB of answers to 2 KiB of requests
     let handled = 0;
     const server = await serve((_request, response) => {
       handled++;
@@ -101,8 +99,9 @@ describe('a client that pipelines requests and does not read the answers', () =>
     socket.pause(); // read nothing for now
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(REQUESTS - 1) + 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     await sleep(300);
-    // The kernel's socket buffers hold a few responses (about 15 here); the server must stop
-    // there and wait, not answer all of them into its own memory.
+    // The kernel's socket buffers hold a few responses (about 4 MiB on a typical Linux, and
+    // they may grow well beyond); the server must stop there and wait, not answer all of them
+    // into its own memory.
     expect(handled).toBeLessThan(REQUESTS / 2);
 
     const everything = readUntilClose(socket, 10_000);
