@@ -12,6 +12,7 @@
 // the status code to answer with. Reference: RFC 9112 (HTTP/1.1 message syntax), RFC 9110.
 //
 // Not here: responses (response.ts), sockets and timeouts (server.ts), what a target *means*.
+import { isIPv6 } from 'node:net';
 
 // ---- Limits (each overridable; each answered with its own status code) ----------------------
 
@@ -269,16 +270,18 @@ export class RequestParser {
     // One pass over the field lines: parse each, and note the few fields that decide how this
     // request is read (each name lower-cased once).
     const headers: HeaderField[] = [];
-    const framingFields: FramingFields = { hosts: 0, lengths: [], transferEncodings: [], connections: [], expects: [] };
+    const framingFields: FramingFields = { hosts: [], lengths: [], transferEncodings: [], connections: [], expects: [] };
     for (let i = 1; i < lines.length; i++) {
       const field = parseFieldLine(lines[i]);
       headers.push(field);
       noteFramingField(framingFields, field);
     }
 
-    // RFC 9112 §3.2: an HTTP/1.1 request MUST have exactly one Host field.
-    if (version === 'HTTP/1.1' && framingFields.hosts === 0) throw new HttpError(400, 'Missing Host header: HTTP/1.1 requires one, e.g. "Host: localhost".');
-    if (framingFields.hosts > 1) throw new HttpError(400, 'More than one Host header: send exactly one.');
+    // RFC 9112 §3.2: an HTTP/1.1 request MUST have exactly one Host field, with a valid value.
+    const { hosts } = framingFields;
+    if (version === 'HTTP/1.1' && hosts.length === 0) throw new HttpError(400, 'Missing Host header: HTTP/1.1 requires one, e.g. "Host: localhost".');
+    if (hosts.length > 1) throw new HttpError(400, 'More than one Host header: send exactly one.');
+    if (hosts.length === 1 && !isValidHost(hosts[0])) throw new HttpError(400, INVALID_HOST);
 
     const framing = this.decideFraming(framingFields, version);
     const connection = listTokens(framingFields.connections);
@@ -422,7 +425,7 @@ export class RequestParser {
 
 /** The values of the fields that decide how a request is read, gathered in parseHead's pass. */
 interface FramingFields {
-  hosts: number;
+  hosts: string[];
   lengths: string[];
   transferEncodings: string[];
   connections: string[];
@@ -432,7 +435,7 @@ interface FramingFields {
 function noteFramingField(fields: FramingFields, field: HeaderField): void {
   switch (field.name.toLowerCase()) {
     case 'host':
-      fields.hosts++;
+      fields.hosts.push(field.value);
       break;
     case 'content-length':
       fields.lengths.push(field.value);
@@ -469,12 +472,9 @@ function parseRequestLine(line: string): { method: string; target: string; versi
   if (parts.length !== 3) {
     throw new HttpError(400, 'Malformed request line: expected "METHOD /target HTTP/1.1" with single spaces.');
   }
-  const [method, target, version] = parts;
+  const [method, target, sentVersion] = parts;
   if (!TOKEN.test(method)) throw new HttpError(400, 'Malformed request line: the method must be a token such as GET or POST.');
-  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') {
-    if (!VERSION.test(version)) throw new HttpError(400, 'Malformed request line: the version must look like HTTP/1.1.');
-    throw new HttpError(505, 'HTTP version not supported: this server speaks HTTP/1.1 and HTTP/1.0.');
-  }
+  const version = parseVersion(sentVersion);
   if (!TARGET.test(target)) throw new HttpError(400, 'Malformed request target: it must be visible ASCII without spaces (percent-encode the rest).');
   // RFC 9112 §3.2: origin-form "/path?q", absolute-form "http://host/path", asterisk-form "*"
   // (OPTIONS only). authority-form "host:port" is for CONNECT, which a proxy serves, not us.
@@ -485,6 +485,41 @@ function parseRequestLine(line: string): { method: string; target: string; versi
     throw new HttpError(400, 'Malformed request target: expected a path starting with "/" (or an absolute http:// URL).');
   }
   return { method, target, version };
+}
+
+/**
+ * Host = uri-host [ ":" port ] (RFC 9110 §7.2), from RFC 3986 §3.2.2-3.2.3: a reg-name (letters,
+ * digits, -._~, the sub-delims !$&'()*+,;= and %XX escapes; an IPv4 address is one too), or an
+ * IPv6 address in brackets, then optionally a colon and up to five digits.
+ * An empty value is valid: RFC 9110 §7.2 has a client send one when the target URI has no
+ * authority (e.g. an `OPTIONS *` meant for no host in particular); SERVER_NAME then falls back
+ * to the address the connection arrived on.
+ * Simplification: a port above 65535 is refused although the grammar (*DIGIT) allows it: it
+ * names no TCP port. IPvFuture (`[v1.x]`) is refused too; nothing sends it.
+ */
+const HOST = /^(?:\[([0-9A-Fa-f:.]+)\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::(\d{0,5}))?$/;
+
+export function isValidHost(value: string): boolean {
+  const match = HOST.exec(value);
+  if (match === null) return false;
+  const [, ipv6, port] = match;
+  return (ipv6 === undefined || isIPv6(ipv6)) && (port === undefined || port === '' || Number(port) <= 65535);
+}
+
+/** The answer to an invalid Host value (which it does not echo). */
+export const INVALID_HOST = 'Invalid Host header: send a host name or address and an optional port, e.g. "Host: example.com:8080".';
+
+/**
+ * HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3). RFC 9110 §6.2: a minor version above
+ * ours (HTTP/1.2 to 1.9) is processed as the highest we implement, HTTP/1.1, and answered as
+ * such; other major versions (HTTP/2.0, and HTTP/0.9, which had no version in its request line)
+ * are refused with 505.
+ */
+function parseVersion(version: string): RequestHead['version'] {
+  if (version === 'HTTP/1.1' || version === 'HTTP/1.0') return version;
+  if (!VERSION.test(version)) throw new HttpError(400, 'Malformed request line: the version must look like HTTP/1.1.');
+  if (version.startsWith('HTTP/1.')) return 'HTTP/1.1';
+  throw new HttpError(505, 'HTTP version not supported: this server speaks HTTP/1.1 and HTTP/1.0.');
 }
 
 /** field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). */

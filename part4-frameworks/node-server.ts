@@ -13,7 +13,7 @@
 // headers by default), its error pages for malformed requests, its Server-less default head.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { HeaderField } from '../part2-tcp-http/parser.ts';
-import { HttpError, MAX_BODY_BYTES } from '../part2-tcp-http/parser.ts';
+import { HttpError, INVALID_HOST, isValidHost, MAX_BODY_BYTES } from '../part2-tcp-http/parser.ts';
 import { drained, sendError, STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
 import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
@@ -42,6 +42,13 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
     response.on('close', () => {
       if (!response.writableFinished) abort.abort(new Error('The client disconnected.'));
     });
+    // RFC 9112 §3.2: a Host with an invalid value earns a 400; node:http checks only that
+    // there is one. The same rule as part 2's parser.
+    const host = request.headers.host;
+    if (host !== undefined && !isValidHost(host)) {
+      sendError(sink, new HttpError(400, INVALID_HOST));
+      return;
+    }
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) {
       sendError(sink, new HttpError(413, `Request body too large: at most ${maxBodyBytes} bytes.`));
