@@ -1,0 +1,161 @@
+// `npm run check`: run a stage's checks against your server and say where you are.
+//
+//   npm run check -- part2 --port 8002              a server already listening (any language)
+//   npm run check -- part2 my-server.ts             start it (PORT=P and --port P), check, stop
+//   npm run check -- part2 my-server.ts --watch     again on every save (Ctrl-C to stop)
+//   npm run check -- part2 my-server.ts --all       every check, not just up to the first failure
+//   npm run check -- part2 my-server.ts --challenge 1
+//   npm run check -- part3 my-gateway.ts            starts "my-gateway.ts <probe app> --port P"
+//
+// It stops at the first failing check (the next thing to do) unless --all. The last line is
+// exactly "N passed, M failed"; the exit code is 0 only when every check run passed.
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { runChecks, selectChecks, summaryLine, type CheckResult, type Group, type ServerTimeouts } from './check.ts';
+import { launch, LaunchError, type LaunchedServer } from './launch.ts';
+import { formatResult, type ReportStyle } from './report.ts';
+import { STAGES, type Stage } from './stages.ts';
+
+const USAGE = `Usage: npm run check -- <${Object.keys(STAGES).join('|')}> (--port N | path/to/server.ts) [--all] [--watch] [--challenge N] [--group core|hardening] [--head-timeout MS] [--idle-timeout MS]`;
+/** How often --watch looks for changed files (polling works on every file system, WSL's /mnt too). */
+const WATCH_INTERVAL_MS = 500;
+
+interface CheckCli {
+  stage: Stage;
+  port: number | null;
+  file: string | null;
+  all: boolean;
+  watch: boolean;
+  groups: Group[];
+  timeouts: ServerTimeouts;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): CheckCli {
+  const [stageName, ...rest] = argv;
+  const stage = stageName === undefined ? undefined : STAGES[stageName];
+  if (stage === undefined) throw new UsageError(stageName === undefined ? USAGE : `Unknown stage "${stageName}". ${USAGE}`);
+  const cli: CheckCli = { stage, port: null, file: null, all: false, watch: false, groups: ['core', 'hardening'], timeouts: { ...stage.timeouts } };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    const value = (): string => {
+      const next = rest[++i];
+      if (next === undefined) throw new UsageError(`${arg} needs a value. ${USAGE}`);
+      return next;
+    };
+    const number = (text: string): number => {
+      if (!/^\d+$/.test(text)) throw new UsageError(`${arg} needs a whole number, got "${text}". ${USAGE}`);
+      return Number(text);
+    };
+    if (arg === '--port') cli.port = number(value());
+    else if (arg === '--all') cli.all = true;
+    else if (arg === '--watch') cli.watch = true;
+    else if (arg === '--challenge') cli.groups = [`challenge ${number(value())}`];
+    else if (arg === '--group') {
+      const group = value();
+      if (group !== 'core' && group !== 'hardening') throw new UsageError(`--group is core or hardening, got "${group}".`);
+      cli.groups = [group];
+    } else if (arg === '--head-timeout') cli.timeouts.headMs = number(value());
+    else if (arg === '--idle-timeout') cli.timeouts.idleMs = number(value());
+    else if (arg.startsWith('--')) throw new UsageError(`Unknown option ${arg}. ${USAGE}`);
+    else if (cli.file === null) cli.file = arg;
+    else throw new UsageError(`One server at a time: got "${cli.file}" and "${arg}".`);
+  }
+  if ((cli.port === null) === (cli.file === null)) throw new UsageError(`Give either --port N (a server already running) or the server's file. ${USAGE}`);
+  if (cli.watch && cli.file === null) throw new UsageError('--watch needs the server\'s file, to restart it on every change.');
+  const challenges = stage.checks.filter((check) => cli.groups.includes(check.group));
+  if (challenges.length === 0) {
+    const known = [...new Set(stage.checks.map((check) => check.group).filter((group) => group.startsWith('challenge')))];
+    throw new UsageError(`${stage.name} has no checks in ${cli.groups.join(', ')}; it has: core, hardening, ${known.join(', ')}.`);
+  }
+  return cli;
+}
+
+/** One run: start the file if given, run the checks, print each, stop the file. True if all passed. */
+async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
+  const selected = selectChecks(cli.stage.checks, { groups: cli.groups });
+  let server: LaunchedServer | null = null;
+  if (cli.file !== null) {
+    try {
+      server = await launch(cli.file, cli.stage.serverArgs, { echo: (line) => console.log(`  [your server] ${line}`) });
+    } catch (error) {
+      if (!(error instanceof LaunchError)) throw error;
+      console.log(`✗ ${error.message}`);
+      console.log(summaryLine([]).replace(/^0 passed, 0 failed$/, `0 passed, ${selected.length} failed`));
+      return false;
+    }
+  }
+  const port = server?.port ?? cli.port ?? 0;
+  const what = cli.file === null ? `the server on 127.0.0.1:${port}` : `${cli.file} (started on 127.0.0.1:${port})`;
+  console.log(`Checking ${what} as ${cli.stage.title}: ${cli.groups.join(' and ')} checks${cli.all ? '' : ', stopping at the first failure'}.\n`);
+  let results: CheckResult[] = [];
+  try {
+    results = await runChecks(selected, {
+      port,
+      timeouts: cli.timeouts,
+      all: cli.all,
+      onResult: (result) => console.log(formatResult(result, style)),
+    });
+  } finally {
+    await server?.stop();
+  }
+  const failed = results.find((result) => !result.passed);
+  if (failed !== undefined && !cli.all) {
+    const left = selected.length - results.length;
+    if (left > 0) console.log(`(${left} more checks not run: fix this one first, or add --all to see them all)`);
+  } else if (failed === undefined && results.length === selected.length) {
+    console.log(nextStep(cli));
+  }
+  console.log(summaryLine(results));
+  return failed === undefined;
+}
+
+function nextStep(cli: CheckCli): string {
+  if (cli.groups.includes('hardening')) return 'Every check passed: your server survives what the course\'s does. Try the challenges: --challenge 1.';
+  if (cli.groups.includes('core')) return 'The core works. Next: --group hardening.';
+  return 'This challenge is done.';
+}
+
+/** The newest modification time among the files of `folder` (one level: your server's files). */
+function newestChange(folder: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(folder)) {
+    try {
+      newest = Math.max(newest, statSync(join(folder, entry)).mtimeMs);
+    } catch {
+      // A file removed between the listing and the stat: the next poll sees the new state.
+    }
+  }
+  return newest;
+}
+
+async function watch(cli: CheckCli, style: ReportStyle): Promise<never> {
+  const folder = dirname(cli.file ?? '.');
+  for (;;) {
+    const seen = newestChange(folder);
+    await checkOnce(cli, style);
+    console.log(`\nWatching ${relative(process.cwd(), folder) || '.'} for changes (Ctrl-C to stop)...`);
+    while (newestChange(folder) === seen) await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
+    console.log('\nA file changed: checking again.\n');
+  }
+}
+
+async function main(): Promise<void> {
+  // Piped into `head`, which stops reading: end quietly instead of with an EPIPE stack trace.
+  process.stdout.on('error', () => process.exit(process.exitCode ?? 1));
+  let cli: CheckCli;
+  try {
+    cli = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(error.message);
+    process.exitCode = 2;
+    return;
+  }
+  const style: ReportStyle = { color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined };
+  if (cli.watch) await watch(cli, style);
+  process.exitCode = (await checkOnce(cli, style)) ? 0 : 1;
+}
+
+await main();

@@ -1,0 +1,25 @@
+// The checks of each stage, and what the checker needs to know to run them: the timeouts the
+// stage's server uses by default, and (part 3) the app to start a gateway with.
+import type { Check, ServerTimeouts } from './check.ts';
+import { part2Checks } from './part2.ts';
+
+export interface Stage {
+  name: string;
+  /** One line: what a server of this stage is. */
+  title: string;
+  checks: Check[];
+  /** What the course's server of this stage uses; `--head-timeout`/`--idle-timeout` override. */
+  timeouts: ServerTimeouts;
+  /**
+   * Arguments put before `--port P` when the checker starts a file: part 3 starts your gateway
+   * with its probe app (`tsx my-gateway.ts tests/checks/probe-app.ts --port P`).
+   */
+  serverArgs: string[];
+}
+
+/** The course's defaults: part2-tcp-http/server.ts, HEAD_TIMEOUT_MS and IDLE_TIMEOUT_MS. */
+const HTTP_TIMEOUTS: ServerTimeouts = { headMs: 10_000, idleMs: 5_000 };
+
+export const STAGES: Record<string, Stage> = {
+  part2: { name: 'part2', title: 'an HTTP/1.1 server (part2-tcp-http)', checks: part2Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [] },
+};
