@@ -213,7 +213,7 @@ export class RequestParser {
       this.checkIncompleteHead();
       return null;
     }
-    const lines = splitLines(this.take(headEnd.end).subarray(0, headEnd.linesEnd));
+    const lines = splitLines(this.take(headEnd));
     const head = this.parseHead(lines);
     this.bodyBytes = 0;
     if (head.framing.type === 'length' && head.framing.length > 0) {
@@ -228,17 +228,16 @@ export class RequestParser {
   }
 
   /**
-   * Find the empty line that ends the head. Lines end in CRLF, or a bare LF, which RFC 9112
-   * §2.2 lets a recipient accept (people typing into `nc` send LF only). A bare CR is an error.
+   * Find the empty line that ends the head: where the head ends, its empty line included.
+   * Lines end in CRLF, or a bare LF, which RFC 9112 §2.2 lets a recipient accept (people
+   * typing into `nc` send LF only); splitLines refuses a head that mixes the two.
    */
-  private findHeadEnd(): { linesEnd: number; end: number } | null {
+  private findHeadEnd(): number | null {
     const buffer = this.buffer;
     for (let i = buffer.indexOf(LF, this.scanFrom); i !== -1; i = buffer.indexOf(LF, i + 1)) {
       // The line ending at i is empty if the previous line ended just before it.
       const emptyLineStart = i > 0 && buffer[i - 1] === CR ? i - 1 : i;
-      if (emptyLineStart > 0 && buffer[emptyLineStart - 1] === LF) {
-        return { linesEnd: emptyLineStart, end: i + 1 };
-      }
+      if (emptyLineStart > 0 && buffer[emptyLineStart - 1] === LF) return i + 1;
     }
     // Resume the next search one byte back: the LF we need may pair with the last byte seen.
     this.scanFrom = Math.max(0, buffer.length - 1);
@@ -362,13 +361,7 @@ export class RequestParser {
   private readChunkSize(): ParseEvent | null {
     const line = this.takeStrictLine(MAX_CHUNK_LINE_BYTES, 'a chunk-size line');
     if (line === null) return null;
-    // chunk-size [ ;ext-name[=ext-value] ]... : extensions carry nothing we use (RFC 9112 §7.1.1).
-    const semicolon = line.indexOf(';');
-    const sizeText = (semicolon === -1 ? line : line.slice(0, semicolon)).replace(/[ \t]+$/, '');
-    if (semicolon !== -1 && FORBIDDEN_IN_VALUE.test(line.slice(semicolon))) throw new HttpError(400, 'Bad chunked body: a control character in a chunk extension.');
-    // At most 8 hex digits (4 GiB): larger sizes could overflow a parser downstream.
-    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new HttpError(400, 'Bad chunked body: a chunk size must be 1 to 8 hex digits, e.g. "1a".');
-    const size = parseInt(sizeText, 16);
+    const size = parseChunkSizeLine(line);
     if (size === 0) {
       this.state = { at: 'trailers' };
       return this.readTrailers();
@@ -452,17 +445,34 @@ function noteFramingField(fields: FramingFields, field: HeaderField): void {
   }
 }
 
-/** Split a head (without its final empty line) into lines, refusing a bare CR anywhere. */
+/**
+ * Split a head, its final empty line included, into its lines (without that empty line).
+ * Every line must end the same way: all in CRLF, or all in a bare LF (RFC 9112 §2.2 lets us
+ * accept those, for people typing into `nc`). A head that mixes them is refused: a proxy in
+ * front that ends lines only at CRLF reads "Dummy: x<LF>Content-Length: 23" as one field, and
+ * finds a second request where we see a body (request smuggling, RFC 9112 §11.2). A head in
+ * bare LF throughout has no such second reading: to a CRLF-only reader, its request line
+ * never ends. A bare CR anywhere is refused too.
+ */
 function splitLines(head: Buffer): string[] {
   // latin1 maps each byte to one character, so nothing is lost or merged (RFC 9110 §5.5:
   // field values are bytes; non-ASCII bytes are "obs-text", opaque to us).
   const lines = head.toString('latin1').split('\n');
+  lines.pop(); // the nothing after the last LF
+  let endedByCrlf = 0;
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+    let line = lines[i];
+    if (line.endsWith('\r')) {
+      endedByCrlf++;
+      line = line.slice(0, -1);
+    }
     if (line.includes('\r')) throw new HttpError(400, 'A bare CR (carriage return not followed by LF) in the request head: end lines with CRLF.');
     lines[i] = line;
   }
-  if (lines[lines.length - 1] === '') lines.pop();
+  if (endedByCrlf !== 0 && endedByCrlf !== lines.length) {
+    throw new HttpError(400, 'The request head mixes CRLF and bare LF line endings: end every line with CRLF.');
+  }
+  lines.pop(); // the empty line that ended the head
   return lines;
 }
 
@@ -476,8 +486,18 @@ function parseRequestLine(line: string): { method: string; target: string; versi
   if (!TOKEN.test(method)) throw new HttpError(400, 'Malformed request line: the method must be a token such as GET or POST.');
   const version = parseVersion(sentVersion);
   if (!TARGET.test(target)) throw new HttpError(400, 'Malformed request target: it must be visible ASCII without spaces (percent-encode the rest).');
+  if (method === 'CONNECT') {
+    // RFC 9112 §3.2.3: CONNECT takes the authority-form, host:port, and no other method does.
+    // RFC 9110 §9.3.6: CONNECT asks for a tunnel, which a proxy opens; we are not one, for no
+    // target (501, not 405, which would name the methods a resource of ours allows). Closed:
+    // a client may send the bytes meant for the tunnel right behind its request.
+    if (!/:\d+$/.test(target) || !isValidHost(target)) {
+      throw new HttpError(400, 'Malformed request target: CONNECT takes host:port, e.g. "CONNECT example.com:443 HTTP/1.1".');
+    }
+    throw new HttpError(501, NO_TUNNEL);
+  }
   // RFC 9112 §3.2: origin-form "/path?q", absolute-form "http://host/path", asterisk-form "*"
-  // (OPTIONS only). authority-form "host:port" is for CONNECT, which a proxy serves, not us.
+  // (OPTIONS only).
   const originForm = target.startsWith('/');
   const absoluteForm = !originForm && /^https?:\/\//i.test(target);
   const asteriskForm = target === '*' && method === 'OPTIONS';
@@ -506,6 +526,9 @@ export function isValidHost(value: string): boolean {
   return (ipv6 === undefined || isIPv6(ipv6)) && (port === undefined || port === '' || Number(port) <= 65535);
 }
 
+/** The answer to CONNECT, on every server of this course. */
+export const NO_TUNNEL = 'This server does not tunnel: CONNECT is for proxies. Send your request to the server itself.';
+
 /** The answer to an invalid Host value (which it does not echo). */
 export const INVALID_HOST = 'Invalid Host header: send a host name or address and an optional port, e.g. "Host: example.com:8080".';
 
@@ -520,6 +543,28 @@ function parseVersion(version: string): RequestHead['version'] {
   if (!VERSION.test(version)) throw new HttpError(400, 'Malformed request line: the version must look like HTTP/1.1.');
   if (version.startsWith('HTTP/1.')) return 'HTTP/1.1';
   throw new HttpError(505, 'HTTP version not supported: this server speaks HTTP/1.1 and HTTP/1.0.');
+}
+
+/**
+ * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) (RFC 9112 §7.1.1),
+ * a name a token, a value a token or a quoted-string (RFC 9110 §5.6.4: "..." with \-escapes).
+ * BWS, "bad" whitespace, is spaces or tabs that no sender should send but a recipient must
+ * accept and remove (RFC 9110 §5.6.3): only where the grammar places it, before ";" and around
+ * "=". Whitespace after the size with no ";" after it, a ";" with no name, an unclosed quote:
+ * each is refused, where lenient parsers guess (and two guesses that differ are how a request
+ * gets smuggled).
+ */
+const CHUNK_EXTENSIONS = /^(?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t !#-[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"))?)*$/;
+
+/** chunk-size [ chunk-ext ] (RFC 9112 §7.1): the size, in hex. Extensions carry nothing we use. */
+function parseChunkSizeLine(line: string): number {
+  const digits = /^[0-9a-fA-F]*/.exec(line)?.[0].length ?? 0;
+  // At most 8 hex digits (4 GiB): larger sizes could overflow a parser downstream.
+  if (digits === 0 || digits > 8) throw new HttpError(400, 'Bad chunked body: a chunk size must be 1 to 8 hex digits, e.g. "1a".');
+  if (!CHUNK_EXTENSIONS.test(line.slice(digits))) {
+    throw new HttpError(400, 'Bad chunked body: after the chunk size, only extensions may follow: ";name" or ";name=value", the value a token or a "quoted string".');
+  }
+  return parseInt(line.slice(0, digits), 16);
 }
 
 /** field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). */

@@ -12,9 +12,11 @@
 // Not here: what node:http does not offer us to control — its parser's exact limits (16 KiB of
 // headers by default), its error pages for malformed requests, its Server-less default head.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { HeaderField } from '../part2-tcp-http/parser.ts';
-import { HttpError, INVALID_HOST, isValidHost, MAX_BODY_BYTES } from '../part2-tcp-http/parser.ts';
-import { drained, sendError, STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
+import { HttpError, INVALID_HOST, isValidHost, MAX_BODY_BYTES, NO_TUNNEL } from '../part2-tcp-http/parser.ts';
+import { drained, ResponseWriter, sendError, STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
 import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
 import { buildEnviron, GatewayInput, signalOnDemand } from '../part3-gateway/environ.ts';
@@ -28,6 +30,9 @@ export interface NodeGatewayOptions {
   /** How long the app may take over one request, as on part 3's server (APP_TIMEOUT_MS by default). → 503 */
   appTimeoutMs?: number;
 }
+
+/** The Server header of this server's responses (an app may give its own). */
+const SERVER_NAME = 'small-journey-node-http';
 
 /** A node:http server with the same graceful `shutdown()` as part 2's server. */
 export type NodeGatewayServer = Server & { shutdown(deadlineMs?: number): Promise<void> };
@@ -79,6 +84,16 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
   // With a 'checkContinue' listener, node:http leaves `100 Continue` to us: we send it when the
   // app first reads gateway.input, as part 3's server does.
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => void handleRequest(request, response, true));
+  // node:http hands a CONNECT request to a 'connect' listener, with the raw socket, and drops
+  // the connection when there is none. We answer as part 2's parser does (RFC 9110 §9.3.6):
+  // 501, we do not tunnel, written with part 2's ResponseWriter since node:http has let go.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    if (!(socket instanceof Socket)) {
+      socket.destroy();
+      return;
+    }
+    sendError(new ResponseWriter(socket, { method: 'CONNECT', version: 'HTTP/1.1', keepAlive: false }, { serverName: SERVER_NAME }), new HttpError(501, NO_TUNNEL));
+  });
   // The same timeouts as part 2 (node:http's own defaults are far longer).
   server.headersTimeout = HEAD_TIMEOUT_MS;
   server.keepAliveTimeout = IDLE_TIMEOUT_MS;
@@ -155,7 +170,7 @@ class ServerResponseSink implements ResponseSink {
       fields.push(['Content-Length', String(knownLength)]);
       this.remaining = knownLength;
     }
-    if (!fields.some(([name]) => name.toLowerCase() === 'server')) fields.push(['Server', 'small-journey-node-http']);
+    if (!fields.some(([name]) => name.toLowerCase() === 'server')) fields.push(['Server', SERVER_NAME]);
     // A flat [name, value, name, value] array keeps order and repeats (Set-Cookie).
     this.response.writeHead(status, reason, fields.flat());
   }

@@ -14,9 +14,15 @@ import { start, type RunningServer } from './helpers/server.ts';
 /** What the gateway's app and the node server's app were asked to run, `METHOD target`. */
 const calls: string[] = [];
 
-/** Answers /hello with 200 and anything else with 404, without reading the body. */
+/** Answers /hello with 200, POST /echo with the body it read, anything else with 404 (without reading the body). */
 const app: Application = (environ, startResponse) => {
   calls.push(`${environ.REQUEST_METHOD} ${environ.REQUEST_URI}`);
+  if (environ.PATH_INFO === '/echo') {
+    return environ['gateway.input'].read().then((body) => {
+      startResponse('200 OK', TEXT);
+      return [body];
+    });
+  }
   if (environ.PATH_INFO === '/hello') {
     startResponse('200 OK', TEXT);
     return [bytes('hello\n')];
@@ -83,5 +89,74 @@ describe.each(PART2_LOOP)('HTTP versions (RFC 9110 §6.2, RFC 9112 §2.3) on the
       expect(statuses(responses), version).toEqual([505]);
       expect(responses[0].raw.startsWith('HTTP/1.1 505 ')).toBe(true);
     }
+  });
+});
+
+describe.each(PART2_LOOP)('line endings in the head (RFC 9112 §2.2) on the %s', (server) => {
+  it('answers 400 and closes when CRLF and bare LF are mixed, so a request hidden that way never runs', async () => {
+    // A proxy that ends lines only at CRLF reads "Dummy: x\nContent-Length: 23" as one field and
+    // the bytes after the head as a second request, GET /admin; read our way, they are a body.
+    const smuggled = 'GET / HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n\r\nGET / HTTP/1.1\r\nDummy: GET /admin HTTP/1.1\r\nHost: x\r\n\r\n';
+    for (const text of [smuggled, 'GET /hello HTTP/1.1\nHost: x\n\r\n', 'GET /hello HTTP/1.1\r\nHost: x\n\n']) {
+      const responses = await send(server, text);
+      expect(statuses(responses), JSON.stringify(text)).toEqual([400]);
+      expect(header(responses[0], 'connection')).toBe('close');
+      expect(responses[0].body).toContain('CRLF');
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('accepts a head whose lines all end in a bare LF, as typed into nc', async () => {
+    expect(statuses(await send(server, 'GET /hello HTTP/1.1\nHost: x\nConnection: close\n\n'))).toEqual([200]);
+  });
+});
+
+/** POST /echo with a chunked body, exactly as given. */
+const chunked = (body: string): string => `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`;
+
+describe.each(PART2_LOOP)('chunk extensions (RFC 9112 §7.1.1) on the %s', (server) => {
+  it('answers 400 and closes for an extension with no name, an unterminated quoted value, or whitespace after the size', async () => {
+    for (const body of ['2;\r\naa\r\n0\r\n\r\n', '5;name="abc\r\nhello\r\n0\r\n\r\n', 'a \r\n0123456789\r\n0\r\n\r\n', '5;a=\r\nhello\r\n0\r\n\r\n', '5;a b\r\nhello\r\n0\r\n\r\n']) {
+      const responses = await send(server, chunked(body));
+      expect(statuses(responses), JSON.stringify(body)).toEqual([400]);
+      expect(header(responses[0], 'connection')).toBe('close');
+    }
+  });
+
+  it('accepts names, token values and quoted-string values with escapes, on any chunk, the last included', async () => {
+    const responses = await send(server, chunked('5;name=value;q="a \\"b\\"; c";bare\r\nhello\r\n1;x=1\r\n!\r\n0;last="yes"\r\n\r\n'));
+    expect(statuses(responses)).toEqual([200]);
+    expect(responses[0].body.endsWith('hello!')).toBe(true);
+  });
+
+  it('accepts bad whitespace (BWS) where the grammar places it: around ";" and "="', async () => {
+    const responses = await send(server, chunked('5 ; name = value\t;\tother\r\nhello\r\n0\r\n\r\n'));
+    expect(statuses(responses)).toEqual([200]);
+    expect(responses[0].body.endsWith('hello')).toBe(true);
+  });
+});
+
+describe.each(PART2_LOOP)('CONNECT and the authority-form (RFC 9110 §9.3.6, RFC 9112 §3.2.3) on the %s', (server) => {
+  it('answers 501 to CONNECT host:port, saying this server does not tunnel, and closes', async () => {
+    const responses = await send(server, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(statuses(responses)).toEqual([501]);
+    expect(responses[0].body).toContain('does not tunnel');
+    expect(header(responses[0], 'connection')).toBe('close');
+    expect(calls).toEqual([]);
+  });
+
+  it('answers 400 to CONNECT with a target that is not host:port, and to host:port with another method', async () => {
+    for (const requestLine of ['CONNECT / HTTP/1.1', 'CONNECT example.com HTTP/1.1', 'GET example.com:443 HTTP/1.1']) {
+      expect(statuses(await send(server, `${requestLine}\r\nHost: example.com\r\n\r\n`)), requestLine).toEqual([400]);
+    }
+  });
+});
+
+describe('CONNECT on the part 4 node server', () => {
+  it('answers 501, saying this server does not tunnel, instead of dropping the connection', async () => {
+    const responses = await send('part 4 node server', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(statuses(responses)).toEqual([501]);
+    expect(responses[0].body).toContain('does not tunnel');
+    expect(header(responses[0], 'connection')).toBe('close');
   });
 });
