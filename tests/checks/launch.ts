@@ -3,10 +3,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { extname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-/** tsx's command-line entry, run with this same Node: no npx, no shell, the same on Windows. */
-const TSX_CLI = fileURLToPath(import.meta.resolve('tsx/cli'));
+/**
+ * tsx's loader, given to this same Node with --import: one process (tsx's own command starts a
+ * second one), no npx, no shell, the same on Windows.
+ */
+const TSX_LOADER = import.meta.resolve('tsx');
 /** A server gets this long to start listening (tsx compiles the file first). */
 export const START_TIMEOUT_MS = 15_000;
 /** After SIGTERM, how long before the checker stops it by force. */
@@ -36,7 +38,7 @@ export function freePort(): Promise<number> {
 /** The command that runs a file: TypeScript and JavaScript with tsx, Python with python3. */
 function commandFor(file: string): { command: string; args: string[] } {
   const extension = extname(file).toLowerCase();
-  if (['.ts', '.mts', '.js', '.mjs', '.cjs'].includes(extension)) return { command: process.execPath, args: [TSX_CLI, file] };
+  if (['.ts', '.mts', '.js', '.mjs', '.cjs'].includes(extension)) return { command: process.execPath, args: ['--import', TSX_LOADER, file] };
   if (extension === '.py') return { command: process.platform === 'win32' ? 'python' : 'python3', args: [file] };
   throw new Error(`Do not know how to start a "${extension}" file: start it yourself, then run the checker with --port N.`);
 }

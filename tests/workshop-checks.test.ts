@@ -1,0 +1,151 @@
+// The checker itself: every hint points at something that exists, failures are shown as the
+// learner needs them (bytes with \r\n visible, a caret, a command to reproduce), and the strict
+// response reader finds the first wrong byte. The stage checks run against servers in
+// tests/workshop-part*.test.ts.
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CheckFailure, runChecks, summaryLine, type Check } from './checks/check.ts';
+import { formatResult, reproduceCommand, showBytes } from './checks/report.ts';
+import { STAGES } from './checks/stages.ts';
+import { parseResponse, type Transcript } from './checks/wire.ts';
+
+const allChecks = Object.values(STAGES).flatMap((stage) => stage.checks.map((check) => ({ stage: stage.name, check })));
+
+describe('every hint points at something in the repository', () => {
+  it.each(allChecks.map(({ stage, check }) => [`${stage}: ${check.name}`, check] as const))('%s', (_name, check) => {
+    const readme = /^(\S+\.md), section "(.+)"$/.exec(check.hint.readme);
+    expect(readme, `hint.readme "${check.hint.readme}" reads 'file.md, section "Heading"'`).not.toBeNull();
+    const [, readmeFile, heading] = readme ?? [];
+    expect(existsSync(readmeFile), readmeFile).toBe(true);
+    const headings = readFileSync(readmeFile, 'utf8')
+      .split('\n')
+      .filter((line) => /^#{2,4} /.test(line))
+      .map((line) => line.replace(/^#+ /, ''));
+    expect(headings).toContain(heading);
+
+    const reference = /^(\S+\.ts) → (.+)$/.exec(check.hint.reference);
+    expect(reference, `hint.reference "${check.hint.reference}" reads 'file.ts → function'`).not.toBeNull();
+    const [, referenceFile, symbol] = reference ?? [];
+    expect(existsSync(referenceFile), referenceFile).toBe(true);
+    // "Class.method (detail)" names the method; the file must define it.
+    const name = symbol.split(' ')[0].split('.').at(-1) ?? symbol;
+    expect(readFileSync(referenceFile, 'utf8')).toMatch(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('gives each check of a stage a different name', () => {
+    for (const stage of Object.values(STAGES)) {
+      const names = stage.checks.map((check) => check.name);
+      expect(new Set(names).size, stage.name).toBe(names.length);
+    }
+  });
+});
+
+describe('showing bytes', () => {
+  it('spells out \\r, \\n, tabs and bytes outside printable ASCII, one line per \\n', () => {
+    expect(showBytes(Buffer.from('GET / HTTP/1.1\r\nX: a\tb\x00\r\n\r\n', 'latin1'), '> ', undefined)).toEqual([
+      '      > GET / HTTP/1.1\\r\\n',
+      '      > X: a\\tb\\x00\\r\\n',
+      '      > \\r\\n',
+    ]);
+  });
+
+  it('puts a caret under the byte at the given offset', () => {
+    const lines = showBytes(Buffer.from('HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n'), '< ', 20);
+    expect(lines[1]).toBe('      < Bad Name: x\\r\\n');
+    expect(lines[2]).toBe(`      ${' '.repeat(2 + 3)}^ here`);
+  });
+
+  it('cuts a long exchange to its first and last lines, saying how many are left out', () => {
+    const lines = showBytes(Buffer.from('line\n'.repeat(100)), '< ', undefined);
+    expect(lines.length).toBeLessThan(20);
+    expect(lines.some((line) => /\.\.\. \d+ lines not shown \.\.\./.test(line))).toBe(true);
+    expect(lines.at(-1)).toBe('      < line\\n');
+  });
+});
+
+describe('the reproduce command', () => {
+  const transcript = (pieces: Array<[string, number]>): Transcript => ({
+    label: 'connection 1',
+    port: 8002,
+    sent: pieces.map(([text, pauseBeforeMs]) => ({ bytes: Buffer.from(text, 'latin1'), pauseBeforeMs })),
+    received: Buffer.alloc(0),
+    ended: null,
+  });
+
+  it('is a printf piped into nc, with \\r\\n, % and quotes escaped for the shell', () => {
+    expect(reproduceCommand([transcript([["GET /100% HTTP/1.1\r\nX: it's\r\n\r\n", 0]])], 0)).toBe(
+      "printf 'GET /100%% HTTP/1.1\\r\\nX: it'\\''s\\r\\n\\r\\n' | nc -N 127.0.0.1 8002",
+    );
+  });
+
+  it('keeps the pauses between writes that the check made on purpose', () => {
+    expect(reproduceCommand([transcript([['GET / HTTP/1.1\r\n', 0], ['Host: x\r\n\r\n', 300]])], 0)).toBe(
+      "(printf 'GET / HTTP/1.1\\r\\n'; sleep 0.3; printf 'Host: x\\r\\n\\r\\n') | nc -N 127.0.0.1 8002",
+    );
+  });
+});
+
+describe('the strict response reader', () => {
+  const parse = (text: string, closed = false) => parseResponse(Buffer.from(text, 'latin1'), 0, 'GET', closed);
+
+  it('reads a response framed by Content-Length, and one framed by chunks', () => {
+    const fixed = parse('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+    expect(fixed.kind === 'ok' && fixed.response.body.toString()).toBe('hello');
+    const chunked = parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n');
+    expect(chunked.kind === 'ok' && chunked.response.body.toString()).toBe('hello');
+  });
+
+  it('points at the first wrong byte of a status line, a header line, or a chunk', () => {
+    expect(parse('HTTP/1.1 200OK\r\n\r\n')).toMatchObject({ kind: 'error', offset: 12 });
+    expect(parse('HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n')).toMatchObject({ kind: 'error', offset: 17 + 3 });
+    expect(parse('HTTP/1.1 200 OK\nContent-Length: 0\n\n')).toMatchObject({ kind: 'error', offset: 15 });
+    expect(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n')).toMatchObject({ kind: 'error', offset: 53 }); // 'l' of "hello", after 3 bytes
+  });
+
+  it('waits for the rest of a body that has not all arrived, and ends a length-less body at the close', () => {
+    expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello')).toMatchObject({ kind: 'incomplete' });
+    expect(parse('HTTP/1.1 200 OK\r\n\r\nuntil the end')).toMatchObject({ kind: 'incomplete' });
+    const closed = parse('HTTP/1.1 200 OK\r\n\r\nuntil the end', true);
+    expect(closed.kind === 'ok' && closed.response.framing).toBe('close');
+  });
+});
+
+describe('running checks', () => {
+  const passing: Check = { group: 'core', name: 'passes', hint: { concept: 'c', readme: 'r', reference: 'f' }, run: async () => {} };
+  const failing: Check = {
+    group: 'core',
+    name: 'fails',
+    hint: { concept: 'The idea.', readme: 'part2-tcp-http/README.md, section "Break it"', reference: 'part2-tcp-http/parser.ts → parseHead' },
+    run: async () => {
+      throw new CheckFailure({ expected: 'status 404', seen: 'status 200 OK', advice: 'Look at the path.' });
+    },
+  };
+  const options = { port: 1, timeouts: { headMs: 1, idleMs: 1 } };
+
+  it('stops at the first failure unless asked for all, and ends with "N passed, M failed"', async () => {
+    const numbered = [passing, failing, passing].map((check, index) => ({ number: index + 1, check }));
+    const first = await runChecks(numbered, options);
+    expect(first.map((result) => result.passed)).toEqual([true, false]);
+    expect(summaryLine(first)).toBe('1 passed, 1 failed');
+    const all = await runChecks(numbered, { ...options, all: true });
+    expect(summaryLine(all)).toBe('2 passed, 1 failed');
+  });
+
+  it('reports a failure with expected, seen, the advice and the hint', async () => {
+    const [result] = await runChecks([{ number: 7, check: failing }], options);
+    const text = formatResult(result, { color: false });
+    expect(text.split('\n')[0]).toBe('✗  7 core        fails');
+    expect(text).toContain('Expected: status 404');
+    expect(text).toContain('Seen:     status 200 OK');
+    expect(text).toContain('Advice:   Look at the path.');
+    expect(text).toContain('Read:     part2-tcp-http/README.md, section "Break it"');
+    expect(text).toContain('See:      part2-tcp-http/parser.ts → parseHead');
+  });
+
+  it('reports a check that crashes as failed, with its error, instead of stopping the run', async () => {
+    const crashing: Check = { ...passing, name: 'crashes', run: async () => JSON.parse('{') };
+    const [result] = await runChecks([{ number: 1, check: crashing }], options);
+    expect(result.passed).toBe(false);
+    expect(result.failure?.seen).toMatch(/^the checker itself failed: /);
+  });
+});
