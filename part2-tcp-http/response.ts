@@ -312,6 +312,14 @@ export function sendError(response: Pick<ResponseWriter, 'keepAlive' | 'sendWhol
   response.sendWhole(error.status, headers, `${error.status} ${STATUS_REASONS[error.status] ?? 'Error'}: ${error.message}\n`);
 }
 
+/**
+ * The answer to `OPTIONS *` (RFC 9110 §9.3.7): 200, the methods this server handles in Allow,
+ * and no content (Content-Length: 0).
+ */
+export function sendServerOptions(response: Pick<ResponseWriter, 'sendWhole'>, methods: readonly string[]): void {
+  response.sendWhole(200, [['Allow', methods.join(', ')]], '');
+}
+
 /** 405 carries the list of methods the resource does support (RFC 9110 §15.5.6). */
 export class MethodNotAllowed extends HttpError {
   constructor(

@@ -11,7 +11,7 @@
 // its connection, but not our memory: the next request waits until it reads the last response).
 import { Server, type Socket } from 'node:net';
 import { HttpError, RequestParser, type ParserLimits, type RequestHead } from './parser.ts';
-import { drained, ResponseWriter, sendError } from './response.ts';
+import { drained, ResponseWriter, sendError, sendServerOptions } from './response.ts';
 import { traceBytes, type TraceSink } from './trace.ts';
 
 /** A connection with a partial request head must complete it within this time. → 408 */
@@ -31,6 +31,12 @@ export const LINGER_TIMEOUT_MS = 2_000;
 export const MAX_PIPELINED_BYTES = 64 * 1024;
 /** On shutdown, how long in-flight responses may take before their connections are cut. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
+/**
+ * What `OPTIONS *` lists in Allow. Simplification: the server cannot know which methods its
+ * handler's resources take, so it says what the course's sites and apps serve; a server whose
+ * handler takes more (PUT, DELETE) lists them with the `serverMethods` option.
+ */
+export const SERVER_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'OPTIONS'];
 
 export interface HttpRequest {
   head: RequestHead;
@@ -62,6 +68,8 @@ export interface HttpServerOptions {
   serverName?: string;
   /** Where errors are reported (the client only ever sees a generic message). */
   logError?: (message: string, error?: unknown) => void;
+  /** The methods `OPTIONS *` lists in Allow (SERVER_METHODS unless given). */
+  serverMethods?: readonly string[];
 }
 
 /** The body of one request, read as it arrives: `await body.read()` until it returns null. */
@@ -360,7 +368,12 @@ class Connection {
     exchange.handlerCalled = true;
     let result: void | Promise<void>;
     try {
-      result = this.handler(new ExchangeRequest(exchange, this.socket), exchange.response);
+      // RFC 9110 §9.3.7: `OPTIONS *` asks about the server, not about a resource, so the server
+      // answers it, whatever its handler: a handler routes on paths, and `*` is none (a gateway
+      // app would see an empty PATH_INFO and answer 404 or 405). The parser allows `*` with
+      // OPTIONS only.
+      if (exchange.head.target === '*') result = sendServerOptions(exchange.response, this.options.serverMethods ?? SERVER_METHODS);
+      else result = this.handler(new ExchangeRequest(exchange, this.socket), exchange.response);
     } catch (error) {
       this.finishResponse(exchange, error);
       return;

@@ -16,8 +16,8 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HeaderField } from '../part2-tcp-http/parser.ts';
 import { HttpError, INVALID_HOST, isValidHost, MAX_BODY_BYTES, NO_TUNNEL } from '../part2-tcp-http/parser.ts';
-import { drained, ResponseWriter, sendError, STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
-import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
+import { drained, ResponseWriter, sendError, sendServerOptions, STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
+import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, SERVER_METHODS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
 import { buildEnviron, GatewayInput, signalOnDemand } from '../part3-gateway/environ.ts';
 import { runApplication, type ResponseSink } from '../part3-gateway/handler.ts';
@@ -29,6 +29,8 @@ export interface NodeGatewayOptions {
   maxBodyBytes?: number;
   /** How long the app may take over one request, as on part 3's server (APP_TIMEOUT_MS by default). → 503 */
   appTimeoutMs?: number;
+  /** The methods `OPTIONS *` lists in Allow, as on part 2's server (SERVER_METHODS unless given). */
+  serverMethods?: readonly string[];
 }
 
 /** The Server header of this server's responses (an app may give its own). */
@@ -52,6 +54,11 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
     const host = request.headers.host;
     if (host !== undefined && !isValidHost(host)) {
       sendError(sink, new HttpError(400, INVALID_HOST));
+      return;
+    }
+    // `OPTIONS *` is about the server, not a resource: answered here, as part 2's server does.
+    if (request.method === 'OPTIONS' && request.url === '*') {
+      sendServerOptions(sink, options.serverMethods ?? SERVER_METHODS);
       return;
     }
     const declared = Number(request.headers['content-length'] ?? 0);

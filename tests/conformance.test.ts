@@ -160,3 +160,25 @@ describe('CONNECT on the part 4 node server', () => {
     expect(header(responses[0], 'connection')).toBe('close');
   });
 });
+
+describe.each(EVERY_SERVER)('OPTIONS * (RFC 9110 §9.3.7, RFC 9112 §3.2.4) on the %s', (server) => {
+  it('answers it itself, without the app: 200, Allow, Content-Length: 0 and no body, the connection kept', async () => {
+    const responses = await send(server, 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(statuses(responses)).toEqual([200, 200]);
+    expect(header(responses[0], 'allow')).toBe('GET, HEAD, POST, OPTIONS');
+    expect(header(responses[0], 'content-length')).toBe('0');
+    expect(responses[0].body).toBe('');
+    expect(calls.filter((call) => call.startsWith('OPTIONS'))).toEqual([]);
+  });
+});
+
+describe('OPTIONS * with the methods given by option', () => {
+  it('lists the serverMethods option in Allow, on part 2 and on part 4', async () => {
+    const serverMethods = ['GET', 'HEAD', 'PUT', 'DELETE'];
+    for (const running of [await start(createSiteServer({ serverMethods })), await start(createNodeGatewayServer(app, { serverMethods }))]) {
+      const responses = await exchangeResponses(running.port, 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await running.close();
+      expect(header(responses[0], 'allow')).toBe('GET, HEAD, PUT, DELETE');
+    }
+  });
+});
