@@ -450,6 +450,13 @@ class Connection {
   /** When both the request and its response are complete, move on to the next request. */
   private maybeNextRequest(): void {
     const exchange = this.current;
+    if (exchange !== null && exchange.responseDone && !exchange.messageComplete && this.clientEnded) {
+      // The client sent FIN partway through the body: the rest can never come, and our answer
+      // is out. Nothing is left to wait for: close now, not when the body timeout fires.
+      this.current = null;
+      this.endOurSide();
+      return;
+    }
     if (exchange === null || !exchange.messageComplete || !exchange.responseDone) {
       if (!this.pumping) this.updateTimer(); // else onData() does, once pump() is done
       return;
@@ -505,6 +512,8 @@ class Connection {
       // An HttpError, not a plain Error: a cut-off body is the client's doing, answered with
       // 400 (it may still be reading), not logged as a failure of the handler.
       exchange.body.fail(new HttpError(400, 'The client closed the connection before sending the whole body.'));
+      // If the handler answered early, without waiting for the body, we are done here.
+      this.maybeNextRequest();
     } else if (this.parser.bufferedBytes === 0 && !exchange.response.headSent) {
       // The last request it will send: say in its response that we close (RFC 9112 §9.6).
       exchange.response.keepAlive = false;

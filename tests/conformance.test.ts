@@ -8,8 +8,9 @@ import type { Application } from '../part3-gateway/contract.ts';
 import { createNodeGatewayServer } from '../part4-frameworks/node-server.ts';
 import { TEXT } from './fixtures/contract-apps.ts';
 import { bytes, startGateway } from './helpers/gateway.ts';
-import { exchangeResponses, header, statuses, type RawResponse } from './helpers/http-text.ts';
+import { exchangeResponses, header, parseResponses, statuses, type RawResponse } from './helpers/http-text.ts';
 import { start, type RunningServer } from './helpers/server.ts';
+import { openSocket, readUntil, readUntilClose } from './helpers/wire.ts';
 
 /** What the gateway's app and the node server's app were asked to run, `METHOD target`. */
 const calls: string[] = [];
@@ -181,4 +182,21 @@ describe('OPTIONS * with the methods given by option', () => {
       expect(header(responses[0], 'allow')).toBe('GET, HEAD, PUT, DELETE');
     }
   });
+});
+
+describe.each(PART2_LOOP)('a client that half-closes in the middle of a body (RFC 9112 §9.6) on the %s', (server) => {
+  // The body timeout is 10 s on these servers: a close within 3 s is the FIN's doing.
+  for (const [framing, head] of [
+    ['chunked', 'PUT /url HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel'],
+    ['Content-Length', 'PUT /url HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhel'],
+  ]) {
+    it(`closes once its early answer is out when the client sends FIN partway through a ${framing} body`, async () => {
+      const socket = await openSocket(servers[server].port);
+      const closed = readUntilClose(socket, 3_000);
+      socket.write(head);
+      await readUntil(socket, (soFar) => parseResponses(soFar.toString('latin1')).length === 1);
+      socket.end();
+      expect(statuses(parseResponses((await closed).toString('latin1')))).toEqual([404]);
+    });
+  }
 });
