@@ -1,4 +1,4 @@
-// Every row of the limits table (GUIDE §4) over a real socket: the right status, a short
+// Every row of the limits table (part2-tcp-http/README.md, "Limits of this stage") over a real socket: the right status, a short
 // plain-text answer that does not echo the input, `Connection: close`, and a server that still
 // answers the next client. Plus request smuggling: a request hidden in a body never runs.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

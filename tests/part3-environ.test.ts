@@ -1,4 +1,4 @@
-// The environ an application receives, built from the bytes of real requests (GUIDE §3): each
+// The environ an application receives, built from the bytes of real requests (part3-gateway/contract.ts, Environ): each
 // request below is sent over a raw socket, and the environ it became is compared key by key,
 // so a missing key, an extra key or a wrong value each fails.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// When the application fails (GUIDE §3, STYLE habit 8): before the head is out, a clean 500
+// When the application fails (part3-gateway/contract.ts; the one question is whether the head has gone out): before the head is out, a clean 500
 // with a generic body and the details in the error log only; after it, a cut connection. In
 // every case the body is closed exactly once and the server goes on serving.
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,4 +1,4 @@
-// gateway.input: the request body as the application reads it (GUIDE §3): de-chunked, exact
+// gateway.input: the request body as the application reads it (the contract in part3-gateway/contract.ts): de-chunked, exact
 // sizes, lines, async iteration, an empty array at its end, never a byte of the next request;
 // 100 Continue only when the app reads; and a body over the limit refused with 413.
 import { request } from 'undici';

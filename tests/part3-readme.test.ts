@@ -1,4 +1,4 @@
-// Keeps part3-gateway/README.md honest (STYLE: docs pinned to things that change need a test):
+// Keeps part3-gateway/README.md honest (a doc that names files, functions and commands drifts unless a test pins it):
 // the files it names exist, its ten-line app runs and prints what its table shows, and the
 // break-it app answers as its "Break it" section says.
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

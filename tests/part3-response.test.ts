@@ -1,4 +1,4 @@
-// How the gateway turns what an application gives back into bytes on the wire (GUIDE §3):
+// How the gateway turns what an application gives back into bytes on the wire (the rules in part3-gateway/contract.ts):
 // framing (Content-Length given, computed, chunked, close-delimited), bodiless responses,
 // the headers the server adds and the ones it refuses, and the rules of startResponse.
 import { request } from 'undici';

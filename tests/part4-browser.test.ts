@@ -1,4 +1,4 @@
-// A real browser signs each guestbook (GUIDE §5): headless Chromium from Debian's `chromium`
+// A real browser signs each guestbook (the course's one browser test): headless Chromium from Debian's `chromium`
 // package, driven by playwright-core (the library without its own browser downloads), opens
 // the page, fills in the HTML form, submits it, follows the 303 like any browser, and must
 // see the new entry, shown as text even when it looks like HTML. undici cannot check this

@@ -1,4 +1,4 @@
-// The server × framework matrix (GUIDE §5): one behavioural suite for the guestbook, run with
+// The server × framework matrix (part4-frameworks/README.md): one behavioural suite for the guestbook, run with
 // undici over real HTTP against every pair part4-frameworks/site.ts offers, each guestbook
 // alone at / and mounted by the dispatcher beside the other (at /micro/ or /mvc/), so every URL
 // it writes is checked for SCRIPT_NAME too. Part 3's validator wraps the app in every run, and

@@ -1,4 +1,4 @@
-// Clients that vanish (GUIDE §3's cleanup rules, at every stage of a request): before the head is
+// Clients that vanish (the contract's cleanup rules in part3-gateway/contract.ts, at every stage of a request): before the head is
 // complete, in the middle of the body upload, in the middle of a streamed response, each by a
 // polite close (FIN) and by a reset (RST). Afterwards the app's iterator has been closed, the
 // abort signal has fired, no socket and no app call is left, and the server serves on; on both

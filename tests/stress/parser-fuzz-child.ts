@@ -15,7 +15,7 @@
 import { HttpError, RequestParser, type ParseEvent, type RequestHead } from '../../part2-tcp-http/parser.ts';
 import { describeInput, generateInput, mulberry32, pieces, shrink, type FuzzInput } from '../helpers/fuzz.ts';
 
-/** Every status the parser may answer with (GUIDE §4's limits table). */
+/** Every status the parser may answer with (the limits in part2-tcp-http/README.md, "Limits of this stage"). */
 const KNOWN_STATUSES = new Set([400, 413, 414, 417, 431, 501, 505]);
 
 interface Outcome {
