@@ -38,6 +38,13 @@ export function parseCli(defaultPort: number, argv: string[] = process.argv.slic
       rest.push(arg);
     }
   }
+  // `npm run part2 --port 9000` (no `--`): npm takes --port for itself and passes on "9000".
+  const bare = rest.find((arg) => /^\d{2,5}$/.test(arg));
+  if (bare !== undefined && rest[0] === bare) {
+    const event = env.npm_lifecycle_event ?? '';
+    const script = /^part\d$/.test(event) ? event : 'partN';
+    throw new UsageError(`"${bare}" on its own is not an argument: did you mean \`npm run ${script} -- --port ${bare}\`? (npm keeps the options before its "--" for itself.)`);
+  }
   return { port: portText === undefined || portText === '' ? defaultPort : parsePort(portText), host, rest };
 }
 
@@ -56,24 +63,24 @@ function parsePort(text: string): number {
 }
 
 /**
- * Listen on host:port. If the port is taken or not allowed, say so in one line and exit 1,
+ * Listen on host:port. If the port is taken or not allowed, say so in one line (through
+ * `report`: part 3's worker processes hand it to the primary, which says it once) and exit 1,
  * instead of letting Node print an EADDRINUSE stack trace at a learner.
  */
-export function listenOrExplain(server: Server, options: CliOptions, npmScript: string): Promise<number> {
+export function listenOrExplain(server: Server, options: CliOptions, npmScript: string, report: (message: string) => void = (message) => console.error(message)): Promise<number> {
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const another = options.port === 0 ? 8080 : options.port + 10;
-      // npmScript may already carry its own arguments ("part1 -- hello"); npm wants one `--` only.
-      const separator = npmScript.includes(' -- ') ? ' ' : ' -- ';
-      const howToPick = `pick another with: npm run ${npmScript}${separator}--port ${another}   (or PORT=${another})`;
+      // The same command again, with the learner's own arguments (an app, --workers) kept.
+      const howToPick = `pick another with: npm run ${npmScript} -- ${[...options.rest, '--port', String(another)].join(' ')}   (or PORT=${another})`;
       if (error.code === 'EADDRINUSE') {
-        console.error(`Port ${options.port} is already in use (is another server still running?); ${howToPick}`);
+        report(`Port ${options.port} is already in use (is another server still running?); ${howToPick}`);
       } else if (error.code === 'EACCES') {
-        console.error(`Not allowed to listen on port ${options.port} (ports below 1024 need extra rights); ${howToPick}`);
+        report(`Not allowed to listen on port ${options.port} (ports below 1024 need extra rights); ${howToPick}`);
       } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-        console.error(`Cannot listen on host "${options.host}": it is not an address of this machine. Try --host 127.0.0.1`);
+        report(`Cannot listen on host "${options.host}": it is not an address of this machine. Try --host 127.0.0.1`);
       } else {
-        console.error(`Cannot listen on ${options.host}:${options.port}: ${error.message}`);
+        report(`Cannot listen on ${options.host}:${options.port}: ${error.message}`);
       }
       process.exit(1);
     };
@@ -114,21 +121,25 @@ export function gracefulStop(server: Server, graceMs = SHUTDOWN_GRACE_MS): () =>
   };
 }
 
+/** Signals this close together are one Ctrl-C delivered twice, not a person pressing it again. */
+const SAME_SIGNAL_MS = 500;
+
 /**
  * On Ctrl-C (SIGINT) or SIGTERM, run `stop` once and exit 0. A second Ctrl-C while stopping
  * exits at once with code 1, for when something hangs.
  */
 export function stopOnSignals(stop: () => Promise<void>): void {
-  let stopping = false;
+  let stoppingSince: number | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      // A second SIGTERM is often the same request twice (a process manager, or tsx relaying
-      // the signal it got), so only a second Ctrl-C forces the exit.
-      if (signal !== 'SIGINT') return;
+    if (stoppingSince !== null) {
+      // One Ctrl-C can arrive twice: the terminal sends SIGINT to every process of its group
+      // (npm, tsx and this one), and tsx relays the one it got. A second SIGTERM is likewise
+      // often the same request twice. So only a Ctrl-C pressed again, a moment later, forces it.
+      if (signal !== 'SIGINT' || Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
       console.error(`\n${signal} again: exiting without waiting.`);
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     console.log(`\n${signal}: stopping (press Ctrl-C again to force)...`);
     stop().then(
       () => process.exit(0),

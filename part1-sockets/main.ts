@@ -17,7 +17,7 @@ import { createHelloServer } from './hello-browser.ts';
 /** Part N listens on 800N. Both servers use it: run one at a time. */
 const DEFAULT_PORT = 8001;
 
-const USAGE = 'Usage: npm run part1 [-- echo | client | hello] [--port N] [--host H]';
+const USAGE = 'Usage: npm run part1 -- [echo | client | hello] [--port N] [--host H]';
 
 async function main(): Promise<void> {
   const cli = parseCli(DEFAULT_PORT);
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     console.log(`  telnet ${cli.host} ${port}`);
     console.log(`  npm run part1 -- client --port ${port}`);
   } else if (command === 'hello') {
-    const port = await serve(createHelloServer(), cli, 'part1 -- hello');
+    const port = await serve(createHelloServer(), cli, 'part1');
     console.log(`"Hello, browser" server listening on ${cli.host}:${port} (Ctrl-C to stop). Try it:`);
     console.log(`  open http://${cli.host}:${port}/ in a browser, or: curl -v http://${cli.host}:${port}/`);
   } else if (command === 'client') {

@@ -15,7 +15,7 @@ import { traceWanted } from './trace.ts';
 /** Part N listens on 800N. */
 const DEFAULT_PORT = 8002;
 
-const USAGE = 'Usage: npm run part2 [-- --trace] [--port N] [--host H]';
+const USAGE = 'Usage: npm run part2 -- [--trace] [--port N] [--host H]';
 
 async function main(): Promise<void> {
   const cli = parseCli(DEFAULT_PORT);

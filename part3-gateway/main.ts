@@ -62,7 +62,9 @@ async function main(): Promise<void> {
     multiprocess: cli.workers > 1,
     trace: cli.trace ? (line) => console.log(line) : undefined,
   });
-  const port = await listenOrExplain(server, options, 'part3');
+  // A worker that cannot listen tells the primary, which says it once for all of them.
+  const report = cluster.isWorker ? (message: string) => process.send?.({ listenError: message }) : undefined;
+  const port = await listenOrExplain(server, options, 'part3', report);
   const stop = (): Promise<void> => server.shutdown(SHUTDOWN_DEADLINE_MS);
   if (cluster.isWorker) {
     // Ctrl-C reaches every process of the terminal's group, but the primary coordinates the
@@ -87,9 +89,14 @@ function printTryIt(host: string, port: number): void {
 function superviseWorkers(count: number, appSpec: string | null, host: string): void {
   let stopping = false;
   let listening = 0;
+  let listenErrorShown = false;
   const fork = (): void => {
     const worker = cluster.fork();
-    worker.on('message', (message: { listening?: number }) => {
+    worker.on('message', (message: { listening?: number; listenError?: string }) => {
+      if (message.listenError !== undefined && !listenErrorShown) {
+        listenErrorShown = true;
+        console.error(message.listenError);
+      }
       if (message.listening === undefined) return;
       listening++;
       if (listening === count) {
@@ -102,7 +109,7 @@ function superviseWorkers(count: number, appSpec: string | null, host: string): 
     if (stopping) return;
     if (listening < count) {
       // Failed before it could serve (port in use, bad app): forking again would fail again.
-      console.error(`A worker exited during start-up (code ${code}); stopping.`);
+      if (!listenErrorShown) console.error(`A worker exited during start-up (code ${code}); stopping.`);
       process.exit(1);
     }
     console.error(`Worker ${worker.process.pid} died (${signal ?? `code ${code}`}); starting a replacement.`);

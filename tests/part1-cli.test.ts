@@ -37,6 +37,11 @@ describe('parseCli', () => {
   it('asks for a value when --port has none', () => {
     expect(() => parseCli(8001, ['--port'], {})).toThrow('--port needs a value, e.g. --port 8080');
   });
+
+  it('asks "did you mean npm run partN -- --port N?" when the first argument is a bare number (npm kept --port for itself)', () => {
+    expect(() => parseCli(8002, ['9000'], { npm_lifecycle_event: 'part2' })).toThrow('"9000" on its own is not an argument: did you mean `npm run part2 -- --port 9000`?');
+    expect(() => parseCli(8002, ['9000'], {})).toThrow('did you mean `npm run partN -- --port 9000`?');
+  });
 });
 
 describe('npm run part1 (part1-sockets/main.ts in a child process)', () => {
@@ -66,10 +71,17 @@ describe('npm run part1 (part1-sockets/main.ts in a child process)', () => {
     expect(lines[0]).toContain(`npm run part1 -- --port ${busy.port + 10}`);
   });
 
+  it("keeps the learner's own arguments in the port-in-use hint", async () => {
+    busy = await holdPort();
+    const stage = run(['hello', '--port', String(busy.port)]);
+    expect((await stage.exited).code).toBe(1);
+    expect(stage.stderr().trim()).toContain(`npm run part1 -- hello --port ${busy.port + 10}`);
+  });
+
   it('rejects an unknown command, or one argument too many, with the usage line and exit code 2', async () => {
     const unknown = run(['ehco']);
     const extra = run(['hello', 'world']);
-    const usage = 'Usage: npm run part1 [-- echo | client | hello] [--port N] [--host H]';
+    const usage = 'Usage: npm run part1 -- [echo | client | hello] [--port N] [--host H]';
     expect((await unknown.exited).code).toBe(2);
     expect(unknown.stderr().trim()).toBe(`Unknown command "ehco". ${usage}`);
     expect((await extra.exited).code).toBe(2);
@@ -98,6 +110,15 @@ describe('npm run part1 (part1-sockets/main.ts in a child process)', () => {
     await closed;
     expect(sawFin).toBe(true);
     expect(stage.stdout()).toContain('SIGINT: stopping');
+  });
+
+  it.skipIf(process.platform === 'win32')('takes one Ctrl-C delivered twice at once (terminal and tsx both send it) as one graceful stop', async () => {
+    const stage = run(['--port', '0']);
+    await stage.waitForOutput(/Echo server listening/);
+    stage.child.kill('SIGINT');
+    stage.child.kill('SIGINT');
+    expect(await stage.exited).toEqual({ code: 0, signal: null });
+    expect(stage.stderr()).not.toContain('again');
   });
 });
 

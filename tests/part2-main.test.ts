@@ -66,7 +66,7 @@ describe('npm run part2', () => {
   it('explains an unknown argument in one line and exits 2', async () => {
     const main = startMain(['--tracee']);
     expect(await main.exited).toBe(2);
-    expect(main.output().trim()).toBe('Unexpected argument "--tracee". Usage: npm run part2 [-- --trace] [--port N] [--host H]');
+    expect(main.output().trim()).toBe('Unexpected argument "--tracee". Usage: npm run part2 -- [--trace] [--port N] [--host H]');
   });
 });
 

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseResponses } from './helpers/http-text.ts';
 import { runStage, type StageRun } from './helpers/child.ts';
+import { holdPort } from './helpers/ports.ts';
 import { exchange, openSocket, readUntil, readUntilClose } from './helpers/wire.ts';
 
 const MAIN = 'part3-gateway/main.ts';
@@ -63,6 +64,19 @@ describe('npm run part3 (part3-gateway/main.ts in a child process)', () => {
     expect(lines[0]).toMatch(/^No such file: tests\/fixtures\/nowhere\.ts \(looked for .*\)\. Give the path to a \.ts file, e\.g\. part3-gateway\/apps\/hello\.ts$/);
     expect(stage.stdout()).toBe('');
   });
+
+  it('with --workers 2 and a port in use, says so once, keeping the app and --workers in the hint, and exits 1', async () => {
+    const busy = await holdPort();
+    try {
+      const stage = run(['part3-gateway/apps/hello.ts', '--workers', '2', '--port', String(busy.port)]);
+      expect((await stage.exited).code).toBe(1);
+      const lines = stage.stderr().trim().split(/\r?\n/);
+      expect(lines).toEqual([expect.stringContaining(`Port ${busy.port} is already in use`)]);
+      expect(lines[0]).toContain(`npm run part3 -- part3-gateway/apps/hello.ts --workers 2 --port ${busy.port + 10}`);
+    } finally {
+      await busy.release();
+    }
+  }, 20_000);
 
   it('with --workers 2 serves from two different processes sharing one port, each saying multiprocess', async () => {
     const stage = run(['tests/fixtures/pid-app.ts', '--port', '0', '--workers', '2']);
