@@ -48,7 +48,8 @@ export type Application = (environ: Environ, startResponse: StartResponse) => Bo
  * application knows which charset it declared in Content-Type.
  *
  * An array (`[bytes]`) is a body whose length the server can compute: it then sends a
- * Content-Length header instead of using chunked encoding.
+ * Content-Length header instead of using chunked encoding, and holds a Content-Length the app
+ * gave to that length before anything is sent (see StartResponse).
  */
 export type Body = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & {
   /** Called once when the server is done with the body, however the response ended. */
@@ -62,8 +63,16 @@ export type Body = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & {
  * - `headers`: `[name, value]` pairs, in order; a name may repeat (`Set-Cookie`). Latin-1
  *   text only (no characters above U+00FF), no CR or LF. Hop-by-hop headers (Connection,
  *   Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Proxy-*) belong to the server and are
- *   an error here. `Content-Length`, if given, must match the body exactly; the server never
- *   sends more bytes than it declares.
+ *   an error here. `Content-Length`, if given, must match the body exactly (in an answer to
+ *   HEAD, or with 204 or 304, it may give the length a GET would get instead). How a mismatch
+ *   ends depends on when the server can see it, on either server (part 3's, part 4's):
+ *   - An array body: its length is known before the head goes out, so a mismatch (more bytes
+ *     or fewer) is the app's bug, answered with a clean 500 and logged; nothing of the app's
+ *     response is sent (unless the legacy write() below has sent its head already).
+ *   - A streamed body (a generator, any other iterable): a mismatch shows only as the bytes go
+ *     out, after the head. The server never sends more bytes than declared: it cuts the
+ *     connection at the chunk that would overrun, or at the end of a body that falls short,
+ *     so the client sees an incomplete response; the log says which.
  * - `error`: pass the caught error when calling `startResponse` a second time to replace the
  *   status and headers after a failure (how a framework turns a crash into a 500 page). If the
  *   head has already been sent, the server rethrows `error` instead: it is too late to change.

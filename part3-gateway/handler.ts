@@ -11,7 +11,7 @@
 // node:http's ServerResponse in part 4's. Both servers share this file, so the rules hold on
 // both: deferred head, Content-Length honoured, backpressure, the body always closed.
 import { HttpError } from '../part2-tcp-http/parser.ts';
-import { sendError, type ResponseWriter } from '../part2-tcp-http/response.ts';
+import { sendError, statusForbidsBody, type ResponseWriter } from '../part2-tcp-http/response.ts';
 import type { Application, Body, Environ, ErrorStream, ResponseHeader, StartResponse } from './contract.ts';
 
 /** What a server must offer to send a response (part 2's ResponseWriter has exactly this). */
@@ -50,7 +50,7 @@ export interface RunOptions {
  * Returns a promise only when there is something left to wait for (see the fast path).
  */
 export function runApplication(app: Application, environ: Environ, sink: ResponseSink, options: RunOptions = {}): void | Promise<void> {
-  const response = new PendingResponse(sink);
+  const response = new PendingResponse(sink, environ.REQUEST_METHOD);
   let returned: Body | Promise<Body>;
   try {
     returned = app(environ, response.startResponse);
@@ -85,6 +85,7 @@ async function sendResponse(returned: Body | Promise<Body>, environ: Environ, si
     body.body = awaited;
     body.iterator = iterate(awaited);
     const knownLength = Array.isArray(awaited) ? totalLength(awaited) : undefined;
+    if (knownLength !== undefined) response.checkDeclaredLength(knownLength);
     await sendBody(body.iterator, response, sink, knownLength);
   } catch (error) {
     handleError(error, response, sink, environ);
@@ -218,8 +219,13 @@ class PendingResponse {
 
   /** The function the app is given. (bind, not an arrow in a class field: tsx names those, at a cost per request.) */
   readonly startResponse: StartResponse;
+  private readonly sink: ResponseSink;
+  /** The request's method: a HEAD answer's Content-Length is not its (empty) body's. */
+  private readonly method: string;
 
-  constructor(private readonly sink: ResponseSink) {
+  constructor(sink: ResponseSink, method: string) {
+    this.sink = sink;
+    this.method = method;
     this.startResponse = this.start.bind(this);
   }
 
@@ -258,9 +264,25 @@ class PendingResponse {
     this.sink.writeHead(status, headers, knownLength, reason);
   }
 
+  /**
+   * The contract's rule for a body known in full (an array): its length is known before the
+   * head goes out, so a Content-Length of the app's that differs from it is the app's bug, and
+   * throwing it now gets a clean 500 instead of a head and a cut connection. Not for HEAD or a
+   * status without content (RFC 9110 §8.6: Content-Length there gives the length a GET would
+   * get), nor once write() has sent the head (then the array is only the rest of the body).
+   */
+  checkDeclaredLength(length: number): void {
+    if (this.pending === null || this.sink.headSent || this.method === 'HEAD' || statusForbidsBody(this.pending.status)) return;
+    const declared = this.pending.headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1];
+    if (declared !== undefined && Number(declared) !== length) {
+      throw new Error(`Content-Length: ${declared} was declared for a body of ${length} bytes: give the exact length, or leave Content-Length out and let the server count.`);
+    }
+  }
+
   /** A body known in full, all at once (the fast path of runApplication). */
   sendWhole(chunks: unknown[]): void {
     const length = totalLength(chunks);
+    this.checkDeclaredLength(length);
     if (this.sink.headSent) {
       // write() has sent the head already: the array is the rest of the body.
       for (const chunk of chunks as Uint8Array[]) this.sink.write(chunk);

@@ -4,6 +4,7 @@
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Application } from '../part3-gateway/contract.ts';
+import { mismatchedArray } from './fixtures/contract-apps.ts';
 import { bytes, routes, useGateway } from './helpers/gateway.ts';
 import { header, parseResponses, readResponses, type RawResponse } from './helpers/http-text.ts';
 import { exchange, openSocket } from './helpers/wire.ts';
@@ -38,6 +39,9 @@ const apps: Record<string, Application> = {
   '/generator': streamed('200 OK', TEXT, ['one\n', 'two\n', 'three\n']),
   '/too-long': streamed('200 OK', [...TEXT, ['Content-Length', '10']], ['12345678', '90abcdef']),
   '/too-short': streamed('200 OK', [...TEXT, ['Content-Length', '100']], ['only ', 'these bytes']),
+  '/array-too-long': mismatchedArray(5, ['hello, ', 'world']),
+  '/array-too-short': mismatchedArray(100, ['hello']),
+  '/closeable-array-too-long': mismatchedArray(5, ['hello, ', 'world'], true),
   '/no-content': streamed('204 No Content', [], ['a body a 204 may not have']),
   '/not-modified': streamed('304 Not Modified', [['ETag', '"v1"']], ['a body a 304 may not have']),
   '/own-server': (_environ, startResponse) => {
@@ -163,6 +167,22 @@ describe('framing the body', () => {
     await expect(request(`${gateway.url}/too-short`).then((response) => response.body.text())).rejects.toThrow();
     expect(gateway.log.join('')).toMatch(/connection cut.*short of its Content-Length/);
   });
+});
+
+describe('an array body that does not match its declared Content-Length', () => {
+  // The array's length is known before the head goes out: the app's bug is answered cleanly.
+  for (const [path, what] of [
+    ['/array-too-long', 'longer than'],
+    ['/array-too-short', 'shorter than'],
+    ['/closeable-array-too-long', 'longer than (an array with a close(), which takes the general path)'],
+  ]) {
+    it(`answers a clean 500, no byte of the app's head sent, when the array is ${what} its Content-Length, and logs the app's bug`, async () => {
+      const { response, wire } = await rawAnswer(get(path));
+      expect(response.status).toBe(500);
+      expect(wire).not.toContain('hello');
+      expect(gateway.log.join('')).toMatch(/answered 500: Error: Content-Length: (5|100) was declared for a body of (12|5) bytes/);
+    });
+  }
 });
 
 describe('responses without a body', () => {

@@ -13,6 +13,7 @@ import {
   failsAfterHead,
   failsBeforeHead,
   HOP_BY_HOP,
+  mismatchedArray,
   recordedStream,
   refusesUnread,
   SECRET,
@@ -41,6 +42,8 @@ const apps: Record<string, Application> = {
   '/generator': streamed('200 OK', TEXT, ['one\n', 'two\n']),
   '/own-server': streamed('200 OK', [...TEXT, ['Server', 'my-app/1.0']], ['mine\n']),
   '/too-long': streamed('200 OK', [...TEXT, ['Content-Length', '10']], ['12345678', '90abcdef']),
+  '/array-too-long': mismatchedArray(5, ['hello, ', 'world']),
+  '/array-too-short': mismatchedArray(100, ['hello']),
   '/too-short': streamed('200 OK', [...TEXT, ['Content-Length', '100']], ['only ', 'these bytes']),
   // `use` is replaced before each test, so the app is looked up with it at request time.
   '/slow-stream': (environ, startResponse) => recordedStream(use, 1000, 10)(environ, startResponse),
@@ -127,6 +130,16 @@ describe('node-server: framing and headers', () => {
     expect(head).toMatch(/Content-Length: 10\r\n/i);
     expect(wire.slice(head.length)).toBe('12345678'); // the second chunk would have gone past 10
     expect(log.join('')).toMatch(/longer than its Content-Length/);
+  });
+
+  it("answers a clean 500, as the gateway does, when an array body does not match its declared Content-Length, and logs the app's bug", async () => {
+    for (const path of ['/array-too-long', '/array-too-short']) {
+      const [response] = parseResponses(await exchange(server.port, get(path)), { closed: true });
+      expect(response.status).toBe(500);
+      expect(response.body).not.toContain('hello');
+    }
+    expect(log.join('')).toMatch(/answered 500: Error: Content-Length: 5 was declared for a body of 12 bytes/);
+    expect(log.join('')).toMatch(/answered 500: Error: Content-Length: 100 was declared for a body of 5 bytes/);
   });
 
   it('cuts the connection when the body ends short of its Content-Length, so the client sees it is incomplete', async () => {
