@@ -103,10 +103,10 @@ class RequestWatch {
   private deadline: NodeJS.Timeout | undefined;
   private readonly onAbort = (): void => this.armCleanupDeadline();
 
-  constructor(
-    environ: Environ,
-    private readonly options: ValidatorOptions,
-  ) {
+  private readonly options: ValidatorOptions;
+
+  constructor(environ: Environ, options: ValidatorOptions) {
+    this.options = options;
     this.serverErrors = environ['gateway.errors'];
     this.signal = environ['gateway.signal'];
     // RFC 9110 §9.3.2: the server drops a HEAD response's body, so an app may produce one.

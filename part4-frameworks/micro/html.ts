@@ -11,7 +11,11 @@
 
 /** HTML that is already safe to insert as is: what `html` returns, and what `trusted` marks. */
 export class SafeHtml {
-  constructor(readonly text: string) {}
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
 
   toString(): string {
     return this.text;

@@ -41,10 +41,10 @@ export class Request {
   private body: Promise<Uint8Array> | null = null;
   #query: URLSearchParams | null = null;
 
-  constructor(
-    readonly environ: Environ,
-    params: Record<string, string>,
-  ) {
+  readonly environ: Environ;
+
+  constructor(environ: Environ, params: Record<string, string>) {
+    this.environ = environ;
     this.method = environ.REQUEST_METHOD;
     this.path = environ.PATH_INFO || '/';
     this.params = params;
@@ -124,12 +124,16 @@ export type ReplyBody = string | SafeHtml | Uint8Array | object;
 
 /** A response with a status and headers of its own; make one with `reply()` or `redirect()`. */
 export class Reply {
-  constructor(
-    readonly status: number,
-    /** Simplification: one value per header name (no repeated Set-Cookie). */
-    readonly headers: Readonly<Record<string, string>>,
-    readonly body: ReplyBody,
-  ) {}
+  readonly status: number;
+  /** Simplification: one value per header name (no repeated Set-Cookie). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: ReplyBody;
+
+  constructor(status: number, headers: Readonly<Record<string, string>>, body: ReplyBody) {
+    this.status = status;
+    this.headers = headers;
+    this.body = body;
+  }
 }
 
 export function reply(parts: { status?: number; headers?: Record<string, string>; body?: ReplyBody }): Reply {
@@ -144,13 +148,14 @@ export function redirect(location: string, status: 301 | 302 | 303 | 307 | 308 =
 
 /** Thrown to stop a handler with an error status (werkzeug's name): `abort(404, 'No such entry.')`. */
 export class HTTPException extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, message: string, headers: Readonly<Record<string, string>> = {}) {
     super(message);
     this.name = 'HTTPException';
+    this.status = status;
+    this.headers = headers;
   }
 }
 

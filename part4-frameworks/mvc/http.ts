@@ -20,13 +20,14 @@ import { reverse, type UrlPattern } from './urls.ts';
  * The message is shown to the client, so it must not contain secrets.
  */
 export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: ResponseHeader[] = [],
-  ) {
+  readonly status: number;
+  readonly headers: ResponseHeader[];
+
+  constructor(status: number, message: string, headers: ResponseHeader[] = []) {
     super(message);
     this.name = 'HttpError';
+    this.status = status;
+    this.headers = headers;
   }
 }
 
@@ -45,11 +46,12 @@ export class HttpRequest {
   /** What the URL pattern captured, converted: `entries/<int:id>` gives `{ id: 7 }`. Set by the app. */
   params: Record<string, string | number> = {};
   private bodyBytes: Promise<Buffer> | undefined;
+  readonly environ: Environ;
+  private readonly urls: readonly UrlPattern[];
 
-  constructor(
-    readonly environ: Environ,
-    private readonly urls: readonly UrlPattern[],
-  ) {
+  constructor(environ: Environ, urls: readonly UrlPattern[]) {
+    this.environ = environ;
+    this.urls = urls;
     this.method = environ.REQUEST_METHOD;
     this.scriptName = environ.SCRIPT_NAME;
     this.pathInfo = environ.PATH_INFO;

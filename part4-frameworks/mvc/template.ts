@@ -53,11 +53,12 @@ export function escapeHtml(text: string): string {
 class Parser {
   private readonly tokens: Array<{ text: string } | { variable: string; at: number } | { tag: string; at: number }> = [];
   private position = 0;
+  private readonly name: string;
+  private readonly source: string;
 
-  constructor(
-    private readonly name: string,
-    private readonly source: string,
-  ) {
+  constructor(name: string, source: string) {
+    this.name = name;
+    this.source = source;
     let last = 0;
     for (const match of source.matchAll(TOKEN)) {
       if (match.index > last) this.tokens.push({ text: source.slice(last, match.index) });
