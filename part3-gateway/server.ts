@@ -9,7 +9,7 @@
 //
 // Not here: TLS (gateway.url_scheme is always 'http'), HTTP/2, a thread pool — one event loop
 // serves every connection, and `--workers N` adds processes (main.ts).
-import { createHttpServer, type HttpRequest, type HttpServer, type HttpServerOptions } from '../part2-tcp-http/server.ts';
+import { createHttpServer, type Handler, type HttpRequest, type HttpServer, type HttpServerOptions } from '../part2-tcp-http/server.ts';
 import type { ResponseWriter } from '../part2-tcp-http/response.ts';
 import type { Application, ErrorStream } from './contract.ts';
 import { buildEnviron, GatewayInput, signalOnDemand } from './environ.ts';
@@ -32,8 +32,21 @@ export const stderrErrors: ErrorStream = {
 
 export function createGatewayServer(app: Application, options: GatewayOptions = {}): HttpServer {
   const errors = options.errors ?? stderrErrors;
+  return createHttpServer(createGatewayHandler(app, options), {
+    serverName: 'small-journey-gateway',
+    logError: (message, error) => errors.write(`[gateway] ${message} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    ...options,
+  });
+}
 
-  function handleRequest(request: HttpRequest, response: ResponseWriter): void | Promise<void> {
+/**
+ * The gateway as part 2's request handler: each request becomes an environ and an app call.
+ * createGatewayServer serves it; a server of your own can wrap it (the challenges' solutions do).
+ */
+export function createGatewayHandler(app: Application, options: GatewayOptions = {}): Handler {
+  const errors = options.errors ?? stderrErrors;
+
+  return function handleRequest(request: HttpRequest, response: ResponseWriter): void | Promise<void> {
     const environ = buildEnviron(
       {
         method: request.head.method,
@@ -59,11 +72,5 @@ export function createGatewayServer(app: Application, options: GatewayOptions = 
       },
     );
     return runApplication(app, environ, response, { appTimeoutMs: options.appTimeoutMs });
-  }
-
-  return createHttpServer(handleRequest, {
-    serverName: 'small-journey-gateway',
-    logError: (message, error) => errors.write(`[gateway] ${message} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
-    ...options,
-  });
+  };
 }

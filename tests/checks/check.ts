@@ -32,6 +32,8 @@ export interface CheckContext {
   host: string;
   port: number;
   timeouts: ServerTimeouts;
+  /** Where the app under test is mounted, '/' or e.g. '/micro/' (part 4's `--base`); ends with '/'. */
+  base: string;
   /** Every connection the check opened, recorded; the report shows them on failure. */
   transcripts: Transcript[];
   /** Set by a check when a `curl` command says it better than printf | nc. */
@@ -83,6 +85,8 @@ export interface RunOptions {
   host?: string;
   port: number;
   timeouts: ServerTimeouts;
+  /** Where the app under test is mounted: '/' unless given (part 4's `--base /micro/`). */
+  base?: string;
   /** Keep going after a failure (else stop at the first: the next thing to do). */
   all?: boolean;
   /** Called as each check finishes, e.g. to print it at once. */
@@ -104,6 +108,7 @@ export async function runChecks(checks: Array<{ number: number; check: Check }>,
       host: options.host ?? '127.0.0.1',
       port: options.port,
       timeouts: options.timeouts,
+      base: options.base ?? '/',
       transcripts,
       reproduce: (command) => (reproduce = command),
     };

@@ -6,6 +6,7 @@
 //   npm run check -- part2 my-server.ts --all       every check, not just up to the first failure
 //   npm run check -- part2 my-server.ts --challenge 1
 //   npm run check -- part3 my-gateway.ts            starts "my-gateway.ts <probe app> --port P"
+//   npm run check -- part4 --port 8004 --base /micro/   an app mounted below / (default /)
 //
 // It stops at the first failing check (the next thing to do) unless --all. The last line is
 // exactly "N passed, M failed"; the exit code is 0 only when every check run passed.
@@ -16,7 +17,7 @@ import { launch, LaunchError, type LaunchedServer } from './launch.ts';
 import { formatResult, type ReportStyle } from './report.ts';
 import { STAGES, type Stage } from './stages.ts';
 
-const USAGE = `Usage: npm run check -- <${Object.keys(STAGES).join('|')}> (--port N | path/to/server.ts) [--all] [--watch] [--challenge N] [--group core|hardening] [--head-timeout MS] [--idle-timeout MS]`;
+const USAGE = `Usage: npm run check -- <${Object.keys(STAGES).join('|')}> (--port N | path/to/server.ts) [--all] [--watch] [--challenge N] [--group core|hardening] [--base /path/] [--head-timeout MS] [--idle-timeout MS]`;
 /** How often --watch looks for changed files (polling works on every file system, WSL's /mnt too). */
 const WATCH_INTERVAL_MS = 500;
 
@@ -28,6 +29,8 @@ interface CheckCli {
   watch: boolean;
   groups: Group[];
   timeouts: ServerTimeouts;
+  /** Where the app under test is mounted (part 4): '/' unless --base. */
+  base: string;
 }
 
 class UsageError extends Error {}
@@ -36,7 +39,7 @@ function parseArgs(argv: string[]): CheckCli {
   const [stageName, ...rest] = argv;
   const stage = stageName === undefined ? undefined : STAGES[stageName];
   if (stage === undefined) throw new UsageError(stageName === undefined ? USAGE : `Unknown stage "${stageName}". ${USAGE}`);
-  const cli: CheckCli = { stage, port: null, file: null, all: false, watch: false, groups: ['core', 'hardening'], timeouts: { ...stage.timeouts } };
+  const cli: CheckCli = { stage, port: null, file: null, all: false, watch: false, groups: ['core', 'hardening'], timeouts: { ...stage.timeouts }, base: '/' };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const value = (): string => {
@@ -58,6 +61,7 @@ function parseArgs(argv: string[]): CheckCli {
       cli.groups = [group];
     } else if (arg === '--head-timeout') cli.timeouts.headMs = number(value());
     else if (arg === '--idle-timeout') cli.timeouts.idleMs = number(value());
+    else if (arg === '--base') cli.base = basePath(value());
     else if (arg.startsWith('--')) throw new UsageError(`Unknown option ${arg}. ${USAGE}`);
     else if (cli.file === null) cli.file = arg;
     else throw new UsageError(`One server at a time: got "${cli.file}" and "${arg}".`);
@@ -70,6 +74,13 @@ function parseArgs(argv: string[]): CheckCli {
     throw new UsageError(`${stage.name} has no checks in ${cli.groups.join(', ')}; it has: core, hardening, ${known.join(', ')}.`);
   }
   return cli;
+}
+
+/** `--base micro`, `/micro` or `/micro/` all mean the path prefix '/micro/'. */
+function basePath(text: string): string {
+  const trimmed = text.replace(/^\/+|\/+$/g, '');
+  if (/[\s?#]/.test(trimmed)) throw new UsageError(`--base is a path such as /micro/, got "${text}".`);
+  return trimmed === '' ? '/' : `/${trimmed}/`;
 }
 
 /** One run: start the file if given, run the checks, print each, stop the file. True if all passed. */
@@ -88,12 +99,14 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
   }
   const port = server?.port ?? cli.port ?? 0;
   const what = cli.file === null ? `the server on 127.0.0.1:${port}` : `${cli.file} (started on 127.0.0.1:${port})`;
-  console.log(`Checking ${what} as ${cli.stage.title}: ${cli.groups.join(' and ')} checks${cli.all ? '' : ', stopping at the first failure'}.\n`);
+  const where = cli.base === '/' ? '' : `, the app mounted at ${cli.base}`;
+  console.log(`Checking ${what}${where} as ${cli.stage.title}: ${cli.groups.join(' and ')} checks${cli.all ? '' : ', stopping at the first failure'}.\n`);
   let results: CheckResult[] = [];
   try {
     results = await runChecks(selected, {
       port,
       timeouts: cli.timeouts,
+      base: cli.base,
       all: cli.all,
       onResult: (result) => console.log(formatResult(result, style)),
     });

@@ -1,7 +1,9 @@
 // The checks of each stage, and what the checker needs to know to run them: the timeouts the
 // stage's server uses by default, and (part 3) the app to start a gateway with.
+import { fileURLToPath } from 'node:url';
 import type { Check, ServerTimeouts } from './check.ts';
 import { part2Checks } from './part2.ts';
+import { part3Checks } from './part3.ts';
 
 export interface Stage {
   name: string;
@@ -22,4 +24,5 @@ const HTTP_TIMEOUTS: ServerTimeouts = { headMs: 10_000, idleMs: 5_000 };
 
 export const STAGES: Record<string, Stage> = {
   part2: { name: 'part2', title: 'an HTTP/1.1 server (part2-tcp-http)', checks: part2Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [] },
+  part3: { name: 'part3', title: 'a gateway serving the probe app (part3-gateway; with --port, start yours with tests/checks/probe-app.ts)', checks: part3Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [fileURLToPath(new URL('./probe-app.ts', import.meta.url))] },
 };

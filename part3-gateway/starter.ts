@@ -1,0 +1,39 @@
+// Part 3, where you begin: a gateway that loads an app and listens, and does nothing else yet.
+// Your job is to make it keep the contract of contract.ts, check by check:
+//
+//   npm run check -- part3 part3-gateway/starter.ts --watch
+//
+// The checker starts this file as `tsx part3-gateway/starter.ts tests/checks/probe-app.ts
+// --port P`, with its own app, the probe, which reports what it received. The HTTP side is
+// part 2's server: you write the gateway's half only. When you are stuck, part3-gateway/minimal.ts
+// is one way to do it, and server.ts, environ.ts and handler.ts are the full one.
+import { listenOrExplain, parseCli, runMain, UsageError } from '../part1-sockets/cli.ts';
+import type { ResponseWriter } from '../part2-tcp-http/response.ts';
+import { createHttpServer, type HttpRequest } from '../part2-tcp-http/server.ts';
+import type { Application } from './contract.ts';
+import { loadApplication, LoadError } from './loader.ts';
+
+function handle(app: Application, request: HttpRequest, response: ResponseWriter): void {
+  // TODO (check 1, "calls the app for a request and sends what it answers"):
+  //   1. build the environ from `request` (REQUEST_METHOD, PATH_INFO, QUERY_STRING, HTTP_*...),
+  //   2. call app(environ, startResponse), where startResponse keeps the status and headers,
+  //   3. send the status, the headers and every chunk of the body the app returns
+  //      (response.writeHead, response.write, response.end; see part 2's response.ts).
+  void app;
+  response.sendWhole(501, [['Content-Type', 'text/plain; charset=utf-8']], `TODO: call the app for ${request.head.method} ${request.head.target}\n`);
+}
+
+async function main(): Promise<void> {
+  const options = parseCli(8003);
+  const [file] = options.rest;
+  if (file === undefined) throw new UsageError('Usage: npx tsx part3-gateway/starter.ts path/to/app.ts [--port N]');
+  // The app file's default export, else its export named `app` (loader.ts).
+  const app = await loadApplication(file).catch((error: unknown) => {
+    throw error instanceof LoadError ? new UsageError(error.message) : error;
+  });
+  const server = createHttpServer((request, response) => handle(app, request, response));
+  const port = await listenOrExplain(server, options, 'part3');
+  console.log(`Your gateway serves ${file} on http://${options.host}:${port}/`);
+}
+
+runMain(main);
