@@ -71,10 +71,21 @@ export interface ResponseWriterOptions {
   serverName?: string;
   /** Print every byte written, curl -v style (see trace.ts). */
   trace?: TraceSink;
+  /**
+   * Drop the connection when output is waiting and the socket takes none of it for this long
+   * (server.ts sets SEND_TIMEOUT_MS); no limit when absent.
+   */
+  sendTimeoutMs?: number;
 }
 
 /** Body bytes up to this size are copied behind the head, to leave in one write (see heldHead). */
 const HEAD_WITH_BODY_MAX_BYTES = 16 * 1024;
+/**
+ * The most handed to the socket at once; a larger write waits in `backlog` and goes a piece at a
+ * time. Node reports progress ('drain') only when all it was given has gone to the kernel: one
+ * 32 MiB write to a slow reader would look stalled until its very end.
+ */
+const MAX_WRITE_BYTES = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 
 type Framing = { type: 'none' } | { type: 'length'; remaining: number } | { type: 'chunked' } | { type: 'close' };
@@ -96,6 +107,14 @@ export class ResponseWriter {
    * does the same by corking the socket. It halves the cost of writing a small response.
    */
   private heldHead: Buffer | null = null;
+  /** Bytes not yet handed to the socket: the rest of a large write, in pieces (MAX_WRITE_BYTES). */
+  private backlog: Uint8Array[] = [];
+  /** end() came while the backlog was not empty: close our side once it is sent. */
+  private endWhenSent = false;
+  /** A 'drain' listener is registered: the socket holds bytes the client has not taken yet. */
+  private waitingForDrain = false;
+  /** Runs while output waits and the socket takes none of it (see waitForDrain). */
+  private sendTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -191,7 +210,9 @@ export class ResponseWriter {
     if (this.framing.type === 'length' && this.framing.remaining > 0) {
       throw new Error(`The body ended ${this.framing.remaining} bytes short of its Content-Length.`);
     }
-    if (!this.keepAlive) this.socket.end();
+    if (this.keepAlive) return;
+    if (this.backlog.length === 0) this.socket.end();
+    else this.endWhenSent = true;
   }
 
   /** A whole response whose body is known: head, body, end, with Content-Length computed. */
@@ -222,6 +243,7 @@ export class ResponseWriter {
   abort(): void {
     this.finished = true;
     this.releaseHead();
+    this.backlog = [];
     // A chunked write() stays corked until the next tick; destroy() would throw those bytes
     // away, and the client would not even see the part of the body that was fine. Flush first.
     this.socket.uncork();
@@ -238,9 +260,17 @@ export class ResponseWriter {
     return this.socket.destroyed;
   }
 
-  /** Resolves when the socket can take more data (or is gone: then there is nothing to wait for). */
-  drained(): Promise<void> {
-    return drained(this.socket);
+  /** True while written bytes wait for the client: wait for drained() before writing more. */
+  get backedUp(): boolean {
+    return this.backlog.length > 0 || this.socket.writableNeedDrain;
+  }
+
+  /** Resolves when every byte written has gone to the socket and it can take more (or is gone). */
+  async drained(): Promise<void> {
+    // Our own 'drain' listener (waitForDrain) runs first and hands the socket the next piece
+    // of the backlog: wait again until the backlog is empty.
+    do await drained(this.socket);
+    while (this.backlog.length > 0 && !this.socket.destroyed);
   }
 
   /** Send a held head now, alone: no body bytes came with it. */
@@ -263,7 +293,52 @@ export class ResponseWriter {
 
   private writeToSocket(bytes: Uint8Array): boolean {
     if (this.options.trace) traceBytes(this.options.trace, '<', bytes);
-    return this.socket.write(bytes);
+    // Fast path: nothing waiting, and small enough to go whole.
+    if (this.backlog.length === 0 && bytes.length <= MAX_WRITE_BYTES) return this.socket.write(bytes) || this.waitForDrain();
+    for (let start = 0; start < bytes.length; start += MAX_WRITE_BYTES) this.backlog.push(bytes.subarray(start, start + MAX_WRITE_BYTES));
+    return this.sendBacklog();
+  }
+
+  /** Hand the socket pieces of the backlog until it is full (then the next 'drain' goes on). */
+  private sendBacklog(): boolean {
+    while (this.backlog.length > 0) {
+      if (this.socket.destroyed) {
+        this.backlog = [];
+        return true;
+      }
+      const [piece] = this.backlog.splice(0, 1);
+      if (!this.socket.write(piece)) return this.waitForDrain();
+    }
+    if (this.endWhenSent) this.socket.end();
+    return true;
+  }
+
+  /**
+   * The socket holds bytes the client has not taken. Each 'drain' (everything given so far has
+   * gone to the kernel: the client is reading) sends more of the backlog and restarts the send
+   * timeout; if none comes in time, the client has stopped reading, and would otherwise hold
+   * its connection for ever: drop it, like nginx's send_timeout. (The timer is unref'd: it
+   * never keeps the process alive for a socket already closed.)
+   */
+  private waitForDrain(): false {
+    if (!this.waitingForDrain) {
+      this.waitingForDrain = true;
+      this.socket.once('drain', () => this.onDrain());
+    }
+    const ms = this.options.sendTimeoutMs;
+    if (this.sendTimer === null && ms !== undefined) this.sendTimer = setTimeout(() => this.socket.destroy(), ms).unref();
+    return false;
+  }
+
+  private onDrain(): void {
+    this.waitingForDrain = false;
+    this.sendBacklog();
+    if (this.sendTimer === null) return;
+    if (this.waitingForDrain) this.sendTimer.refresh(); // progress: the timeout starts again
+    else {
+      clearTimeout(this.sendTimer);
+      this.sendTimer = null;
+    }
   }
 }
 

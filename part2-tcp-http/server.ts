@@ -7,11 +7,10 @@
 // small site (site.ts), or part 3's gateway, which reuses this whole file.
 //
 // Not here: TLS, HTTP/2, Upgrade/WebSocket, request-body backpressure (a body is buffered, and
-// the body limit bounds it), a write timeout for clients that stop reading (such a client holds
-// its connection, but not our memory: the next request waits until it reads the last response).
+// the body limit bounds it).
 import { Server, type Socket } from 'node:net';
 import { HttpError, RequestParser, type ParserLimits, type RequestHead } from './parser.ts';
-import { drained, ResponseWriter, sendError, sendServerOptions } from './response.ts';
+import { ResponseWriter, sendError, sendServerOptions } from './response.ts';
 import { traceBytes, type TraceSink } from './trace.ts';
 
 /** A connection with a partial request head must complete it within this time. → 408 */
@@ -27,6 +26,12 @@ export const BODY_TIMEOUT_MS = 10_000;
  * closes hold the socket.
  */
 export const LINGER_TIMEOUT_MS = 2_000;
+/**
+ * While a response waits for the client, the longest it may go without the socket taking any of
+ * it: then the client has stopped reading, and the connection is dropped (nginx's send_timeout).
+ * A slow client that keeps reading is never cut.
+ */
+export const SEND_TIMEOUT_MS = 60_000;
 /** Pipelined bytes we hold while answering an earlier request, before we pause the socket. */
 export const MAX_PIPELINED_BYTES = 64 * 1024;
 /** On shutdown, how long in-flight responses may take before their connections are cut. */
@@ -62,6 +67,7 @@ export interface HttpServerOptions {
   idleTimeoutMs?: number;
   bodyTimeoutMs?: number;
   lingerTimeoutMs?: number;
+  sendTimeoutMs?: number;
   /** Print every byte received and sent (see trace.ts). */
   trace?: TraceSink;
   /** The Server header value; '' sends none. */
@@ -437,7 +443,7 @@ class Connection {
     // Backpressure on responses: move on only once the client has taken this response. A client
     // that pipelines requests without reading the answers would otherwise have us queue answer
     // after answer in memory, each bought with a few bytes of request.
-    if (this.socket.writableNeedDrain) void drained(this.socket).then(() => this.completeResponse(exchange));
+    if (response.backedUp) void response.drained().then(() => this.completeResponse(exchange));
     else this.completeResponse(exchange);
   }
 
@@ -489,7 +495,7 @@ class Connection {
     }
     // We never got a usable head, so answer as HTTP/1.1 and close: we cannot tell where the
     // next request would start.
-    sendError(new ResponseWriter(this.socket, { method: 'GET', version: 'HTTP/1.1', keepAlive: false }, { serverName: this.options.serverName, trace: this.options.trace }), error);
+    sendError(new ResponseWriter(this.socket, { method: 'GET', version: 'HTTP/1.1', keepAlive: false }, this.options), error);
     this.clearTimer();
   }
 
@@ -598,7 +604,7 @@ export class HttpServer extends Server {
     // noDelay: send each response at once, not held back for more bytes (Nagle's algorithm):
     // a response is written whole, so there is nothing to gain from waiting.
     super({ allowHalfOpen: true, noDelay: true });
-    const settings = { logError: (message: string, error?: unknown) => console.error(message, error), ...options };
+    const settings = { logError: (message: string, error?: unknown) => console.error(message, error), ...options, sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS };
     this.on('connection', (socket: Socket) => {
       this.openConnections.add(new Connection(socket, handler, settings, (connection) => this.openConnections.delete(connection)));
     });

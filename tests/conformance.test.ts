@@ -3,11 +3,12 @@
 // node:http server. Each rule here was found broken by an outside check (an independent HTTP/1.1
 // suite, a peer parser's test cases); the RFC section is named in each describe.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../part2-tcp-http/server.ts';
 import { createSiteServer } from '../part2-tcp-http/site.ts';
 import type { Application } from '../part3-gateway/contract.ts';
 import { createNodeGatewayServer } from '../part4-frameworks/node-server.ts';
 import { TEXT } from './fixtures/contract-apps.ts';
-import { bytes, startGateway } from './helpers/gateway.ts';
+import { bytes, eventually, startGateway } from './helpers/gateway.ts';
 import { exchangeResponses, header, parseResponses, statuses, type RawResponse } from './helpers/http-text.ts';
 import { start, type RunningServer } from './helpers/server.ts';
 import { openSocket, readUntil, readUntilClose } from './helpers/wire.ts';
@@ -199,4 +200,66 @@ describe.each(PART2_LOOP)('a client that half-closes in the middle of a body (RF
       expect(statuses(parseResponses((await closed).toString('latin1')))).toEqual([404]);
     });
   }
+});
+
+describe('the send timeout: a client that stops reading', () => {
+  // Far more than the kernel's socket buffers hold on either side, so a client that does not
+  // read stops the server's writes for good.
+  const LARGE = 32 * 1024 * 1024;
+  const GET_LARGE = 'GET /large HTTP/1.1\r\nHost: x\r\n\r\n';
+  const part2 = (sendTimeoutMs: number) => createHttpServer((_request, response) => response.sendWhole(200, [['Content-Type', 'application/octet-stream']], Buffer.alloc(LARGE)), { sendTimeoutMs });
+
+  it('has part 2 drop the connection when the socket accepts no bytes for sendTimeoutMs', async () => {
+    const running = await start(part2(200));
+    const socket = await openSocket(running.port);
+    socket.pause(); // never reads: the response backs up into the server
+    socket.write(GET_LARGE);
+    await eventually(() => running.openSockets() === 0, 5_000, 'the server closing the connection');
+    socket.destroy();
+    await running.close();
+  });
+
+  it('has the gateway drop the connection to a client that stopped reading a stream, and close the body', async () => {
+    let closed = false;
+    const streaming: Application = function* (_environ, startResponse) {
+      startResponse('200 OK', TEXT);
+      try {
+        for (let i = 0; i < 1024; i++) yield Buffer.alloc(64 * 1024);
+      } finally {
+        closed = true;
+      }
+    };
+    const running = await startGateway(streaming, { sendTimeoutMs: 200 });
+    const socket = await openSocket(running.port);
+    socket.pause();
+    socket.write(GET_LARGE);
+    await eventually(() => running.openSockets() === 0 && closed, 5_000, 'the connection closed and the body with it');
+    socket.destroy();
+    await running.close();
+  });
+
+  it('never fires on a slow client that keeps reading, however long the whole response takes', async () => {
+    const sendTimeoutMs = 1_000;
+    const running = await start(part2(sendTimeoutMs));
+    const socket = await openSocket(running.port);
+    const started = Date.now();
+    // Read a MiB, stop for 100 ms, read the next: 32 pauses, over three times the send timeout in
+    // all, but never a pause near it.
+    let received = 0;
+    let nextPauseAt = 1024 * 1024;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= nextPauseAt) {
+        nextPauseAt += 1024 * 1024;
+        socket.pause();
+        setTimeout(() => socket.resume(), 100);
+      }
+    });
+    socket.write(GET_LARGE);
+    await eventually(() => received > LARGE, 12_000, 'the whole response arriving');
+    expect(Date.now() - started).toBeGreaterThan(3 * sendTimeoutMs);
+    expect(running.openSockets()).toBe(1);
+    socket.destroy();
+    await running.close();
+  });
 });
