@@ -10,7 +10,9 @@
 // environ and every response rule come from part 3's environ.ts and handler.ts, shared.
 //
 // Not here: what node:http does not offer us to control — its parser's exact limits (16 KiB of
-// headers by default), its error pages for malformed requests, its Server-less default head.
+// headers by default), its error pages for malformed requests (a bare 400, also for HTTP/1.9,
+// which part 2 answers as HTTP/1.1), its Server-less default head. What it leaves to us, we
+// answer as part 2 does: an invalid Host value (400), `OPTIONS *` (200), CONNECT (501).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
