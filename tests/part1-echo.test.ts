@@ -6,6 +6,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runEchoClient } from '../part1-sockets/echo-client.ts';
 import { createEchoServer } from '../part1-sockets/echo-server.ts';
+import { settled, writeAsAccepted } from './checks/part1.ts';
 import { start, type RunningServer } from './helpers/server.ts';
 import { unusedPort } from './helpers/ports.ts';
 import { openSocket, readUntil, readUntilClose } from './helpers/wire.ts';
@@ -84,7 +85,7 @@ describe('the echo server', () => {
     socket.pause();
     const writer = writeAsAccepted(socket, data);
 
-    const stalledAt = await settled(writer.handedOver);
+    const stalledAt = await settled(writer.handedOver, data.length);
     // A server that ignored write() returning false would have read all 64 MiB into memory.
     expect(stalledAt).toBeLessThan(data.length / 2);
 
@@ -180,37 +181,3 @@ describe('the echo client', () => {
     }
   });
 });
-
-/**
- * Write `data` in 64 KiB pieces as fast as the socket takes them: the next piece only after
- * 'drain' whenever write() says the queue is full. `handedOver()` is how far it has got.
- */
-function writeAsAccepted(socket: Socket, data: Buffer): { handedOver: () => number; done: Promise<void> } {
-  const pieceBytes = 64 * 1024;
-  let offset = 0;
-  const done = new Promise<void>((resolve) => {
-    const writeMore = (): void => {
-      while (offset < data.length) {
-        const piece = data.subarray(offset, offset + pieceBytes);
-        offset += piece.length;
-        if (!socket.write(piece)) {
-          socket.once('drain', writeMore);
-          return;
-        }
-      }
-      resolve();
-    };
-    writeMore();
-  });
-  return { handedOver: () => offset, done };
-}
-
-/** Poll `measure` every 200 ms until it stops changing, and return its value then. */
-async function settled(measure: () => number): Promise<number> {
-  let previous = -1;
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    if (measure() === previous) return previous;
-    previous = measure();
-  }
-}

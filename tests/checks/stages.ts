@@ -2,6 +2,7 @@
 // stage's server uses by default, and (part 3) the app to start a gateway with.
 import { fileURLToPath } from 'node:url';
 import type { Check, ServerTimeouts } from './check.ts';
+import { part1Checks } from './part1.ts';
 import { part2Checks } from './part2.ts';
 import { part3Checks } from './part3.ts';
 
@@ -22,7 +23,14 @@ export interface Stage {
 /** The course's defaults: part2-tcp-http/server.ts, HEAD_TIMEOUT_MS and IDLE_TIMEOUT_MS. */
 const HTTP_TIMEOUTS: ServerTimeouts = { headMs: 10_000, idleMs: 5_000 };
 
+/**
+ * Part 1's echo server has no timeouts; challenge 2 adds an idle timeout, and its solution's
+ * IDLE_TIMEOUT_MS (part1-sockets/solutions/challenge-2.ts) is 2 s. headMs is unused in part 1.
+ */
+const ECHO_TIMEOUTS: ServerTimeouts = { headMs: 10_000, idleMs: 2_000 };
+
 export const STAGES: Record<string, Stage> = {
+  part1: { name: 'part1', title: 'a TCP echo server (part1-sockets)', checks: part1Checks, timeouts: ECHO_TIMEOUTS, serverArgs: [] },
   part2: { name: 'part2', title: 'an HTTP/1.1 server (part2-tcp-http)', checks: part2Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [] },
   part3: { name: 'part3', title: 'a gateway serving the probe app (part3-gateway; with --port, start yours with tests/checks/probe-app.ts)', checks: part3Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [fileURLToPath(new URL('./probe-app.ts', import.meta.url))] },
 };

@@ -1,0 +1,23 @@
+// Part 1, the starter: where you begin your own echo server. It runs, listens and accepts
+// connections, and does nothing else yet. Let the checks say what to do next; they restart it
+// on every save:
+//
+//   npm run check -- part1 part1-sockets/starter.ts --watch
+//
+// Run it by hand:  npx tsx part1-sockets/starter.ts --port 9000   (or PORT=9000; 8001 without)
+// Try it:          nc 127.0.0.1 9000, or npm run part1 -- client --port 9000
+import { createServer } from 'node:net';
+
+// The checker starts this file with --port P (and PORT=P): listen where it says.
+const portFlag = process.argv.indexOf('--port');
+const port = Number(portFlag === -1 ? (process.env.PORT ?? 8001) : process.argv[portFlag + 1]);
+
+const server = createServer((socket) => {
+  // A client has connected: `socket` is this one connection, both ways.
+  console.log(`${socket.remoteAddress}:${socket.remotePort} connected`);
+
+  // TODO (check 2, "echoes a line of text"): send back every byte this client sends. Bytes
+  // arrive in the socket's 'data' events, a Buffer at a time; socket.write(bytes) sends.
+});
+
+server.listen(port, '127.0.0.1', () => console.log(`Listening on 127.0.0.1:${port} (Ctrl-C to stop)`));
