@@ -69,12 +69,12 @@ describe('npm run part4 (part4-frameworks/main.ts in a child process)', { timeou
 describe('part4-frameworks/README.md', () => {
   it('names only files that exist', () => {
     const readme = readFileSync(new URL('../part4-frameworks/README.md', import.meta.url), 'utf8');
-    // Paths like tests/part4-guestbook.test.ts or micro/guestbook.ts (inside part4-frameworks/),
-    // and bare names, e.g. `urls.ts` in the trace table's mvc column.
-    const named = new Set(readme.match(/\b(?:part\d-[\w-]+|tests|micro|mvc)\/[\w./-]+\.ts\b|\b[\w-]+\.ts\b/g) ?? []);
+    // Paths like tests/part4-guestbook.test.ts, or micro/guestbook.ts and solutions/challenge-1.ts
+    // (inside part4-frameworks/), and bare names, e.g. `urls.ts` in the trace table's mvc column.
+    const named = new Set(readme.match(/\b(?:part\d-[\w-]+|tests|micro|mvc|solutions)\/[\w./-]+\.ts\b|\b[\w-]+\.ts\b/g) ?? []);
     expect(named.size).toBeGreaterThan(10);
     for (const name of named) {
-      const candidates = ['', 'part4-frameworks/', 'part4-frameworks/micro/', 'part4-frameworks/mvc/', 'tests/'].map((folder) => folder + name);
+      const candidates = ['', 'part4-frameworks/', 'part4-frameworks/micro/', 'part4-frameworks/mvc/', 'part4-frameworks/solutions/', 'tests/'].map((folder) => folder + name);
       expect(candidates.some((path) => existsSync(new URL(`../${path}`, import.meta.url))), name).toBe(true);
     }
   });
