@@ -182,6 +182,7 @@ export const part3Checks: Check[] = [
     hint: hint("environ['gateway.input'].read(size) gives up to size bytes of the body, and an empty array at its end; it waits for bytes that have not arrived yet.", 'Write your own app', 'environ.ts → GatewayInput.read'),
     async run(context) {
       const body = `${randomWord()} `.repeat(2000);
+      context.reproduce(`head -c ${body.length} /dev/zero | tr '\\0' x | curl -s --data-binary @- -H 'Content-Type: text/plain' http://${context.host}:${context.port}/input | head -c 100`);
       const conversation = await open(context);
       conversation.send(requestBytes('POST', '/input', { headers: [['Content-Type', 'text/plain'], ['Content-Length', String(body.length)]] }));
       await sleep(50);

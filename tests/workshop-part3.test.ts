@@ -1,0 +1,138 @@
+// Part 3's checks (tests/checks/part3.ts) can pass and can fail: every core and hardening check
+// passes on the course's gateway; the minimal gateway passes the core and fails the hardening
+// checks it has no code for; the starter fails check 1; each challenge fails on the course's
+// gateway and passes on its solution; and each deliberately broken gateway fails at the check
+// that names its flaw, with a command to reproduce it.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChecks, selectChecks, type CheckResult, type Group, type ServerTimeouts } from './checks/check.ts';
+import { part3Checks } from './checks/part3.ts';
+import probeApp from './checks/probe-app.ts';
+import { formatResult } from './checks/report.ts';
+import { STAGES } from './checks/stages.ts';
+import { createBrokenGateway, type Flaw } from './fixtures/broken-part3.ts';
+import { startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { runStage, type StageRun } from './helpers/child.ts';
+import { start } from './helpers/server.ts';
+
+/** Short server timeouts, given to the server and to the checks alike. */
+const TIMEOUTS: ServerTimeouts = { headMs: 300, idleMs: 300 };
+const SERVER_OPTIONS = { headTimeoutMs: TIMEOUTS.headMs, idleTimeoutMs: TIMEOUTS.idleMs };
+const CORE_AND_HARDENING: Group[] = ['core', 'hardening'];
+const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
+const SERVER_ARGS = STAGES.part3.serverArgs;
+
+const numberOf = (name: string): number => part3Checks.findIndex((check) => check.name === name) + 1;
+const hardeningNames = part3Checks.filter((check) => check.group === 'hardening').map((check) => check.name);
+
+function check(port: number, groups: Group[], all = true): Promise<CheckResult[]> {
+  return runChecks(selectChecks(part3Checks, { groups }), { port, timeouts: TIMEOUTS, all });
+}
+
+/** A check's report, as the learner would read it (no colours). */
+const report = (result: CheckResult): string => formatResult(result, { color: false });
+
+describe("the course's gateway (createGatewayServer with the probe app)", () => {
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    gateway = await startGateway(probeApp, SERVER_OPTIONS);
+  });
+  afterAll(() => gateway.close());
+
+  it('passes every core and hardening check', async () => {
+    const results = await check(gateway.port, CORE_AND_HARDENING);
+    expect(results.filter((result) => !result.passed).map(report)).toEqual([]);
+    expect(results).toHaveLength(part3Checks.filter((entry) => CORE_AND_HARDENING.includes(entry.group)).length);
+  });
+
+  it.each([1, 2, 3])('fails challenge %i (the README asks for more than the reference does)', async (challenge) => {
+    const results = await check(gateway.port, [`challenge ${challenge}`], false);
+    expect(results[0].passed).toBe(false);
+  });
+});
+
+describe('deliberately broken gateways fail at the check that names their flaw, with a command to reproduce it', () => {
+  const cases: Array<[Flaw, string]> = [
+    ['ignores-the-app', 'calls the app for a request and sends what it answers (GET /hello?name=...)'],
+    ['raw-path-info', 'builds the CGI keys from the request: REQUEST_METHOD, SCRIPT_NAME, PATH_INFO decoded, QUERY_STRING raw, SERVER_*'],
+    ['short-input', 'lets the app read a request body through gateway.input (Content-Length, sent in two pieces)'],
+    ['buffers-the-body', "streams a generator's chunks as the app makes them (chunked), not once the body ends"],
+    ['forgets-close', "calls the body's return() and close() once each when the response is done"],
+  ];
+
+  it.each(cases)('%s → %s', async (flaw, failing) => {
+    const server = await start(createBrokenGateway(flaw, probeApp, { ...SERVER_OPTIONS, errors: { write: () => {}, flush: () => {} } }));
+    try {
+      const results = await check(server.port, CORE_AND_HARDENING, false);
+      const last = results.at(-1);
+      expect(last?.check.name).toBe(failing);
+      expect(last?.number).toBe(numberOf(failing));
+      expect(results.slice(0, -1).every((result) => result.passed)).toBe(true);
+      const text = last === undefined ? '' : report(last);
+      expect(text).toMatch(/Reproduce: (curl|printf|head|\()/);
+      expect(text).toContain('\\r\\n');
+      expect(text).toContain('part3-gateway/README.md, section "');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the files an attendee runs (started as `npm run check` starts them: the file, the probe app, --port)', () => {
+  const running: StageRun[] = [];
+  afterAll(() => {
+    for (const stage of running) stage.child.kill();
+  });
+  async function launched(file: string): Promise<{ port: number; stop(): Promise<void> }> {
+    const stage = runStage([file, ...SERVER_ARGS, '--port', '0']);
+    running.push(stage);
+    const [, port] = await stage.waitForOutput(/http:\/\/127\.0\.0\.1:(\d+)\//);
+    return {
+      port: Number(port),
+      stop: async () => {
+        stage.child.kill();
+        await stage.exited;
+      },
+    };
+  }
+
+  it("the starter fails check 1, with the app's 200 expected and its 501 seen", async () => {
+    const server = await launched('part3-gateway/starter.ts');
+    const results = await check(server.port, CORE_AND_HARDENING, false);
+    expect(results).toHaveLength(1);
+    expect(results[0].number).toBe(1);
+    const text = report(results[0]);
+    expect(text).toContain('Expected: status 200');
+    expect(text).toContain('Seen:     status 501 Not Implemented');
+    expect(text).toContain("Reproduce: curl -v 'http://127.0.0.1:");
+    await server.stop();
+  });
+
+  it.each([1, 2, 3])('solutions/challenge-%i.ts passes its challenge', async (challenge) => {
+    const server = await launched(`part3-gateway/solutions/challenge-${challenge}.ts`);
+    const results = await check(server.port, [`challenge ${challenge}`]);
+    expect(results.filter((result) => !result.passed).map(report)).toEqual([]);
+    expect(results.length).toBeGreaterThan(0);
+    await server.stop();
+  });
+
+  it('the minimal gateway, through `npm run check -- part3 part3-gateway/minimal.ts --all`: every core check passes, four hardening checks fail', async () => {
+    const child = spawn(process.execPath, [TSX_CLI, 'tests/checks/cli.ts', 'part3', 'part3-gateway/minimal.ts', '--all'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const failed = [...output.matchAll(/^✗ +\d+ (\S+) +(.+)$/gm)].map((match) => [match[1], match[2]]);
+    const expectedFailures = [
+      "calls the body's return() and close() once each when the response is done",
+      'refuses a hop-by-hop header from the app (Connection: close) with a 500',
+      'stops pulling a generator when its client leaves mid-stream',
+      'waits for a client that does not read (backpressure): stops pulling the body once the socket is full',
+    ];
+    expect(failed).toEqual(expectedFailures.map((name) => ['hardening', name]));
+    expect(hardeningNames).toEqual(expect.arrayContaining(expectedFailures));
+    expect(output.trimEnd().split('\n').at(-1)).toBe(`${part3Checks.filter((entry) => CORE_AND_HARDENING.includes(entry.group)).length - 4} passed, 4 failed`);
+    expect(code).toBe(1);
+  });
+});
+
