@@ -4,6 +4,7 @@
 // gateway and passes on its solution; and each deliberately broken gateway fails at the check
 // that names its flaw, with a command to reproduce it.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks, selectChecks, type CheckResult, type Group, type ServerTimeouts } from './checks/check.ts';
@@ -136,3 +137,19 @@ describe('the files an attendee runs (started as `npm run check` starts them: th
   });
 });
 
+
+describe('part3-gateway/README.md, section "Build it yourself"', () => {
+  const readme = readFileSync('part3-gateway/README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('## Build it yourself'), readme.indexOf('## One request through the gateway'));
+
+  it('lists every check of the stage in order, with its number and group', () => {
+    const rows = [...section.matchAll(/^\| (\d+) \| ([\w ]+) \| (.+) \|$/gm)].map((match) => [Number(match[1]), match[2], match[3]]);
+    expect(rows).toEqual(part3Checks.map((entry, index) => [index + 1, entry.group, entry.name]));
+  });
+
+  it('numbers the hardening checks the minimal gateway fails as the checker does', () => {
+    const listed = [...section.matchAll(/^- (\d+): /gm)].map((match) => Number(match[1]));
+    expect(listed.map((number) => part3Checks[number - 1].group)).toEqual(['hardening', 'hardening', 'hardening', 'hardening']);
+    expect(listed).toEqual([16, 17, 18, 19]);
+  });
+});
