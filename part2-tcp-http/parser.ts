@@ -47,13 +47,14 @@ export const DEFAULT_LIMITS: ParserLimits = {
  * answer and hang up (RFC 9112 §11.2, request smuggling).
  */
 export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly closeConnection = true,
-  ) {
+  readonly status: number;
+  readonly closeConnection: boolean;
+
+  constructor(status: number, message: string, closeConnection = true) {
     super(message);
     this.name = 'HttpError';
+    this.status = status;
+    this.closeConnection = closeConnection;
   }
 }
 

@@ -116,11 +116,14 @@ export class ResponseWriter {
   /** Runs while output waits and the socket takes none of it (see waitForDrain). */
   private sendTimer: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly socket: Socket,
-    private readonly request: Pick<RequestHead, 'method' | 'version' | 'keepAlive'>,
-    private readonly options: ResponseWriterOptions = {},
-  ) {
+  private readonly socket: Socket;
+  private readonly request: Pick<RequestHead, 'method' | 'version' | 'keepAlive'>;
+  private readonly options: ResponseWriterOptions;
+
+  constructor(socket: Socket, request: Pick<RequestHead, 'method' | 'version' | 'keepAlive'>, options: ResponseWriterOptions = {}) {
+    this.socket = socket;
+    this.request = request;
+    this.options = options;
     this.keepAlive = request.keepAlive;
   }
 
@@ -397,10 +400,10 @@ export function sendServerOptions(response: Pick<ResponseWriter, 'sendWhole'>, m
 
 /** 405 carries the list of methods the resource does support (RFC 9110 §15.5.6). */
 export class MethodNotAllowed extends HttpError {
-  constructor(
-    method: string,
-    readonly allow: string[],
-  ) {
+  readonly allow: string[];
+
+  constructor(method: string, allow: string[]) {
     super(405, `Method ${method.replace(/[^A-Z]/gi, '?')} is not allowed here; use ${allow.join(' or ')}.`, false);
+    this.allow = allow;
   }
 }

@@ -230,12 +230,16 @@ class Connection {
   /** pump() is running: see maybeNextRequest. */
   private pumping = false;
 
-  constructor(
-    private readonly socket: Socket,
-    private readonly handler: Handler,
-    private readonly options: HttpServerOptions,
-    private readonly onClosed: (connection: Connection) => void,
-  ) {
+  private readonly socket: Socket;
+  private readonly handler: Handler;
+  private readonly options: HttpServerOptions;
+  private readonly onClosed: (connection: Connection) => void;
+
+  constructor(socket: Socket, handler: Handler, options: HttpServerOptions, onClosed: (connection: Connection) => void) {
+    this.socket = socket;
+    this.handler = handler;
+    this.options = options;
+    this.onClosed = onClosed;
     this.parser = new RequestParser(options.limits);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // The client closed its sending side: no more requests will come, but we still answer the

@@ -196,8 +196,12 @@ export class GatewayInput implements InputStream {
   private pending: Buffer = NOTHING;
   private ended = false;
 
+  private readonly nextChunk: () => Promise<Uint8Array | null>;
+
   /** `nextChunk` resolves to the next piece of the body, or null at its end. */
-  constructor(private readonly nextChunk: () => Promise<Uint8Array | null>) {}
+  constructor(nextChunk: () => Promise<Uint8Array | null>) {
+    this.nextChunk = nextChunk;
+  }
 
   async read(size?: number): Promise<Uint8Array> {
     if (size !== undefined && (!Number.isInteger(size) || size < 0)) {

@@ -190,7 +190,11 @@ class BodyCloser {
   body: Body | undefined;
   iterator: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | undefined;
 
-  constructor(private readonly errors: ErrorStream) {}
+  private readonly errors: ErrorStream;
+
+  constructor(errors: ErrorStream) {
+    this.errors = errors;
+  }
 
   async close(): Promise<void> {
     const { iterator, body } = this;

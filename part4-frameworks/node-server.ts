@@ -148,7 +148,11 @@ class ServerResponseSink implements ResponseSink {
   /** Bytes still allowed by a declared Content-Length (node:http does not enforce it). */
   private remaining: number | null = null;
 
-  constructor(private readonly response: ServerResponse) {}
+  private readonly response: ServerResponse;
+
+  constructor(response: ServerResponse) {
+    this.response = response;
+  }
 
   get headSent(): boolean {
     return this.response.headersSent;

@@ -8,9 +8,13 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Start main.ts the way `npm run part2` does (tsx), on a free port. */
-function startMain(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'part2-tcp-http/main.ts', '--port', '0', ...args], {
+/** Node 24 and later run TypeScript themselves (type stripping): no tsx needed. */
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+
+/** Start main.ts the way `npm run part2` does (tsx), or with plain `node` on Node 24+, on a free port. */
+function startMain(args: string[], env: NodeJS.ProcessEnv = {}, runner: 'tsx' | 'node' = 'tsx'): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const loader = runner === 'tsx' ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, 'part2-tcp-http/main.ts', '--port', '0', ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: '', TRACE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,6 +35,22 @@ async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+describe.runIf(NODE_MAJOR >= 24)('node part2-tcp-http/main.ts, with no tsx (Node 24 and later)', () => {
+  it('serves the site, its stack traces pointing at the real lines of the .ts files', async () => {
+    const main = startMain([], {}, 'node');
+    try {
+      const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(main.output())?.[1], 'the URL');
+      const response = await request(`${url}hello?name=Node`);
+      expect(await response.body.text()).toContain('Hello, Node!');
+      main.child.kill('SIGTERM');
+      expect(await main.exited).toBe(0);
+    } finally {
+      main.child.kill('SIGKILL');
+    }
+  });
+});
+if (NODE_MAJOR < 24) console.log(`Skipped the plain-node test: Node ${process.versions.node} cannot run .ts files without tsx (CI runs this suite on Node 24 and 26 too).`);
 
 describe('npm run part2', () => {
   it('prints the URL and a curl command, traces with --trace, and exits 0 on Ctrl-C', async () => {
