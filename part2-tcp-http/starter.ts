@@ -5,7 +5,8 @@
 //   npm run check -- part2 part2-tcp-http/starter.ts --watch
 //   npx tsx part2-tcp-http/starter.ts --port 8002       then, in another terminal: curl -v http://127.0.0.1:8002/
 //
-// Copy it first if you like (cp part2-tcp-http/starter.ts my-server.ts) and check your copy.
+// Or work on a copy beside it (the import below is relative): cp part2-tcp-http/starter.ts
+// part2-tcp-http/my-server.ts, then check part2-tcp-http/my-server.ts the same way.
 // README.md, "Build it yourself", has the list of checks; minimal.ts is one way to pass the
 // core ones, main.ts the full server.
 import { createServer, type Socket } from 'node:net';
