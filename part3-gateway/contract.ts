@@ -11,10 +11,11 @@
 //     yield new TextEncoder().encode(`Hello from ${environ.PATH_INFO}\n`);
 //   };
 //
-// and run it: `npm run part3 -- path/to/app.ts:app`.
-import type { ResponseHeader } from '../part2-tcp-http/response.ts';
+// and run it: `npm run part3 -- path/to/app.ts:app`. Nothing else needs importing: every type
+// an app meets is defined here.
 
-export type { ResponseHeader };
+/** One response header field: `['Content-Type', 'text/plain; charset=utf-8']`. */
+export type ResponseHeader = [name: string, value: string];
 
 /**
  * An application answers one HTTP request.
@@ -39,6 +40,17 @@ export type { ResponseHeader };
  *
  * A generator function is the natural application: `function*` for sync work, `async
  * function*` when it awaits (reading the request body, a database, a timer).
+ *
+ * What the server does with the body, by request and status:
+ * - HEAD: return the body GET would return; the server sends no body bytes (RFC 9110 §9.3.2).
+ *   An array keeps its computed Content-Length, so HEAD answers what GET would; a stream gets
+ *   neither Content-Length nor chunked framing (its length is not known without running it).
+ * - 204 No Content and 304 Not Modified have no body: return `[]`.
+ * - An array, of one chunk or several, gets a Content-Length: the sum of its chunks' lengths.
+ * - Anything else (a generator, an async iterable) is sent as it comes: chunked for HTTP/1.1,
+ *   or, for HTTP/1.0, ended by closing the connection.
+ * - `write()` (see StartResponse) followed by a returned body: the head went out with the first
+ *   write, before the length was known, so the whole response is chunked.
  */
 export type Application = (environ: Environ, startResponse: StartResponse) => Body | Promise<Body>;
 
@@ -77,7 +89,13 @@ export type Body = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & {
  *   status and headers after a failure (how a framework turns a crash into a 500 page). If the
  *   head has already been sent, the server rethrows `error` instead: it is too late to change.
  *
- * Calling it a second time without `error` is an error. It sends nothing by itself.
+ * Calling it a second time without `error` is an error. It sends nothing by itself. Calling it
+ * the first time with `error` is allowed: a middleware whose inner app crashed before it called
+ * startResponse answers with its own error page that way.
+ *
+ * Hop-by-hop names are matched case-insensitively (`connection` and `CONNECTION` alike), and
+ * startResponse throws a TypeError at once, in the app's own call: the stack trace points at the
+ * line that set the header.
  *
  * It returns `write(chunk)`, the legacy imperative way to send body bytes before the returned
  * body (PEP 3333 keeps it for old frameworks). Prefer yielding chunks from the body: `write`
@@ -97,6 +115,13 @@ export type WriteFunction = (chunk: Uint8Array) => void;
  * the client did wrong: 413 (larger than the server's body limit), 400 (malformed chunked
  * framing, or the client left mid-body), 408 (the body stopped arriving). An app that does
  * not catch it gets that status as its response, not a 500.
+ *
+ * The body limit (1 MiB by default) is checked twice. A request whose Content-Length is over it
+ * is answered 413 by the server itself, before the app is called. A chunked body has no length
+ * up front: it reaches the app, and the read that would pass the limit rejects with status 413.
+ *
+ * `read(size)` may return fewer than `size` bytes before the end (what has arrived so far);
+ * only an empty array means the end. To read exactly n bytes, loop until you have them or get [].
  */
 export interface InputStream extends AsyncIterable<Uint8Array> {
   /** Up to `size` bytes (all the rest if omitted); an empty array at the end. */
