@@ -4,6 +4,9 @@
 //   part3-gateway/apps/hello.ts          the default export, else the export named `app`
 //   part3-gateway/apps/hello.ts:app      the export named `app`
 //
+// A fetch app (Hono's `export default app`) is not one of this contract's: the loader says
+// in one line how to run it on part 4 instead.
+//
 // Every mistake gets one line that says what was expected, not a stack trace.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,7 +28,8 @@ export function parseAppSpec(spec: string): { file: string; exportName: string |
   return { file: spec.slice(0, colon), exportName };
 }
 
-export async function loadApplication(spec: string, cwd = process.cwd()): Promise<Application> {
+/** The export `spec` names (the default export, else `app`, unless named), whatever it is. */
+export async function loadExport(spec: string, cwd = process.cwd()): Promise<{ file: string; name: string; value: unknown }> {
   const { file, exportName } = parseAppSpec(spec);
   const path = resolve(cwd, file);
   if (!existsSync(path) || !statSync(path).isFile()) {
@@ -38,14 +42,37 @@ export async function loadApplication(spec: string, cwd = process.cwd()): Promis
     throw new LoadError(`Could not load ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const name = exportName ?? ('default' in module ? 'default' : 'app');
-  const candidate = module[name];
-  if (candidate === undefined) {
+  const value = module[name];
+  if (value === undefined) {
     const available = Object.keys(module).join(', ') || 'nothing';
     const missing = exportName === null ? 'no default export and no export named "app"' : `no export named "${name}"`;
     throw new LoadError(`${file} has ${missing} (it exports: ${available}). Export your app, or name it: ${file}:exportName`);
   }
-  if (typeof candidate !== 'function') {
-    throw new LoadError(`${file}'s export "${name}" is a ${typeof candidate}, not a function. An app is a function (environ, startResponse) => body.`);
+  return { file, name, value };
+}
+
+/** What a fetch host calls, seen from here: part 4's fetch.ts knows it better (FetchHandler). */
+export type FetchApp = ((request: Request) => unknown) | { fetch: (request: Request) => unknown };
+
+/**
+ * A fetch app, the other contract a TypeScript app may speak: an object with a `fetch(request)`
+ * method (Hono's `export default app`, Bun's `export default { fetch }`), or a function of one
+ * parameter, a Request (an app of this contract takes two: environ and startResponse).
+ */
+export function isFetchApp(value: unknown): value is FetchApp {
+  if (typeof value === 'function') return value.length === 1;
+  return typeof value === 'object' && value !== null && 'fetch' in value && typeof value.fetch === 'function';
+}
+
+export async function loadApplication(spec: string, cwd = process.cwd()): Promise<Application> {
+  const { file, name, value } = await loadExport(spec, cwd);
+  if (isFetchApp(value)) {
+    // Part 4 has the bridge (fromFetch); this stage does not depend on a later one.
+    const what = typeof value === 'function' ? 'a fetch handler (one parameter, a Request)' : 'a fetch app (it has a fetch(request) method)';
+    throw new LoadError(`${file}'s export "${name}" is ${what}, not an app (environ, startResponse): run it with npm run part4 -- --app ${spec}, or wrap it in the file with fromFetch from part4-frameworks/fetch.ts.`);
   }
-  return candidate as Application;
+  if (typeof value !== 'function') {
+    throw new LoadError(`${file}'s export "${name}" is a ${typeof value}, not a function. An app is a function (environ, startResponse) => body.`);
+  }
+  return value as Application;
 }

@@ -5,7 +5,8 @@
 //   SERVERS.node(app)      the same contract on node:http (node-server.ts)
 //   FRAMEWORKS.micro()     the guestbook on the Flask-style framework (micro/guestbook.ts)
 //   FRAMEWORKS.mvc()       the guestbook on the Django/Express-style one (mvc/guestbook.ts)
-//   createSite()           both guestbooks, at /micro/ and /mvc/, and an index page at /
+//   FRAMEWORKS.hono()      the guestbook on Hono, a real framework, through fromFetch (hono/guestbook.ts)
+//   createSite()           the guestbooks, at /micro/, /mvc/ and /hono/, and an index page at /
 //
 // Any server runs any of these apps unchanged: that is what the part 3 contract buys. The
 // tests (tests/part4-guestbook.test.ts) loop over these same two tables, so every pair the
@@ -14,6 +15,8 @@ import type { Server } from 'node:net';
 import type { Application, ErrorStream, ResponseHeader } from '../part3-gateway/contract.ts';
 import { createGatewayServer } from '../part3-gateway/server.ts';
 import { dispatcher } from './dispatcher.ts';
+import { fromFetch } from './fetch.ts';
+import { createGuestbook as createHonoGuestbook } from './hono/guestbook.ts';
 import { createGuestbook as createMicroGuestbook } from './micro/guestbook.ts';
 import { createGuestbook as createMvcGuestbook } from './mvc/guestbook.ts';
 import { createNodeGatewayServer } from './node-server.ts';
@@ -30,7 +33,7 @@ export interface ServerOptions {
 export type GatewayServer = Server & { shutdown(deadlineMs?: number): Promise<void> };
 
 export type ServerName = 'gateway' | 'node';
-export type FrameworkName = 'micro' | 'mvc';
+export type FrameworkName = 'micro' | 'mvc' | 'hono';
 
 export const SERVERS: Record<ServerName, (app: Application, options?: ServerOptions) => GatewayServer> = {
   gateway: (app, { errors, maxBodyBytes } = {}) =>
@@ -42,11 +45,16 @@ export const SERVERS: Record<ServerName, (app: Application, options?: ServerOpti
 export const FRAMEWORKS: Record<FrameworkName, () => Application> = {
   micro: () => createMicroGuestbook(),
   mvc: () => createMvcGuestbook(),
+  hono: () => fromFetch(createHonoGuestbook().fetch),
 };
 
-/** One guestbook per framework, each mounted at its name: /micro/ and /mvc/. */
+/**
+ * One guestbook per framework, each mounted at its name: /micro/, /mvc/ and /hono/. Hono is told
+ * its mount point (basePath): a fetch app sees the whole URL, never SCRIPT_NAME (fetch.ts).
+ */
 export function createSite(): Application {
-  return dispatcher({ micro: FRAMEWORKS.micro(), mvc: FRAMEWORKS.mvc() }, index);
+  const hono = fromFetch(createHonoGuestbook(undefined, '/hono').fetch);
+  return dispatcher({ micro: FRAMEWORKS.micro(), mvc: FRAMEWORKS.mvc(), hono }, index);
 }
 
 /**
@@ -57,7 +65,7 @@ const index: Application = (environ, startResponse) => {
   const text: ResponseHeader[] = [['Content-Type', 'text/plain; charset=utf-8']];
   if (environ.PATH_INFO !== '/' && environ.PATH_INFO !== '') {
     startResponse('404 Not Found', text);
-    return [Buffer.from('Not found. The guestbooks are at /micro/ and /mvc/.\n')];
+    return [Buffer.from('Not found. The guestbooks are at /micro/, /mvc/ and /hono/.\n')];
   }
   if (environ.REQUEST_METHOD !== 'GET' && environ.REQUEST_METHOD !== 'HEAD') {
     startResponse('405 Method Not Allowed', [...text, ['Allow', 'GET, HEAD']]);
@@ -69,14 +77,15 @@ const index: Application = (environ, startResponse) => {
 
 const INDEX_PAGE = `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Part 4: one guestbook, two frameworks</title></head>
+<head><meta charset="utf-8"><title>Part 4: one guestbook, three frameworks</title></head>
 <body>
-<h1>One guestbook, two frameworks, one server</h1>
+<h1>One guestbook, three frameworks, one server</h1>
 <ul>
 <li><a href="micro/">The guestbook on micro</a> (Flask style), and its <a href="micro/entries">entries as JSON</a></li>
 <li><a href="mvc/">The guestbook on mvc</a> (Django/Express style), and its <a href="mvc/entries">entries as JSON</a></li>
+<li><a href="hono/">The guestbook on Hono</a> (a real framework, through fromFetch), and its <a href="hono/entries">entries as JSON</a></li>
 </ul>
-<p>Both answer every request alike; part4-frameworks/README.md shows one request traced through each.</p>
+<p>All three answer every request alike; part4-frameworks/README.md shows one request traced through each.</p>
 </body>
 </html>
 `;

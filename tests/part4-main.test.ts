@@ -28,17 +28,19 @@ async function get(url: string): Promise<{ status: number; server: string; text:
 }
 
 describe('npm run part4 (part4-frameworks/main.ts in a child process)', { timeout: 2 * START_MS }, () => {
-  it('serves both guestbooks on the gateway under /micro/ and /mvc/ with an index page, and stops on Ctrl-C with exit 0', async () => {
+  it('serves the guestbooks on the gateway under /micro/, /mvc/ and /hono/ with an index page, and stops on Ctrl-C with exit 0', async () => {
     const stage = run([]);
     const [, base] = await stage.waitForOutput(/index at (http:\/\/127\.0\.0\.1:\d+\/)\n[\s\S]*Try: /, START_MS);
     expect(stage.stdout()).toContain(`${base}micro/`);
     expect(stage.stdout()).toContain(`${base}mvc/`);
+    expect(stage.stdout()).toContain(`${base}hono/`);
     const index = await get(base);
     expect(index.status).toBe(200);
     expect(index.server).toBe('small-journey-gateway');
     expect(index.text).toContain('href="micro/"');
     expect((await get(`${base}micro/`)).text).toContain('<title>Guestbook (micro)</title>');
     expect((await get(`${base}mvc/entries`)).text).toBe('{"entries":[]}');
+    expect((await get(`${base}hono/`)).text).toContain('<title>Guestbook (hono)</title>');
     expect((await get(`${base}elsewhere`)).status).toBe(404);
 
     stage.child.kill('SIGINT');
@@ -55,11 +57,35 @@ describe('npm run part4 (part4-frameworks/main.ts in a child process)', { timeou
     expect(await stage.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('with --app serves a fetch app (Hono\'s export default app) on node:http, wrapped with fromFetch, and says so', async () => {
+    const stage = run(['--app', 'part4-frameworks/hono/guestbook.ts', '--server', 'node']);
+    const [, base] = await stage.waitForOutput(
+      /Serving part4-frameworks\/hono\/guestbook\.ts \(a fetch app: its fetch method, wrapped with fromFetch\) on node:http .*, at (http:\/\/127\.0\.0\.1:\d+\/)/,
+      START_MS,
+    );
+    const page = await get(base);
+    expect(page.server).toBe('small-journey-node-http');
+    expect(page.text).toContain('<title>Guestbook (hono)</title>');
+    stage.child.kill('SIGTERM');
+    expect(await stage.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('with --app serves an app of the contract, a named export, on the gateway', async () => {
+    const stage = run(['--app', 'tests/fixtures/loader-cases.ts:other']);
+    const [, base] = await stage.waitForOutput(/Serving tests\/fixtures\/loader-cases\.ts:other \(an app of the contract\) on the gateway server .*, at (http:\/\/127\.0\.0\.1:\d+\/)/, START_MS);
+    expect((await get(base)).text).toBe('other\n');
+    stage.child.kill('SIGTERM');
+    expect(await stage.exited).toEqual({ code: 0, signal: null });
+  });
+
   it.each([
     [['--server', 'apache'], '--server does not know "apache": choose gateway or node, e.g. --server node'],
-    [['--framework'], '--framework needs a value: choose micro or mvc, e.g. --framework mvc'],
-    [['--workers', '2'], 'Unknown option --workers. Usage: npm run part4 -- [--server gateway|node] [--framework micro|mvc] [--port N] [--host H]'],
-  ])('answers %j with one line naming the choices, and exit code 2', async (args, message) => {
+    [['--framework'], '--framework needs a value: choose micro, mvc or hono, e.g. --framework hono'],
+    [['--workers', '2'], 'Unknown option --workers. Usage: npm run part4 -- [--server gateway|node] [--framework micro|mvc|hono | --app app.ts[:export]] [--port N] [--host H]'],
+    [['--app'], '--app needs a file: --app path/to/app.ts, or path/to/app.ts:exportName'],
+    [['--app', 'part4-frameworks/hono/guestbook.ts', '--framework', 'mvc'], 'Give --app or --framework, not both: --app serves your app instead of a guestbook.'],
+    [['--app', 'nowhere/app.ts'], expect.stringMatching(/^No such file: nowhere\/app\.ts \(looked for .*\)\. Give the path to a \.ts file/)],
+  ])('answers %j with one line saying what to do, and exit code 2', async (args, message) => {
     const stage = run(args);
     expect(await stage.exited).toEqual({ code: 2, signal: null });
     expect(stage.stderr().trim().split(/\r?\n/)).toEqual([message]);
