@@ -42,7 +42,8 @@ export function formatResult(result: CheckResult, style: ReportStyle): string {
   if (failure.advice !== undefined) lines.push(`    Advice:   ${failure.advice}`);
   lines.push(`    Hint:     ${check.hint.concept}`);
   lines.push(`    Read:     ${check.hint.readme}`);
-  lines.push(`    See:      ${check.hint.reference} (how the course's server does it)`);
+  const where = check.group.startsWith('challenge') ? 'where the change goes in the course\'s server' : 'how the course\'s server does it';
+  lines.push(`    See:      ${check.hint.reference} (${where})`);
   lines.push('');
   return lines.join('\n');
 }
