@@ -2,13 +2,15 @@
 // passed), wait until it accepts connections, and stop it afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
+import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * tsx's loader, given to this same Node with --import: one process (tsx's own command starts a
  * second one), no npx, no shell, the same on Windows.
  */
-const TSX_LOADER = import.meta.resolve('tsx');
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 /** A server gets this long to start listening (tsx compiles the file first). */
 export const START_TIMEOUT_MS = 15_000;
 /** After SIGTERM, how long before the checker stops it by force. */
