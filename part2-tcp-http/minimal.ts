@@ -31,8 +31,8 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
 
 /** The value of header `name` (any case), or '' when absent. */
-function headerOf(request: Pick<Request, 'headers'>, name: string): string {
-  return request.headers.find(([field]) => field.toLowerCase() === name)?.[1] ?? '';
+function headerOf(headers: Request['headers'], name: string): string {
+  return headers.find(([field]) => field.toLowerCase() === name)?.[1] ?? '';
 }
 
 /**
@@ -57,11 +57,11 @@ function parseRequest(bytes: Buffer): { request: Request; size: number } | null 
   const bodyStart = headEnd + HEAD_END.length;
   // Simplification: no Host check, no limits, and when both framings are sent, chunked wins
   // (RFC 9112 §6.3 says to refuse: that is how requests get smuggled).
-  if (/chunked/i.test(headerOf({ headers }, 'transfer-encoding'))) {
+  if (/chunked/i.test(headerOf(headers, 'transfer-encoding'))) {
     const chunked = readChunkedBody(bytes, bodyStart);
     return chunked === null ? null : { request: { method, target, version, headers, body: chunked.body }, size: chunked.end };
   }
-  const lengthText = headerOf({ headers }, 'content-length') || '0';
+  const lengthText = headerOf(headers, 'content-length') || '0';
   if (!/^\d+$/.test(lengthText)) throw new BadRequest('Content-Length must be a whole number of bytes.');
   const end = bodyStart + Number(lengthText);
   if (bytes.length < end) return null;
@@ -91,7 +91,7 @@ function readChunkedBody(bytes: Buffer, start: number): { body: Buffer; end: num
 function route(request: Request): [status: number, type: string, body: string] {
   const [path, query = ''] = request.target.split('?');
   // Simplification: any method is served on every path (the full site answers 405 or 501).
-  if (path === '/') return [200, 'text/html; charset=utf-8', '<!doctype html>\n<h1>Minimal</h1>\n<p>Try <a href="/hello?name=Ada">/hello?name=Ada</a> or <a href="/echo">/echo</a>.</p>\n'];
+  if (path === '/') return [200, 'text/html; charset=utf-8', '<!doctype html>\n<h1>Minimal</h1>\n<p><a href="/hello?name=Ada">Hello</a>, <a href="/echo">echo</a></p>\n'];
   // URLSearchParams decodes %20 and "+" as a space; text/plain, so a name is never run as HTML.
   if (path === '/hello') return [200, 'text/plain; charset=utf-8', `Hello, ${new URLSearchParams(query).get('name') || 'world'}!\n`];
   if (path === '/echo') {
@@ -134,7 +134,7 @@ function serveConnection(socket: Socket): void {
       if (parsed === null) return; // the rest has not arrived: wait for the next 'data'
       const { request, size } = parsed;
       buffered = buffered.subarray(size); // what is left may be the next request (pipelining)
-      const connection = headerOf(request, 'connection').toLowerCase();
+      const connection = headerOf(request.headers, 'connection').toLowerCase();
       // HTTP/1.1 keeps the connection open unless told otherwise; HTTP/1.0 closes unless asked.
       const keepAlive = request.version === 'HTTP/1.1' ? connection !== 'close' : connection === 'keep-alive';
       const [status, type, body] = route(request);
