@@ -52,7 +52,7 @@ export function fromFetch(handler: FetchHandler): Application {
       throw new TypeError(`The fetch handler returned ${response === undefined ? 'undefined' : typeof response}: return a Response, e.g. new Response('Hello').`);
     }
     startResponse(`${response.status} ${reasonPhrase(response)}`, headersFrom(response));
-    return response.body === null ? [] : chunksOf(response.body);
+    return response.body === null ? [] : chunksOf(response.body, environ['gateway.signal']);
   };
 }
 
@@ -86,8 +86,10 @@ export function requestFrom(environ: Environ): Request {
   // it is not 0. Asked GET, the handler gives the body, and the server drops it as for any app.
   // Simplification: a streamed body is still produced to its end, as a contract app's is.
   const method = environ.REQUEST_METHOD === 'HEAD' ? 'GET' : environ.REQUEST_METHOD;
-  // RFC 9110 §9.3.1: a GET body has no meaning, and a Request cannot carry one.
-  const body = method === 'GET' || !hasBody(environ) ? null : bodyStream(environ['gateway.input']);
+  // RFC 9110 §9.3.1: a GET body has no meaning, and a Request cannot carry one. Any other
+  // method gets the stream, empty if the request had no body: whether it had one is not always
+  // in the environ (a Request's own body has no Content-Length field, nor Transfer-Encoding).
+  const body = method === 'GET' ? null : bodyStream(environ['gateway.input']);
   try {
     // duplex 'half': the handler may start answering before it has read the whole body (the
     // only mode fetch defines for a streamed request body). The Request's signal follows
@@ -132,11 +134,6 @@ function headersOf(environ: Environ): Headers {
     if (key.startsWith('HTTP_') && typeof value === 'string') headers.set(key.slice(5).toLowerCase().replace(/_/g, '-'), value);
   }
   return headers;
-}
-
-/** RFC 9112 §6.3: a request has a body when it has a Content-Length above 0 or is chunked. */
-function hasBody(environ: Environ): boolean {
-  return (environ.CONTENT_LENGTH !== undefined && environ.CONTENT_LENGTH !== '0') || environ.HTTP_TRANSFER_ENCODING !== undefined;
 }
 
 /**
@@ -206,32 +203,46 @@ function headersFrom(response: Response): ResponseHeader[] {
 /**
  * A ReadableStream as the iterator the server pulls: one read() of the stream per chunk the
  * server asks for, and the server asks only once the socket took the last one (backpressure
- * reaches the handler's stream). The server calls return() when it is done, however the
- * response ended: if the stream has not finished (the client left, the connection was cut),
- * return() cancels it, which runs the stream's cancel() and stops a generator behind it.
+ * reaches the handler's stream). The stream is cancelled, which runs its cancel() and stops
+ * whatever feeds it, when the server stops early: its return(), called however the response
+ * ended, cancels a stream that has not finished (the connection was cut); and gateway.signal,
+ * aborted when the client leaves, cancels it at once, even while it waits for data to send (a
+ * quiet event stream) and the server, waiting for that chunk, would not notice yet.
  *
  * Written by hand, not as an async generator: a generator's return() waits for a pending read
  * to finish, and a stream that waits for data might never give one; cancel() does not wait.
  */
-function chunksOf(stream: ReadableStream<Uint8Array>): AsyncIterableIterator<Uint8Array> {
+function chunksOf(stream: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncIterableIterator<Uint8Array> {
   const reader = stream.getReader();
   let finished = false;
+  const cancel = async (reason: unknown): Promise<void> => {
+    if (finished) return;
+    finished = true;
+    signal.removeEventListener('abort', onAbort);
+    await reader.cancel(reason);
+  };
+  const onAbort = (): void => void cancel(signal.reason).catch(() => {}); // a cancel() that fails has nobody to tell: the client is gone
+  signal.addEventListener('abort', onAbort);
   const iterator: AsyncIterableIterator<Uint8Array> = {
     async next() {
+      let step: Awaited<ReturnType<typeof reader.read>>;
       try {
-        const step = await reader.read();
-        if (step.done) finished = true;
-        return step.done ? { done: true, value: undefined } : { done: false, value: step.value };
+        step = await reader.read();
       } catch (error) {
         finished = true; // an errored stream has nothing left to cancel
+        signal.removeEventListener('abort', onAbort);
         throw error;
       }
+      // A read ended by the client leaving is not the end of the body: the server must not
+      // finish the response as if it were complete.
+      if (signal.aborted) throw signal.reason;
+      if (!step.done) return { done: false, value: step.value };
+      finished = true;
+      signal.removeEventListener('abort', onAbort);
+      return { done: true, value: undefined };
     },
     async return() {
-      if (!finished) {
-        finished = true;
-        await reader.cancel(new Error('The server stopped reading the response: the client left, or the response was cut.'));
-      }
+      await cancel(new Error('The server stopped reading the response: the client left, or the response was cut.'));
       return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]: () => iterator,
