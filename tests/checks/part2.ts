@@ -335,8 +335,54 @@ export const part2Checks: Check[] = [
   },
 
   // ---- hardening: conformance (RFC 9112 details beyond the limits table) ------------------------
-  // (Checks for the parser's conformance rules go here, before the challenges: hardening checks
-  // are numbered in list order, and the challenges are selected by group, not by number.)
+  {
+    group: 'hardening',
+    name: 'answers 400 to a Host value that is not a host name with an optional port',
+    hint: hint('RFC 9112 §3.2: a server must answer 400 to a Host field with an invalid value: a host name or address, then ":port" at most.', 'Limits of this stage', 'parser.ts → isValidHost'),
+    run: (context) => expectRefused(context, 'GET / HTTP/1.1\r\nHost: 127.0.0.1/evil\r\n\r\n', 400, { close: true, advice: 'Check the Host value: letters, digits, "-", "." (or [IPv6]), then an optional ":" and port digits.' }),
+  },
+  {
+    group: 'hardening',
+    name: 'answers HTTP/1.9 as HTTP/1.1 (a higher minor version is served, not refused)',
+    hint: hint('RFC 9110 §6.2: a request with a higher minor version is processed as the highest 1.x the server speaks, and answered as HTTP/1.1.', 'Limits of this stage', 'parser.ts → parseVersion'),
+    async run(context) {
+      const { response } = await ask(context, 'GET /hello?name=nine HTTP/1.9\r\nHost: x\r\n\r\n');
+      expectStatus(response, 200, 'Only the major version must be 1: answer HTTP/1.9 as you would HTTP/1.1.');
+      expectThat(response.version === 'HTTP/1.1', 'a status line starting "HTTP/1.1"', `"${response.version}"`, 'A server answers in its own version, not the client\'s.');
+    },
+  },
+  {
+    group: 'hardening',
+    name: 'answers OPTIONS * with 200, an Allow header and no body',
+    hint: hint('RFC 9110 §9.3.7: "OPTIONS *" asks about the server itself, not a resource: 200 with Allow listing its methods, and Content-Length: 0.', 'Limits of this stage', 'response.ts → sendServerOptions'),
+    async run(context) {
+      const { response } = await ask(context, 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n');
+      expectStatus(response, 200, 'The target "*" is allowed with OPTIONS only (RFC 9112 §3.2.4): answer it instead of looking for a path.');
+      expectHeader(response, 'Allow', (value) => value !== undefined && /\bGET\b/.test(value), 'an Allow header listing the methods, e.g. Allow: GET, HEAD, POST, OPTIONS');
+      expectThat(response.body.length === 0, 'no body', `${response.body.length} bytes of body`);
+    },
+  },
+  {
+    group: 'hardening',
+    name: 'refuses a head mixing CRLF and bare LF line endings (400, then close): no smuggled request runs',
+    hint: hint('A proxy that ends lines only at CRLF reads such a head differently (it sees no Content-Length here): refuse the mix, or a hidden request runs.', 'Limits of this stage', 'parser.ts → splitLines'),
+    async run(context) {
+      const conversation = await open(context);
+      conversation.send('GET / HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n\r\nGET / HTTP/1.1\r\nDummy: GET /hello?name=hidden HTTP/1.1\r\nHost: x\r\n\r\n');
+      expectStatus(await conversation.readResponse(), 400, 'Look at each line ending: a head is CRLF throughout, or (leniently) bare LF throughout, never both.');
+      await expectClose(conversation, 'the framing of a refused request is in doubt');
+      expectThat(!conversation.unread.toString('latin1').includes('hidden'), 'no answer to the hidden request', 'an answer to "GET /hello?name=hidden"');
+    },
+  },
+  {
+    group: 'hardening',
+    name: 'answers CONNECT with 405 or 501: this server does not tunnel',
+    hint: hint('CONNECT host:port (authority-form, RFC 9112 §3.2.3) asks a proxy for a tunnel; a server that is not one refuses it with 501 (or 405), not 400: the request is well-formed.', 'Limits of this stage', 'parser.ts → parseRequestLine'),
+    async run(context) {
+      const { response } = await ask(context, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      expectThat(response.status === 501 || response.status === 405, 'status 501 or 405', `status ${response.status} ${response.reason}`, 'Accept the authority-form target "host:port" with CONNECT, and say the server does not tunnel.');
+    },
+  },
 
   // ---- challenges (README, "Challenges"; solved in part2-tcp-http/solutions/) ----------------
   {
