@@ -48,6 +48,18 @@ async function expectRefused(context: Parameters<Check['run']>[0], bytes: string
   if (options.close === true) await expectClose(conversation, 'after an error that leaves the request framing in doubt, the only safe move is to hang up');
 }
 
+/**
+ * A request that hides a second one (request smuggling): answered 400, the connection closed,
+ * and the hidden request, `GET /hello?name=<marker>`, never run.
+ */
+async function expectSmugglingRefused(context: Parameters<Check['run']>[0], bytes: string, marker: string, advice: string): Promise<void> {
+  const conversation = await open(context);
+  conversation.send(bytes);
+  expectStatus(await conversation.readResponse(), 400, advice);
+  await expectClose(conversation, 'the framing of a refused request is in doubt');
+  expectThat(!conversation.unread.toString('latin1').includes(marker), 'no answer to the hidden request', `an answer to "GET /hello?name=${marker}"`);
+}
+
 export const part2Checks: Check[] = [
   // ---- core ------------------------------------------------------------------------------
   {
@@ -262,13 +274,8 @@ export const part2Checks: Check[] = [
     group: 'hardening',
     name: 'refuses a request with both Content-Length and Transfer-Encoding (400, then close): no smuggled request runs',
     hint: hint('Two framings in one request is how requests are smuggled past a proxy: answer 400 and close, never run what follows.', 'Break it', 'parser.ts → decideFraming'),
-    async run(context) {
-      const conversation = await open(context);
-      conversation.send('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /hello?name=smuggled HTTP/1.1\r\nHost: x\r\n\r\n');
-      expectStatus(await conversation.readResponse(), 400, 'Refuse the request when both framing headers are present.');
-      await expectClose(conversation, 'the framing of a refused request is in doubt');
-      expectThat(!conversation.unread.toString('latin1').includes('smuggled'), 'no answer to the hidden second request', 'an answer to "GET /hello?name=smuggled"');
-    },
+    run: (context) =>
+      expectSmugglingRefused(context, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /hello?name=smuggled HTTP/1.1\r\nHost: x\r\n\r\n', 'smuggled', 'Refuse the request when both framing headers are present.'),
   },
   {
     group: 'hardening',
@@ -366,13 +373,8 @@ export const part2Checks: Check[] = [
     group: 'hardening',
     name: 'refuses a head mixing CRLF and bare LF line endings (400, then close): no smuggled request runs',
     hint: hint('A proxy that ends lines only at CRLF reads such a head differently (it sees no Content-Length here): refuse the mix, or a hidden request runs.', 'Limits of this stage', 'parser.ts → splitLines'),
-    async run(context) {
-      const conversation = await open(context);
-      conversation.send('GET / HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n\r\nGET / HTTP/1.1\r\nDummy: GET /hello?name=hidden HTTP/1.1\r\nHost: x\r\n\r\n');
-      expectStatus(await conversation.readResponse(), 400, 'Look at each line ending: a head is CRLF throughout, or (leniently) bare LF throughout, never both.');
-      await expectClose(conversation, 'the framing of a refused request is in doubt');
-      expectThat(!conversation.unread.toString('latin1').includes('hidden'), 'no answer to the hidden request', 'an answer to "GET /hello?name=hidden"');
-    },
+    run: (context) =>
+      expectSmugglingRefused(context, 'GET / HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n\r\nGET / HTTP/1.1\r\nDummy: GET /hello?name=hidden HTTP/1.1\r\nHost: x\r\n\r\n', 'hidden', 'Look at each line ending: a head is CRLF throughout, or (leniently) bare LF throughout, never both.'),
   },
   {
     group: 'hardening',
