@@ -85,7 +85,7 @@ const INDEX_PAGE = `<!doctype html>
 <li><a href="mvc/">The guestbook on mvc</a> (Django/Express style), and its <a href="mvc/entries">entries as JSON</a></li>
 <li><a href="hono/">The guestbook on Hono</a> (a real framework, through fromFetch), and its <a href="hono/entries">entries as JSON</a></li>
 </ul>
-<p>All three answer every request alike; part4-frameworks/README.md shows one request traced through each.</p>
+<p>All three answer every request alike; part4-frameworks/README.md traces one request through micro and mvc, and sets WSGI's shape beside fetch's.</p>
 </body>
 </html>
 `;
