@@ -4,6 +4,7 @@
 //
 // Not a lesson in itself: read the stage's server first, then this if you are curious.
 import type { Server, Socket } from 'node:net';
+import { relative } from 'node:path';
 
 /** Bind to loopback only: these are teaching servers, not reviewed for exposure to a network. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -71,8 +72,11 @@ export function listenOrExplain(server: Server, options: CliOptions, npmScript: 
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const another = options.port === 0 ? 8080 : options.port + 10;
-      // The same command again, with the learner's own arguments (an app, --workers) kept.
-      const howToPick = `pick another with: npm run ${npmScript} -- ${[...options.rest, '--port', String(another)].join(' ')}   (or PORT=${another})`;
+      // The same command again, with the learner's own arguments (an app, --workers) kept: the
+      // stage's npm script for its main.ts, the file itself for any other (a starter, your own).
+      const script = process.argv[1] ?? '';
+      const command = /main\.[jt]s$/.test(script) ? `npm run ${npmScript} --` : `npx tsx ${relative(process.cwd(), script)}`;
+      const howToPick = `pick another with: ${command} ${[...options.rest, '--port', String(another)].join(' ')}   (or PORT=${another})`;
       if (error.code === 'EADDRINUSE') {
         report(`Port ${options.port} is already in use (is another server still running?); ${howToPick}`);
       } else if (error.code === 'EACCES') {

@@ -114,6 +114,9 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
     await server?.stop();
   }
   const failed = results.find((result) => !result.passed);
+  if (failed !== undefined && cli.file !== null) {
+    console.log(`To run a Reproduce command yourself, start your server on that port first (it is stopped now): npx tsx ${cli.file} ${cli.stage.serverArgs.map((arg) => relative(process.cwd(), arg)).join(' ')} --port ${port}`.replace(/ {2,}/g, ' '));
+  }
   if (failed !== undefined && !cli.all) {
     const left = selected.length - results.length;
     if (left > 0) console.log(`(${left} more checks not run: fix this one first, or add --all to see them all)`);
