@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+import * as parser from '../part2-tcp-http/parser.ts';
+import * as server from '../part2-tcp-http/server.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -99,6 +101,30 @@ describe('part2-tcp-http/README.md', () => {
     for (const name of named) {
       const path = name.includes('/') ? name : `part2-tcp-http/${name}`;
       expect(existsSync(new URL(`../${path}`, import.meta.url)), name).toBe(true);
+    }
+  });
+
+  it('gives each limit in its limits table the value the code uses, and names the option that changes it', () => {
+    const readme = readFileSync(new URL('../part2-tcp-http/README.md', import.meta.url), 'utf8');
+    const limits: Array<[name: string, value: number, option: string]> = [
+      ['MAX_REQUEST_LINE_BYTES', parser.MAX_REQUEST_LINE_BYTES, 'limits.maxRequestLineBytes'],
+      ['MAX_HEADER_BYTES', parser.MAX_HEADER_BYTES, 'limits.maxHeaderBytes'],
+      ['MAX_HEADER_FIELDS', parser.MAX_HEADER_FIELDS, 'limits.maxHeaderFields'],
+      ['MAX_BODY_BYTES', parser.MAX_BODY_BYTES, 'limits.maxBodyBytes'],
+      ['HEAD_TIMEOUT_MS', server.HEAD_TIMEOUT_MS, 'headTimeoutMs'],
+      ['BODY_TIMEOUT_MS', server.BODY_TIMEOUT_MS, 'bodyTimeoutMs'],
+      ['IDLE_TIMEOUT_MS', server.IDLE_TIMEOUT_MS, 'idleTimeoutMs'],
+      ['LINGER_TIMEOUT_MS', server.LINGER_TIMEOUT_MS, 'lingerTimeoutMs'],
+      ['SEND_TIMEOUT_MS', server.SEND_TIMEOUT_MS, 'sendTimeoutMs'],
+    ];
+    const units: Record<string, number> = { KiB: 1024, MiB: 1024 * 1024, s: 1000, '': 1 };
+    for (const [name, value, option] of limits) {
+      // | what | default | answer | constant (option) | test |
+      const row = readme.split('\n').find((line) => line.includes(`\`${name}\` (\`${option}\`)`));
+      expect(row, `a row of the limits table names ${name} and its option ${option}`).toBeDefined();
+      const shown = /^(\d+)(?: (KiB|MiB|s)\b)?/.exec(row?.split('|')[2].trim() ?? '');
+      expect(shown, `${name}'s default in the table`).not.toBeNull();
+      expect(Number(shown?.[1]) * units[shown?.[2] ?? ''], name).toBe(value);
     }
   });
 });
