@@ -35,7 +35,7 @@ export const app: Application = function* (environ, startResponse) {
       startResponse('200 OK', [['Content-Type', 'application/octet-stream'], ['Content-Length', String(BIG_CHUNKS * CHUNK.length)]]);
       for (let i = 1; i <= BIG_CHUNKS; i++) {
         yield CHUNK;
-        if (i % 32 === 0) log.write(`big: ${i / 16} MiB pulled after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        if (i % 64 === 0) log.write(`big: ${i / 16} MiB pulled after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
       }
       return;
     }
