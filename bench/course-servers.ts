@@ -55,6 +55,16 @@ const minimalApp: Application = (_environ, startResponse) => {
   return [HELLO_BYTES];
 };
 
+/**
+ * The same answer in the form the part 3 README teaches: a generator that calls startResponse
+ * and yields its body. A synchronous one that ends within 64 KiB is sent with a Content-Length,
+ * like the array (the contract's body rule, handler.ts → sendSyncBody).
+ */
+const generatorApp: Application = function* (_environ, startResponse) {
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  yield HELLO_BYTES;
+};
+
 /** The baseline every figure is a ratio to. */
 export const BASELINE_SERVER: ServerSpec = {
   name: 'node-http',
@@ -88,6 +98,15 @@ export const COURSE_SERVERS: readonly ServerSpec[] = [
     create: async () => {
       const { createGatewayServer } = await import('../part3-gateway/server.ts');
       return createGatewayServer(minimalApp);
+    },
+  },
+  {
+    name: 'part3-generator',
+    label: 'part 3, generator app',
+    description: 'createGatewayServer with the app the part 3 README teaches: function* { startResponse(...); yield body }',
+    create: async () => {
+      const { createGatewayServer } = await import('../part3-gateway/server.ts');
+      return createGatewayServer(generatorApp);
     },
   },
   {

@@ -5,7 +5,8 @@
 //   call the app → for each chunk: (send the head with the first non-empty one) → send it
 //   → end → close the body, whatever happened; all of it within the app's deadline
 //
-// (An array returned at once, the common case, is sent whole, in one write: runApplication.)
+// (An array returned at once, the common case, is sent whole, in one write; so is a synchronous
+// generator that ends within 64 KiB: runApplication and sendSyncBody.)
 //
 // It writes to a `ResponseSink`: part 2's ResponseWriter in part 3's server, a wrapper around
 // node:http's ServerResponse in part 4's. Both servers share this file, so the rules hold on
@@ -40,6 +41,13 @@ const APP_TIMED_OUT = 'The application did not answer in time; try again later.'
  */
 export const APP_TIMEOUT_MS = 30_000;
 
+/**
+ * How much of a synchronous body (a `function*` generator) the server collects to send it with a
+ * Content-Length, in one write (sendSyncBody). A longer one is streamed, chunked, from there on,
+ * with backpressure: holding it all would let one response take any amount of memory.
+ */
+export const SYNC_BODY_HOLD_BYTES = 64 * 1024;
+
 export interface RunOptions {
   /** The per-request deadline: APP_TIMEOUT_MS unless given. */
   appTimeoutMs?: number;
@@ -69,7 +77,81 @@ export function runApplication(app: Application, environ: Environ, sink: Respons
     }
     return;
   }
+  if (isSyncBody(returned)) {
+    const rest = sendSyncBody(returned, environ, sink, response);
+    if (rest === null) return;
+    returned = rest;
+  }
   return finishWithin(options.appTimeoutMs ?? APP_TIMEOUT_MS, returned, environ, sink, response);
+}
+
+/**
+ * Fast path: a synchronous body (a `function*` generator, the form the README teaches) is run
+ * here, at once, its chunks held rather than sent. If it ends within SYNC_BODY_HOLD_BYTES, it is
+ * answered like an array: a Content-Length instead of chunked coding, head and body in one write,
+ * no promise, no deadline timer. Go's net/http does the same for a handler whose output fits its
+ * buffer. Waiting costs a synchronous generator nothing: it cannot wait for anything between two
+ * chunks, so they would all have gone out in this same turn of the event loop. (An async
+ * generator may wait, so it is always streamed: each chunk is sent before it is asked for the
+ * next.)
+ *
+ * The held chunks count as sent: after the first non-empty one the head is committed
+ * (startResponse(..., error) rethrows), and write() sends them before its own bytes. Returns
+ * null when the body was answered whole; else the body left to stream, the held chunks first:
+ * one longer than the limit, one with its own Content-Length (which frames it already), one that
+ * write() has started, one that threw (its error comes after the held chunks, as if they had
+ * gone out as they came).
+ */
+function sendSyncBody(body: Iterable<Uint8Array>, environ: Environ, sink: ResponseSink, response: PendingResponse): Iterable<Uint8Array> | null {
+  const held: Uint8Array[] = [];
+  response.held = held;
+  let heldBytes = 0;
+  let iterator: Iterator<Uint8Array> | undefined;
+  try {
+    iterator = body[Symbol.iterator]();
+    for (;;) {
+      const step = iterator.next();
+      if (step.done === true) break;
+      const chunk: unknown = step.value;
+      if (!(chunk instanceof Uint8Array)) throw notBytes(chunk);
+      if (chunk.length === 0) continue;
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes > SYNC_BODY_HOLD_BYTES || sink.headSent) return response.streamHeld(iterator, null);
+    }
+  } catch (error) {
+    return response.streamHeld(iterator, { error });
+  }
+  if (response.declaresLength()) return response.streamHeld(iterator, null);
+  response.held = null;
+  try {
+    response.sendWhole(held);
+  } catch (error) {
+    handleError(error, response, sink, environ);
+  }
+  // The contract's promise: return() once, whatever happened (on a finished generator, nothing).
+  try {
+    iterator.return?.();
+  } catch (error) {
+    environ['gateway.errors'].write(`[gateway] the body iterator's return() failed: ${String(error)}\n`);
+  }
+  return null;
+}
+
+/**
+ * The rest of a synchronous body the fast path did not finish: the chunks it held, then (its
+ * error, or) the chunks still to come, pulled one at a time with backpressure. Its return() is
+ * the body's: the iterator's own return() runs once, however the stream ends.
+ */
+function* resumeBody(held: Uint8Array[], iterator: Iterator<Uint8Array> | undefined, failure: { error: unknown } | null): Generator<Uint8Array, void, undefined> {
+  try {
+    yield* held;
+    if (failure !== null) throw failure.error;
+    if (iterator === undefined) return;
+    for (let step = iterator.next(); step.done !== true; step = iterator.next()) yield step.value;
+  } finally {
+    iterator?.return?.();
+  }
 }
 
 /** The general path: wait for the body and send it, within the app's deadline. */
@@ -220,6 +302,8 @@ class PendingResponse {
   answered = false;
   /** The deadline passed and the server answered for the app: nothing of the app's is sent any more. */
   timedOut = false;
+  /** Chunks the fast path for a synchronous body holds (sendSyncBody): as good as sent. */
+  held: Uint8Array[] | null = null;
 
   /** The function the app is given. (bind, not an arrow in a class field: tsx names those, at a cost per request.) */
   readonly startResponse: StartResponse;
@@ -236,7 +320,8 @@ class PendingResponse {
   private start(status: string, headers: ResponseHeader[], error?: unknown): (chunk: Uint8Array) => void {
     if (error !== undefined && error !== null) {
       // PEP 3333: with an error, a second call may replace the head — if it is not out yet.
-      if (this.sink.headSent) throw error;
+      // (Chunks held by the fast path count as sent: the head they would have gone with is out.)
+      if (this.sink.headSent || (this.held !== null && this.held.length > 0)) throw error;
     } else if (this.pending !== null) {
       throw new Error('startResponse() was called a second time without an error: call it once, or pass the caught error as the third argument to replace the head.');
     }
@@ -257,7 +342,21 @@ class PendingResponse {
     if (this.sink.clientGone) throw new Error('write(): the client has gone away; stop sending.');
     if (chunk.length === 0) return;
     this.sendHead(undefined);
+    // Chunks the body yielded before this write(), held by the fast path, go first.
+    if (this.held !== null) for (const earlier of this.held.splice(0)) this.sink.write(earlier);
     this.sink.write(chunk);
+  }
+
+  /** The fast path stops holding (sendSyncBody): what it held, and the rest, are streamed. */
+  streamHeld(iterator: Iterator<Uint8Array> | undefined, failure: { error: unknown } | null): Iterable<Uint8Array> {
+    const held = this.held ?? [];
+    this.held = null;
+    return resumeBody(held, iterator, failure);
+  }
+
+  /** The app gave a Content-Length of its own. */
+  declaresLength(): boolean {
+    return this.pending !== null && this.pending.headers.some(([name]) => name.toLowerCase() === 'content-length');
   }
 
   /** Send the head if it has not gone yet. After the deadline, refuse: the app's late chunks and write() calls go nowhere. */
@@ -361,6 +460,11 @@ function iterate(body: unknown): Iterator<Uint8Array> | AsyncIterator<Uint8Array
 
 function isArrayWithoutClose(body: unknown): body is unknown[] {
   return Array.isArray(body) && !('close' in body);
+}
+
+/** A synchronous iterable without a close() of its own: a `function*` generator, typically. */
+function isSyncBody(body: unknown): body is Iterable<Uint8Array> {
+  return typeof body === 'object' && body !== null && Symbol.iterator in body && !(Symbol.asyncIterator in body) && !(body instanceof Uint8Array) && !('close' in body);
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {

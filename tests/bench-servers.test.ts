@@ -11,7 +11,7 @@ describe('bench/course-servers.ts', () => {
   const servers = [BASELINE_SERVER, ...COURSE_SERVERS, REFERENCE_SERVER];
 
   it('has the course servers the benchmark compares', () => {
-    expect(servers.map((spec) => spec.name)).toEqual(['node-http', 'part2', 'part3', 'micro', 'mvc', 'node-gateway', 'net-minimal']);
+    expect(servers.map((spec) => spec.name)).toEqual(['node-http', 'part2', 'part3', 'part3-generator', 'micro', 'mvc', 'node-gateway', 'net-minimal']);
   });
 
   it.each(servers.map((spec) => [spec.label, spec] as const))('%s answers 200 text/plain "Hello, World!\\n" with Content-Length: 14', async (_label, spec) => {

@@ -19,6 +19,17 @@ function streamed(status: string, headers: [string, string][], chunks: string[])
   };
 }
 
+/**
+ * The same, from an async generator: always streamed (a synchronous one that ends within 64 KiB
+ * is sent with a Content-Length, see tests/part3-sync-body.test.ts).
+ */
+function streamedAsync(status: string, headers: [string, string][], chunks: string[]): Application {
+  return async function* (_environ, startResponse) {
+    startResponse(status, headers);
+    for (const chunk of chunks) yield bytes(chunk);
+  };
+}
+
 /** An app that answers with a header the server must refuse. */
 function withHeader(name: string, value: string): Application {
   return (_environ, startResponse) => {
@@ -36,7 +47,7 @@ const apps: Record<string, Application> = {
   },
   '/declared': streamed('200 OK', [...TEXT, ['Content-Length', '12']], ['hello, ', 'world'
   ]),
-  '/generator': streamed('200 OK', TEXT, ['one\n', 'two\n', 'three\n']),
+  '/generator': streamedAsync('200 OK', TEXT, ['one\n', 'two\n', 'three\n']),
   '/too-long': streamed('200 OK', [...TEXT, ['Content-Length', '10']], ['12345678', '90abcdef']),
   '/too-short': streamed('200 OK', [...TEXT, ['Content-Length', '100']], ['only ', 'these bytes']),
   '/array-too-long': mismatchedArray(5, ['hello, ', 'world']),
@@ -131,14 +142,14 @@ describe('framing the body', () => {
     expect(response.body).toBe('hello, world');
   });
 
-  it('sends a generator body to an HTTP/1.1 client in chunked coding, one chunk per yield', async () => {
+  it('sends an async generator body to an HTTP/1.1 client in chunked coding, one chunk per yield', async () => {
     const { response } = await rawAnswer(get('/generator'));
     expect(header(response, 'transfer-encoding')).toBe('chunked');
     expect(header(response, 'content-length')).toBeUndefined();
     expect(response.raw.endsWith('\r\n\r\n4\r\none\n\r\n4\r\ntwo\n\r\n6\r\nthree\n\r\n0\r\n\r\n')).toBe(true);
   });
 
-  it('sends a generator body to an HTTP/1.0 client as-is and closes the connection to end it', async () => {
+  it('sends an async generator body to an HTTP/1.0 client as-is and closes the connection to end it', async () => {
     const socket = await openSocket(gateway.port);
     // Keep-alive asked for, yet the server must close: nothing else can mark the body's end.
     socket.write('GET /generator HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
