@@ -176,9 +176,12 @@ class ServerResponseSink implements ResponseSink {
   writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason = STATUS_REASONS[status]): void {
     const fields = [...headers];
     const declared = fields.find(([name]) => name.toLowerCase() === 'content-length');
+    // RFC 9110 §8.6: an answer with no body (HEAD, 204, 304) may declare the length a GET would
+    // get; there is no body to hold to it.
+    const bodyless = this.response.req.method === 'HEAD' || statusForbidsBody(status);
     if (declared !== undefined) {
       if (!/^\d{1,15}$/.test(declared[1])) throw new Error(`Content-Length must be a whole number of bytes, got ${JSON.stringify(declared[1])}.`);
-      this.remaining = Number(declared[1]);
+      this.remaining = bodyless ? null : Number(declared[1]);
     } else if (knownLength !== undefined && !statusForbidsBody(status)) {
       fields.push(['Content-Length', String(knownLength)]);
       this.remaining = knownLength;

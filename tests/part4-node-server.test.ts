@@ -45,6 +45,16 @@ const apps: Record<string, Application> = {
     yield bytes('one\n');
     yield bytes('two\n');
   },
+  '/declared-array': (_environ, startResponse) => {
+    startResponse('200 OK', [...TEXT, ['Content-Length', '6']]);
+    return [bytes('hello\n')];
+  },
+  '/declared-stream': streamed('200 OK', [...TEXT, ['Content-Length', '6']], ['hel', 'lo\n']),
+  // An app may answer HEAD with no body and the length GET would get (contract.ts, StartResponse).
+  '/declared-empty': (environ, startResponse) => {
+    startResponse('200 OK', [...TEXT, ['Content-Length', '6']]);
+    return environ.REQUEST_METHOD === 'HEAD' ? [] : [bytes('hello\n')];
+  },
   '/own-server': streamed('200 OK', [...TEXT, ['Server', 'my-app/1.0']], ['mine\n']),
   '/too-long': streamed('200 OK', [...TEXT, ['Content-Length', '10']], ['12345678', '90abcdef']),
   '/array-too-long': mismatchedArray(5, ['hello, ', 'world']),
@@ -116,6 +126,16 @@ describe('node-server: framing and headers', () => {
     const [asyncGenerator] = parseResponses(await exchange(server.port, get('/async-generator')), { closed: true });
     expect(header(asyncGenerator, 'transfer-encoding')).toBe('chunked');
     expect(asyncGenerator.body).toBe('one\ntwo\n');
+  });
+
+  it("answers HEAD with the Content-Length the app declared for GET, and no body, whether the app returns the GET body or none", async () => {
+    for (const path of ['/declared-array', '/declared-stream', '/declared-empty']) {
+      const wire = await exchange(server.port, `HEAD ${path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`);
+      expect(wire, path).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(wire, path).toMatch(/\r\nContent-Length: 6\r\n/i);
+      expect(wire.endsWith('\r\n\r\n'), path).toBe(true);
+    }
+    expect(log).toEqual([]);
   });
 
   it('adds Date and its own Server header, but keeps a Server header the app gave', async () => {
