@@ -1,5 +1,5 @@
 // Workshop mode, part 4: the checks of tests/checks/part4.ts can pass, and they can fail, each at
-// the right place. Against the course's guestbooks (micro and mvc, on the gateway and on
+// the right place. Against the course's guestbooks (micro, mvc and hono, on the gateway and on
 // node:http, alone at / and mounted at /micro/ and /mvc/) every core and hardening check passes,
 // with part 3's validator finding no violation; the minimal guestbook passes the core and fails
 // a known list of hardening checks; the starter fails check 1; each challenge fails on the
@@ -113,6 +113,9 @@ describe("the course's guestbooks pass every core and hardening check", () => {
     { what: 'micro on node:http, at /', serve: (app) => start(createNodeGatewayServer(app, { errors: quietErrors() })), create: FRAMEWORKS.micro, base: '/' },
     { what: 'the site on the gateway, at /micro/', serve: onGateway, create: createSite, base: '/micro/' },
     { what: 'the site on node:http, at /mvc/', serve: (app) => start(createNodeGatewayServer(app, { errors: quietErrors() })), create: createSite, base: '/mvc/' },
+    // Hono, a framework nobody in the course wrote, through the fetch bridge.
+    { what: 'hono on the gateway, at /', serve: onGateway, create: FRAMEWORKS.hono, base: '/' },
+    { what: 'the site on the gateway, at /hono/', serve: onGateway, create: createSite, base: '/hono/' },
   ];
   it.each(cases)('$what', async ({ serve, create, base }) => {
     const violations = new ViolationLog();
