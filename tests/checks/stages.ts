@@ -5,6 +5,7 @@ import type { Check, ServerTimeouts } from './check.ts';
 import { part1Checks } from './part1.ts';
 import { part2Checks } from './part2.ts';
 import { part3Checks } from './part3.ts';
+import { part4Checks } from './part4.ts';
 
 export interface Stage {
   name: string;
@@ -33,4 +34,5 @@ export const STAGES: Record<string, Stage> = {
   part1: { name: 'part1', title: 'a TCP echo server (part1-sockets)', checks: part1Checks, timeouts: ECHO_TIMEOUTS, serverArgs: [] },
   part2: { name: 'part2', title: 'an HTTP/1.1 server (part2-tcp-http)', checks: part2Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [] },
   part3: { name: 'part3', title: 'a gateway serving the probe app (part3-gateway; with --port, start yours with tests/checks/probe-app.ts)', checks: part3Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [fileURLToPath(new URL('./probe-app.ts', import.meta.url))] },
+  part4: { name: 'part4', title: 'a guestbook on a framework (part4-frameworks)', checks: part4Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [] },
 };
