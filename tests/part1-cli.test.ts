@@ -126,11 +126,11 @@ describe('part1-sockets/README.md', () => {
   const readme = readFileSync(new URL('../part1-sockets/README.md', import.meta.url), 'utf8');
 
   it('names only files that exist', () => {
-    // `echo-server.ts` means part1-sockets/echo-server.ts; `tests/...` is from the repository root.
-    const names = new Set(readme.match(/(?:tests\/)?[\w-]+\.(?:test\.)?ts\b/g));
+    // `echo-server.ts` and `solutions/...` are in part1-sockets; `tests/...` and `part1-sockets/...` are from the repository root.
+    const names = new Set(readme.match(/(?:[\w-]+\/)*[\w-]+\.(?:test\.)?ts\b/g));
     expect(names.size).toBeGreaterThan(5);
     for (const name of names) {
-      const path = name.startsWith('tests/') ? `../${name}` : `../part1-sockets/${name}`;
+      const path = /^(?:tests|part\d-[\w-]+)\//.test(name) ? `../${name}` : `../part1-sockets/${name}`;
       expect(existsSync(new URL(path, import.meta.url)), `${name} is named in the README`).toBe(true);
     }
   });
