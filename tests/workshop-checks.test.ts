@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckFailure, runChecks, summaryLine, type Check } from './checks/check.ts';
 import { formatResult, reproduceCommand, showBytes } from './checks/report.ts';
 import { STAGES } from './checks/stages.ts';
+import { runCheckCli } from './helpers/checks.ts';
 import { parseResponse, type Transcript } from './checks/wire.ts';
 
 const allChecks = Object.values(STAGES).flatMap((stage) => stage.checks.map((check) => ({ stage: stage.name, check })));
@@ -147,5 +148,23 @@ describe('running checks', () => {
     const [result] = await runChecks([{ number: 1, check: crashing }], options);
     expect(result.passed).toBe(false);
     expect(result.failure?.seen).toMatch(/^the checker itself failed: /);
+  });
+});
+
+describe('npm run check, asked for help or given a wrong option', () => {
+  it('prints its usage and every option with --help, and exits 0', async () => {
+    const { code, output } = await runCheckCli(['--help']);
+    expect(code).toBe(0);
+    expect(output).toMatch(/^Usage: npm run check -- <part1\|part2\|part3\|part4>/);
+    for (const option of ['--port N', '--all', '--watch', '--group G', '--challenge N', '--check N', '--base']) expect(output).toContain(option);
+  });
+
+  it('answers a check number out of range, or an unknown stage, in one line with exit code 2', async () => {
+    const outOfRange = await runCheckCli(['part2', '--port', '1', '--check', '99']);
+    expect(outOfRange.code).toBe(2);
+    expect(outOfRange.output.trim()).toBe("part2's checks are numbered 1 to 34; got --check 99.");
+    const unknown = await runCheckCli(['part9', '--port', '1']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.output.trim()).toMatch(/^Unknown stage "part9"\. Usage: /);
   });
 });

@@ -7,6 +7,7 @@
 //   npm run check -- part2 my-server.ts --challenge 1
 //   npm run check -- part3 my-gateway.ts            starts "my-gateway.ts <probe app> --port P"
 //   npm run check -- part4 --port 8004 --base /micro/   an app mounted below / (default /)
+//   npm run check -- part2 my-server.ts --check 7   one check, by its number
 //
 // It stops at the first failing check (the next thing to do) unless --all. The last line is
 // exactly "N passed, M failed"; the exit code is 0 only when every check run passed.
@@ -17,7 +18,22 @@ import { launch, LaunchError, type LaunchedServer } from './launch.ts';
 import { formatResult, type ReportStyle } from './report.ts';
 import { STAGES, type Stage } from './stages.ts';
 
-const USAGE = `Usage: npm run check -- <${Object.keys(STAGES).join('|')}> (--port N | path/to/server.ts) [--all] [--watch] [--challenge N] [--group core|hardening] [--base /path/] [--head-timeout MS] [--idle-timeout MS]`;
+const USAGE = `Usage: npm run check -- <${Object.keys(STAGES).join('|')}> (--port N | path/to/server.ts) [--all] [--watch] [--challenge N] [--group core|hardening] [--check N] [--base /path/] [--head-timeout MS] [--idle-timeout MS]`;
+const HELP = `${USAGE}
+
+  --port N          check a server already listening on 127.0.0.1:N (written in any language)
+  path/to/server.ts start that file (PORT=P, --port P), check it, stop it (.ts, .js, .py)
+  --all             run every check, not only up to the first failure
+  --watch           check again whenever a file in the server's folder changes (Ctrl-C to stop)
+  --group G         only the core or only the hardening checks (both by default)
+  --challenge N     only the checks of the stage README's challenge N
+  --check N         only check number N
+  --base /path/     part 4: the guestbook is mounted at /path/ (default /)
+  --head-timeout MS, --idle-timeout MS
+                    the timeouts your server uses, if not the course's (10000 and 5000)
+
+The last line is "N passed, M failed"; the exit code is 0 only if every check run passed.`;
+
 /** How often --watch looks for changed files (polling works on every file system, WSL's /mnt too). */
 const WATCH_INTERVAL_MS = 500;
 
@@ -31,6 +47,8 @@ interface CheckCli {
   timeouts: ServerTimeouts;
   /** Where the app under test is mounted (part 4): '/' unless --base. */
   base: string;
+  /** --check N: only the check with this number, whatever its group. */
+  only: number | null;
 }
 
 class UsageError extends Error {}
@@ -39,7 +57,7 @@ function parseArgs(argv: string[]): CheckCli {
   const [stageName, ...rest] = argv;
   const stage = stageName === undefined ? undefined : STAGES[stageName];
   if (stage === undefined) throw new UsageError(stageName === undefined ? USAGE : `Unknown stage "${stageName}". ${USAGE}`);
-  const cli: CheckCli = { stage, port: null, file: null, all: false, watch: false, groups: ['core', 'hardening'], timeouts: { ...stage.timeouts }, base: '/' };
+  const cli: CheckCli = { stage, port: null, file: null, all: false, watch: false, groups: ['core', 'hardening'], timeouts: { ...stage.timeouts }, base: '/', only: null };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const value = (): string => {
@@ -55,6 +73,10 @@ function parseArgs(argv: string[]): CheckCli {
     else if (arg === '--all') cli.all = true;
     else if (arg === '--watch') cli.watch = true;
     else if (arg === '--challenge') cli.groups = [`challenge ${number(value())}`];
+    else if (arg === '--check') {
+      cli.only = number(value());
+      if (cli.only < 1 || cli.only > stage.checks.length) throw new UsageError(`${stage.name}'s checks are numbered 1 to ${stage.checks.length}; got --check ${cli.only}.`);
+    }
     else if (arg === '--group') {
       const group = value();
       if (group !== 'core' && group !== 'hardening') throw new UsageError(`--group is core or hardening, got "${group}".`);
@@ -85,7 +107,7 @@ function basePath(text: string): string {
 
 /** One run: start the file if given, run the checks, print each, stop the file. True if all passed. */
 async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
-  const selected = selectChecks(cli.stage.checks, { groups: cli.groups });
+  const selected = cli.only === null ? selectChecks(cli.stage.checks, { groups: cli.groups }) : [{ number: cli.only, check: cli.stage.checks[cli.only - 1] }];
   let server: LaunchedServer | null = null;
   if (cli.file !== null) {
     try {
@@ -100,7 +122,8 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
   const port = server?.port ?? cli.port ?? 0;
   const what = cli.file === null ? `the server on 127.0.0.1:${port}` : `${cli.file} (started on 127.0.0.1:${port})`;
   const where = cli.base === '/' ? '' : `, the app mounted at ${cli.base}`;
-  console.log(`Checking ${what}${where} as ${cli.stage.title}: ${cli.groups.join(' and ')} checks${cli.all ? '' : ', stopping at the first failure'}.\n`);
+  const which = cli.only !== null ? `check ${cli.only}` : `${cli.groups.join(' and ')} checks${cli.all ? '' : ', stopping at the first failure'}`;
+  console.log(`Checking ${what}${where} as ${cli.stage.title}: ${which}.\n`);
   let results: CheckResult[] = [];
   try {
     results = await runChecks(selected, {
@@ -128,6 +151,7 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
 }
 
 function nextStep(cli: CheckCli): string {
+  if (cli.only !== null) return `Check ${cli.only} passes. Run them all again without --check.`;
   if (cli.groups.includes('hardening')) return 'Every check passed: your server survives what the course\'s does. Try the challenges: --challenge 1.';
   if (cli.groups.includes('core')) return 'The core works. Next: --group hardening.';
   return 'This challenge is done.';
@@ -160,9 +184,14 @@ async function watch(cli: CheckCli, style: ReportStyle): Promise<never> {
 async function main(): Promise<void> {
   // Piped into `head`, which stops reading: end quietly instead of with an EPIPE stack trace.
   process.stdout.on('error', () => process.exit(process.exitCode ?? 1));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(HELP);
+    return;
+  }
   let cli: CheckCli;
   try {
-    cli = parseArgs(process.argv.slice(2));
+    cli = parseArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(error.message);
