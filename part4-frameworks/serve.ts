@@ -4,11 +4,12 @@
 //
 //   runOnGateway(import.meta.url, app, 'The minimal guestbook');   then: npx tsx that-file.ts --port 8004
 //
-// It reads --port N, --host H and PORT (8004 by default), and stops gracefully on Ctrl-C. It
+// It reads --port N, --host H and PORT (8004 by default), and stops gracefully on Ctrl-C. Its
+// start line names the file it runs from (import.meta.url), so a copy names itself. It
 // runs only when that file is the program (`npx tsx that-file.ts`): a test or another file that
 // imports it gets its `app` and no server.
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
 import { SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
@@ -23,7 +24,8 @@ export function runOnGateway(moduleUrl: string, app: Application, what: string):
     const server = createGatewayServer(app);
     const port = await listenOrExplain(server, cli, 'part4');
     stopOnSignals(() => server.shutdown(SHUTDOWN_DEADLINE_MS));
-    console.log(`${what}, on the gateway server, at http://${cli.host}:${port}/ (Ctrl-C to stop)`);
+    const file = relative(process.cwd(), fileURLToPath(moduleUrl));
+    console.log(`${what} (${file}), on the gateway server, at http://${cli.host}:${port}/ (Ctrl-C to stop)`);
   });
 }
 

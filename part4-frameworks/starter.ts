@@ -23,4 +23,4 @@ export const app: Application = (environ, startResponse) => {
   return [Buffer.from(`No routes yet: nothing answers ${environ.REQUEST_METHOD} ${environ.PATH_INFO || '/'}.\n`)];
 };
 
-runOnGateway(import.meta.url, app, 'Your framework (part4-frameworks/starter.ts)');
+runOnGateway(import.meta.url, app, 'Your framework');

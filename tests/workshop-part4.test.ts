@@ -90,7 +90,7 @@ describe("the hints of part 4's checks", () => {
       expect(readme, `${name}: ${hint.readme}`).not.toBeNull();
       const headings = readFileSync(`${ROOT}${readme?.[1]}`, 'utf8').split('\n').filter((line) => line.startsWith('#')).map((line) => line.replace(/^#+ /, ''));
       expect(headings, name).toContain(readme?.[2]);
-      const reference = /^(part4-frameworks\/\S+\.ts) → (?:\w+\.)?(\w+)$/.exec(hint.reference);
+      const reference = /^(part\d-[\w-]+\/\S+\.ts) → (?:\w+\.)?(\w+)$/.exec(hint.reference);
       expect(reference, `${name}: ${hint.reference}`).not.toBeNull();
       const file = `${ROOT}${reference?.[1]}`;
       expect(existsSync(file), hint.reference).toBe(true);
@@ -131,6 +131,9 @@ describe('the minimal guestbook (part4-frameworks/minimal.ts)', () => {
     const results = await check(await onGateway(minimalApp), ['core', 'hardening']);
     expect(results.filter((result) => result.check.group === 'core' && !result.passed).map((result) => result.check.name), report(results)).toEqual([]);
     expect(failedNames(results)).toEqual(MINIMAL_FAILS);
+    // Check 17 reproduces from a fresh entry: its setup keeps the new id in $id.
+    const ids = report(results.filter((result) => result.number === 17));
+    expect(ids).toMatch(/Reproduce: id=\$\(curl -s -H 'Content-Type: application\/json' --data-binary '\{"name":"Id","message":"\w+"\}' 'http:\/\/127\.0\.0\.1:\d+\/entries' \| sed '[^']+'\) && curl -i "http:\/\/127\.0\.0\.1:\d+\/entries\/%20\$id"\n/);
   }, SLOW_TEST_MS);
 
   it('is about 80 lines of framework, the guestbook after it', () => {
@@ -175,10 +178,13 @@ describe('each challenge fails on the course guestbook and passes on its solutio
 describe('guestbooks with one mistake each fail at the check that names it', () => {
   const cases: Array<{ flaw: Flaw; check: number; base?: string }> = [
     { flaw: 'page-as-text', check: 1 },
+    { flaw: 'page-crashes', check: 1 },
     { flaw: 'form-answers-200', check: 3 },
     { flaw: 'location-ignores-mount', check: 3, base: '/book/' },
     { flaw: 'no-escaping', check: 4 },
     { flaw: 'oldest-first', check: 6 },
+    { flaw: 'page-oldest-first', check: 6 },
+    { flaw: 'silent-400', check: 7 },
     { flaw: 'no-allow', check: 10 },
   ];
   it.each(cases)('$flaw → check $check', async ({ flaw, check: expected, base }) => {
@@ -186,7 +192,23 @@ describe('guestbooks with one mistake each fail at the check that names it', () 
     const failed = results.at(-1);
     expect(failed?.passed, report(results)).toBe(false);
     expect(failed?.number, report(results)).toBe(expected);
-    expect(report(results)).toMatch(/Reproduce: curl /);
+    expect(report(results)).toMatch(/Reproduce: (\S+=\$\()?curl /);
+  });
+
+  it('a check that needs an entry first reproduces with the request that adds it', async () => {
+    const results = await check(await onGateway(createBrokenGuestbook('no-escaping')), ['core'], { all: false });
+    const text = report(results);
+    expect(results.at(-1)?.number, text).toBe(4);
+    // The form POST, silent, then the page: on a fresh server it shows the same entry.
+    expect(text).toMatch(/Reproduce: curl -s -o \/dev\/null -H 'Content-Type: application\/x-www-form-urlencoded' --data-binary 'name=Tom\+%26\+%3Cb%3E\w+%3C%2Fb%3E&message=Hello\+from\+\w+' 'http:\/\/127\.0\.0\.1:\d+\/entries' && curl -i 'http:\/\/127\.0\.0\.1:\d+\/'\n/);
+    // Seen: the page where the entry is, not its first 200 characters.
+    expect(text).toMatch(/Seen: {5}the markup <b>\w+<\/b> inserted as is, in the page around "\w+" \(character \d+ of \d+\): ".*<li><strong>Tom & <b>/);
+  });
+
+  it('a 500 is met with advice to read the server\'s log', async () => {
+    const text = report(await check(await onGateway(createBrokenGuestbook('page-crashes')), ['core'], { all: false }));
+    expect(text).toContain('Seen:     status 500 Internal Server Error');
+    expect(text).toContain('Advice:   A 500 is your server failing, and its log says why: look at the lines starting with "[your server]" above');
   });
 });
 
@@ -197,6 +219,8 @@ describe('npm run check -- part4, the command line', () => {
     expect(lines.at(-1), output).toBe('15 passed, 3 failed');
     expect(code).toBe(1);
     for (const name of MINIMAL_FAILS) expect(output).toContain(`hardening   ${name}`);
+    // The file's start line names the file run (serve.ts reads it from import.meta.url).
+    expect(output).toMatch(/\[your server\] The minimal guestbook \(part4-frameworks[\\/]minimal\.ts\), on the gateway server/);
   }, SLOW_TEST_MS);
 
   it('checks a running server with --port and a guestbook mounted below / with --base, and exits 0', async () => {

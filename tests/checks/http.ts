@@ -25,9 +25,21 @@ export async function ask(context: CheckContext, bytes: string | Buffer, method 
   return { conversation, response: await conversation.readResponse({ method }) };
 }
 
+/**
+ * What an unexpected 500 means: the server under test failed, and said why in its log. Put
+ * before a check's own advice, which is about the status it expected.
+ */
+export const SERVER_ERROR_ADVICE = 'A 500 is your server failing, and its log says why: look at the lines starting with "[your server]" above (or, with --port, at the terminal where it runs).';
+
+/** `advice`, led by what a 500 means when the status seen is 500 (and 500 was not expected). */
+export function statusAdvice(response: HttpResponse, expected: number[], advice?: string): string | undefined {
+  if (response.status !== 500 || expected.includes(500)) return advice;
+  return advice === undefined ? SERVER_ERROR_ADVICE : `${SERVER_ERROR_ADVICE} What the check asks: ${advice}`;
+}
+
 export function expectStatus(response: HttpResponse, status: number, advice?: string): void {
   if (response.status !== status) {
-    throw new CheckFailure({ expected: `status ${status}`, seen: `status ${response.status} ${response.reason}`, advice, caretAt: response.start + 9 });
+    throw new CheckFailure({ expected: `status ${status}`, seen: `status ${response.status} ${response.reason}`, advice: statusAdvice(response, [status], advice), caretAt: response.start + 9 });
   }
 }
 
