@@ -90,7 +90,9 @@ export interface RunOptions {
   /** Keep going after a failure (else stop at the first: the next thing to do). */
   all?: boolean;
   /** Called as each check finishes, e.g. to print it at once. */
-  onResult?: (result: CheckResult) => void;
+  onResult?: (result: CheckResult) => void | Promise<void>;
+  /** Asked after each check: true stops the run (the server under test has exited). */
+  stopIf?: () => boolean;
 }
 
 /** Which checks of a stage's list to run: numbered from 1 in list order. */
@@ -122,8 +124,9 @@ export async function runChecks(checks: Array<{ number: number; check: Check }>,
     for (const transcript of transcripts) transcript.close?.();
     const result: CheckResult = { number, check, passed: failure === undefined, failure, transcripts, reproduce };
     results.push(result);
-    options.onResult?.(result);
+    await options.onResult?.(result);
     if (failure !== undefined && !options.all) break;
+    if (options.stopIf?.() === true) break;
   }
   return results;
 }

@@ -34,6 +34,8 @@ const HELP = `${USAGE}
 
 The last line is "N passed, M failed"; the exit code is 0 only if every check run passed.`;
 
+/** After a failed check, how long to wait for a crashed server's exit to be noticed. */
+const EXIT_GRACE_MS = 200;
 /** How often --watch looks for changed files (polling works on every file system, WSL's /mnt too). */
 const WATCH_INTERVAL_MS = 500;
 
@@ -125,20 +127,32 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
   const which = cli.only !== null ? `check ${cli.only}` : `${cli.groups.join(' and ')} checks${cli.all ? '' : ', stopping at the first failure'}`;
   console.log(`Checking ${what}${where} as ${cli.stage.title}: ${which}.\n`);
   let results: CheckResult[] = [];
+  let crashed: { how: string; during: number } | null = null;
   try {
     results = await runChecks(selected, {
       port,
       timeouts: cli.timeouts,
       base: cli.base,
       all: cli.all,
-      onResult: (result) => console.log(formatResult(result, style)),
+      onResult: async (result) => {
+        console.log(formatResult(result, style));
+        // A server that crashed takes a moment to be reaped after its sockets close.
+        if (!result.passed && server !== null) await new Promise((resolve) => setTimeout(resolve, EXIT_GRACE_MS));
+        const how = server?.exited() ?? null;
+        if (how !== null && crashed === null) crashed = { how, during: result.number };
+      },
+      // Checks after a crash would only say "connection refused": stop instead.
+      stopIf: () => crashed !== null,
     });
   } finally {
     await server?.stop();
   }
   const failed = results.find((result) => !result.passed);
-  if (failed !== undefined && cli.file !== null) {
-    console.log(`To run a Reproduce command yourself, start your server on that port first (it is stopped now): npx tsx ${cli.file} ${cli.stage.serverArgs.map((arg) => relative(process.cwd(), arg)).join(' ')} --port ${port}`.replace(/ {2,}/g, ' '));
+  if (crashed !== null) {
+    const { how, during } = crashed;
+    console.log(`✗ Your server exited (${how}) during check ${during}: the lines marked [your server] above say why (a stack trace?). A server must survive any request; the checks after it were not run.`);
+  } else if (failed !== undefined && cli.file !== null) {
+    console.log(`To run a Reproduce command yourself, start your server on that port first (the checker has stopped it): npx tsx ${cli.file} ${cli.stage.serverArgs.map((arg) => relative(process.cwd(), arg)).join(' ')} --port ${port}`.replace(/ {2,}/g, ' '));
   }
   if (failed !== undefined && !cli.all) {
     const left = selected.length - results.length;

@@ -21,6 +21,8 @@ export interface LaunchedServer {
   process: ChildProcess;
   /** Its output so far (stdout and stderr), for a report when it fails to start. */
   output(): string;
+  /** How it ended, if it has: 'code 1', 'SIGSEGV'; null while it runs. */
+  exited(): string | null;
   stop(): Promise<void>;
 }
 
@@ -99,7 +101,8 @@ export async function launch(file: string, args: string[], options: { echo?: (li
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
-  return { port, process: child, output: () => output, stop };
+  const exitedHow = (): string | null => (exit === null ? null : (exit.signal ?? `code ${exit.code}`));
+  return { port, process: child, output: () => output, exited: exitedHow, stop };
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -10,6 +10,8 @@ const MAX_LINES = 16;
 const MAX_LINE_CHARS = 110;
 /** Bytes sent beyond this are not spelled out in a printf command. */
 const MAX_PRINTF_BYTES = 700;
+/** A check that kept a connection open this long after its last write gets a `sleep` in its reproduce command. */
+const HOLD_OPEN_FROM_MS = 1_000;
 /** At most this many connections of one check are shown (the last ones: where it failed). */
 const MAX_CONNECTIONS = 3;
 
@@ -35,7 +37,8 @@ export function formatResult(result: CheckResult, style: ReportStyle): string {
     lines.push(...showBytes(Buffer.concat(transcript.sent.map((piece) => piece.bytes)), '> ', undefined));
     lines.push(`    Received bytes${name}:`);
     lines.push(...showBytes(transcript.received, '< ', last ? failure.caretAt : undefined));
-    if (transcript.ended !== null) lines.push(`      (${transcript.ended === 'reset' ? 'connection reset' : 'connection closed by the server'})`);
+    if (transcript.resetByChecker === true) lines.push('      (the checker reset this connection on purpose: a client vanishing)');
+    else if (transcript.ended !== null) lines.push(`      (${transcript.ended === 'reset' ? 'connection reset' : 'connection closed by the server'})`);
   });
   lines.push(`    Expected: ${failure.expected}`);
   lines.push(`    Seen:     ${paint(failure.seen, 'red', style)}`);
@@ -119,7 +122,11 @@ export function reproduceCommand(transcripts: Transcript[], index: number | unde
     parts.push(`printf '${printfEscape(piece.bytes)}'`);
   }
   const target = `${host} ${port ?? transcript.port ?? 'PORT'}`;
-  // Keep the connection open a little after the last write, so nc prints what comes back.
+  // nc -N closes our side as soon as the input ends, and a server may take that FIN as "no more
+  // requests". Where the check waited for the server (a timeout, an idle close), keep the input
+  // open as long, and a second more, so the command shows what the check saw.
+  const held = transcript.lastWriteAt !== undefined && transcript.endedAt !== undefined ? transcript.endedAt - transcript.lastWriteAt : 0;
+  if (held >= HOLD_OPEN_FROM_MS) parts.push(`sleep ${Math.ceil(held / 1000) + 1}`);
   const input = parts.length === 1 ? parts[0] : `(${parts.join('; ')})`;
   return `${input} | nc -N ${target}`;
 }

@@ -21,6 +21,11 @@ export interface Transcript {
   received: Buffer;
   /** How the connection ended, if it did: 'closed' (FIN), 'reset', or null (still open). */
   ended: 'closed' | 'reset' | null;
+  /** The checker itself reset the connection (a client vanishing on purpose). */
+  resetByChecker?: boolean;
+  /** When the last byte was sent, and when the connection ended or the check let it go. */
+  lastWriteAt?: number;
+  endedAt?: number;
   /** Closes the connection: the runner calls it when the check is over. */
   close?: () => void;
 }
@@ -43,21 +48,27 @@ export class Conversation {
   private constructor(socket: Socket, transcript: Transcript) {
     this.socket = socket;
     this.transcript = transcript;
-    transcript.close = () => socket.destroy();
+    transcript.close = () => {
+      transcript.endedAt ??= Date.now();
+      socket.destroy();
+    };
     socket.on('data', (chunk: Buffer) => {
       transcript.received = Buffer.concat([transcript.received, chunk]);
       this.wake();
     });
     socket.on('end', () => {
       transcript.ended ??= 'closed';
+      transcript.endedAt ??= Date.now();
       this.wake();
     });
     socket.on('error', () => {
       transcript.ended = 'reset';
+      transcript.endedAt ??= Date.now();
       this.wake();
     });
     socket.on('close', () => {
       transcript.ended ??= 'closed';
+      transcript.endedAt ??= Date.now();
       this.wake();
     });
   }
@@ -91,6 +102,7 @@ export class Conversation {
     const buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
     this.transcript.sent.push({ bytes: buffer, pauseBeforeMs: this.transcript.sent.length === 0 ? 0 : now - this.lastWriteAt });
     this.lastWriteAt = now;
+    this.transcript.lastWriteAt = now;
     if (!this.socket.destroyed) this.socket.write(buffer);
   }
 
@@ -174,6 +186,12 @@ export class Conversation {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  /** Vanish as a client can: a reset (RST), no goodbye. The report says the checker did it. */
+  reset(): void {
+    this.transcript.resetByChecker = true;
+    this.socket.resetAndDestroy();
   }
 
   private wake(): void {
