@@ -168,3 +168,14 @@ describe('npm run check, asked for help or given a wrong option', () => {
     expect(unknown.output.trim()).toMatch(/^Unknown stage "part9"\. Usage: /);
   });
 });
+
+describe('npm run check, when the server under test crashes', () => {
+  it('says the server exited during which check, points at its log, and runs no check after it', async () => {
+    const { code, output, lastLine } = await runCheckCli(['part2', 'tests/fixtures/broken-part2-crash.ts', '--group', 'core', '--all']);
+    expect(code).toBe(1);
+    expect(output).toContain('[your server] ');
+    expect(output).toMatch(/✗ Your server exited \(code 1\) during check 12: the lines marked \[your server\] above say why/);
+    expect(output).not.toMatch(/^[✓✗] 13 /m);
+    expect(lastLine).toMatch(/^\d+ passed, \d+ failed$/);
+  });
+});
