@@ -7,7 +7,29 @@
 // --port P`, with its own app, the probe, which reports what it received. The HTTP side is
 // part 2's server: you write the gateway's half only. When you are stuck, part3-gateway/minimal.ts
 // is one way to do it, and server.ts, environ.ts and handler.ts are the full one.
-import { listenOrExplain, parseCli, runMain, UsageError } from '../part1-sockets/cli.ts';
+//
+// What part 2's server gives your handler (part2-tcp-http/server.ts and response.ts):
+//
+//   request.head            { method, target, version, headers: [{ name, value }, ...] }
+//   request.body            await request.body.read(): the next piece of the body (a Buffer,
+//                           de-chunked, of any size), or null at its end
+//   request.signal          an AbortSignal, aborted when the connection closes mid-response
+//   request.remoteAddress, remotePort, localAddress, localPort
+//   response.writeHead(status, headers, knownLength?, reason?)
+//                           the head; `knownLength` becomes Content-Length, else the body is
+//                           chunked. headers: [name, value] pairs, in order
+//   response.write(chunk)   a piece of the body; returns false when the socket is full: then
+//                           `await response.drained()` before the next. Once the client is gone
+//                           it returns true and drops the bytes: look at response.clientGone
+//   response.end()          the body is complete
+//   response.abort()        cut the connection: for a response that cannot be completed (a
+//                           handler that throws after the head does the same)
+//   response.headSent, response.clientGone, response.sendWhole(status, headers, body)
+//
+// The socket itself is not in the request: createHttpServer returns a net.Server, whose
+// 'connection' event gives each socket (request.remoteAddress and remotePort tell which is a
+// request's). Only challenge 2 needs it.
+import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
 import type { ResponseWriter } from '../part2-tcp-http/response.ts';
 import { createHttpServer, type HttpRequest } from '../part2-tcp-http/server.ts';
 import type { Application } from './contract.ts';
@@ -18,7 +40,7 @@ function handle(app: Application, request: HttpRequest, response: ResponseWriter
   //   1. build the environ from `request` (REQUEST_METHOD, PATH_INFO, QUERY_STRING, HTTP_*...),
   //   2. call app(environ, startResponse), where startResponse keeps the status and headers,
   //   3. send the status, the headers and every chunk of the body the app returns
-  //      (response.writeHead, response.write, response.end; see part 2's response.ts).
+  //      (response.writeHead, response.write, response.end: see above).
   void app;
   response.sendWhole(501, [['Content-Type', 'text/plain; charset=utf-8']], `TODO: call the app for ${request.head.method} ${request.head.target}\n`);
 }
@@ -32,8 +54,10 @@ async function main(): Promise<void> {
     throw error instanceof LoadError ? new UsageError(error.message) : error;
   });
   const server = createHttpServer((request, response) => handle(app, request, response));
+  // Ctrl-C or SIGTERM: stop accepting, let the responses in progress finish, exit.
+  stopOnSignals(() => server.shutdown());
   const port = await listenOrExplain(server, options, 'part3');
-  console.log(`Your gateway serves ${file} on http://${options.host}:${port}/`);
+  console.log(`Your gateway serves ${file} on http://${options.host}:${port}/ (Ctrl-C to stop)`);
 }
 
 runMain(main);

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks, selectChecks, type CheckResult, type Group, type ServerTimeouts } from './checks/check.ts';
 import { part3Checks } from './checks/part3.ts';
+import { app as demoApp } from '../part3-gateway/apps/demo.ts';
+import { createGatewayServer } from '../part3-gateway/server.ts';
 import probeApp from './checks/probe-app.ts';
 import { formatResult } from './checks/report.ts';
 import { STAGES } from './checks/stages.ts';
@@ -60,6 +62,8 @@ describe('deliberately broken gateways fail at the check that names their flaw, 
     ['short-input', 'lets the app read a request body through gateway.input (Content-Length, sent in two pieces)'],
     ['buffers-the-body', "streams a generator's chunks as the app makes them (chunked), not once the body ends"],
     ['forgets-close', "calls the body's return() and close() once each when the response is done"],
+    ['greedy-read', 'gateway.input.read(size) never gives more than size bytes, even when more have arrived'],
+    ['readline-reads-all', 'gateway.input.readline() gives one line at a time, its "\\n" included, and an empty array at the end'],
   ];
 
   it.each(cases)('%s → %s', async (flaw, failing) => {
@@ -80,17 +84,78 @@ describe('deliberately broken gateways fail at the check that names their flaw, 
   });
 });
 
+describe("one check's advice fits what the gateway did", () => {
+  const QUIET = { ...SERVER_OPTIONS, errors: { write: () => {}, flush: () => {} } };
+
+  /** Run check `number` alone against `server`, and return its report (it must fail). */
+  async function failing(server: ReturnType<typeof createGatewayServer>, number: number): Promise<{ text: string; advice: string }> {
+    const running = await start(server);
+    try {
+      const [result] = await runChecks([{ number, check: part3Checks[number - 1] }], { port: running.port, timeouts: TIMEOUTS });
+      expect(result.passed).toBe(false);
+      return { text: report(result), advice: result.failure?.advice ?? '' };
+    } finally {
+      await running.close();
+    }
+  }
+
+  it('check 1, on a gateway serving another app (the demo): start the gateway with the probe app, the command given', async () => {
+    const server = createGatewayServer(demoApp, QUIET);
+    const running = await start(server);
+    try {
+      const [result] = await runChecks([{ number: 1, check: part3Checks[0] }], { port: running.port, timeouts: TIMEOUTS });
+      expect(result.failure?.seen).toContain('another app answers on this port');
+      expect(result.failure?.advice).toContain(`npm run part3 -- tests/checks/probe-app.ts --port ${running.port}`);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('check 7, on a gateway that sends an array chunked: hold the head until the first body bytes, as check 14 asks', async () => {
+    const { advice } = await failing(createBrokenGateway('streams-arrays', probeApp, QUIET), 7);
+    expect(advice).toContain('hold the head until the first body bytes');
+    expect(advice).toContain('check 14');
+  });
+
+  it.each([8, 9])('check %i, when the probe app throws (no gateway.input): the server log, not "the probe app answered 200"', async (number) => {
+    const { advice } = await failing(createBrokenGateway('no-input', probeApp, QUIET), number);
+    expect(advice).toContain('[your server]');
+    expect(advice).toContain("environ['gateway.input']");
+    expect(advice).not.toContain('answered 200');
+  });
+
+  it('check 10 gives a reproduce command that releases the stream, so it ends by itself', async () => {
+    const { text } = await failing(createBrokenGateway('buffers-the-body', probeApp, QUIET), 10);
+    expect(text).toMatch(/Reproduce: printf 'GET \/stream\?id=(\S+) .*\| nc -N .* & sleep 1; curl -s 'http:\/\/127\.0\.0\.1:\d+\/release\?id=\1'; wait/);
+  });
+
+  it('check 15, on a gateway that holds the body and answers a clean 500: the first chunk counts as sent; send it, then response.abort()', async () => {
+    const { text, advice } = await failing(createBrokenGateway('buffers-the-body', probeApp, QUIET), 15);
+    expect(text).toContain('Seen:     a complete 500');
+    expect(advice).toContain('counts as sent');
+    expect(advice).toContain('response.abort()');
+  });
+
+  it('check 15, on a gateway that ends the body normally after the failure: no 0\\r\\n\\r\\n, response.abort()', async () => {
+    const { text, advice } = await failing(createBrokenGateway('swallows-errors', probeApp, QUIET), 15);
+    expect(text).toContain('ended by 0\\r\\n\\r\\n');
+    expect(advice).toContain('no 0\\r\\n\\r\\n');
+    expect(advice).toContain('response.abort()');
+  });
+});
+
 describe('the files an attendee runs (started as `npm run check` starts them: the file, the probe app, --port)', () => {
   const running: StageRun[] = [];
   afterAll(() => {
     for (const stage of running) stage.child.kill();
   });
-  async function launched(file: string): Promise<{ port: number; stop(): Promise<void> }> {
+  async function launched(file: string): Promise<{ port: number; stage: StageRun; stop(): Promise<void> }> {
     const stage = runStage([file, ...SERVER_ARGS, '--port', '0']);
     running.push(stage);
     const [, port] = await stage.waitForOutput(/http:\/\/127\.0\.0\.1:(\d+)\//);
     return {
       port: Number(port),
+      stage,
       stop: async () => {
         stage.child.kill();
         await stage.exited;
@@ -98,7 +163,7 @@ describe('the files an attendee runs (started as `npm run check` starts them: th
     };
   }
 
-  it("the starter fails check 1, with the app's 200 expected and its 501 seen", async () => {
+  it("the starter fails check 1, with the app's 200 expected and its 501 seen, and stops on SIGTERM", async () => {
     const server = await launched('part3-gateway/starter.ts');
     const results = await check(server.port, CORE_AND_HARDENING, false);
     expect(results).toHaveLength(1);
@@ -107,7 +172,9 @@ describe('the files an attendee runs (started as `npm run check` starts them: th
     expect(text).toContain('Expected: status 200');
     expect(text).toContain('Seen:     status 501 Not Implemented');
     expect(text).toContain("Reproduce: curl -v 'http://127.0.0.1:");
-    await server.stop();
+    server.stage.child.kill('SIGTERM');
+    expect(await server.stage.exited).toEqual({ code: 0, signal: null });
+    expect(server.stage.stdout()).toContain('SIGTERM: stopping');
   });
 
   it.each([1, 2, 3])('solutions/challenge-%i.ts passes its challenge', async (challenge) => {

@@ -3,7 +3,7 @@
 //
 //   npx tsx part3-gateway/solutions/challenge-1.ts part3-gateway/apps/demo.ts --port 8003
 import type { Server } from 'node:net';
-import { listenOrExplain, parseCli, runMain, UsageError } from '../../part1-sockets/cli.ts';
+import { gracefulStop, listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../../part1-sockets/cli.ts';
 import type { Application } from '../contract.ts';
 import { loadApplication, LoadError } from '../loader.ts';
 
@@ -15,7 +15,10 @@ export function serveFromCommandLine(what: string, makeServer: (app: Application
     const app = await loadApplication(file).catch((error: unknown) => {
       throw error instanceof LoadError ? new UsageError(error.message) : error;
     });
-    const port = await listenOrExplain(makeServer(app), options, 'part3');
+    const server = makeServer(app);
+    // Ctrl-C or SIGTERM: stop accepting, close the open connections, exit.
+    stopOnSignals(gracefulStop(server));
+    const port = await listenOrExplain(server, options, 'part3');
     console.log(`${what}: serving ${file} on http://${options.host}:${port}/`);
   });
 }

@@ -6,17 +6,23 @@
 // Core: the contract's everyday half (environ, startResponse, bodies in, bodies out, HEAD, a
 // crash before anything was sent). Hardening: its harder rules (the deferred head, a failure
 // mid-stream, the body closed, hop-by-hop headers, a client that leaves, a client that reads
-// slowly). Challenges: the README's.
+// slowly, what read(size) and readline() give). Challenges: the README's.
 import { CheckFailure, expectThat, type Check, type CheckContext, type Hint } from './check.ts';
 import { ask, expectBodyContains, expectFramed, expectHeader, expectStatus, open, randomWord, requestBytes, sleep } from './http.ts';
-import { BIG_CHUNKS } from './probe-app.ts';
+import { BIG_CHUNKS, PROBE_MARKER } from './probe-app.ts';
 import { header, headerValues, parseResponse, type Conversation, type HttpResponse } from './wire.ts';
 
 const README = 'part3-gateway/README.md';
+/** What makes the probe throw when it reads the body. */
+const INPUT_FAILED = "The probe app reads environ['gateway.input'] with read(4096): is it there, with an async read(size) that resolves to bytes, and an empty Uint8Array at the end?";
 const hint = (concept: string, readme: string, reference: string): Hint => ({ concept, readme: `${README}, section "${readme}"`, reference: `part3-gateway/${reference}` });
 
-/** The body of a response as JSON (the probe's /environ, /input and /report answer JSON). */
-function json(response: HttpResponse): Record<string, unknown> {
+/** Where to look when the probe app threw: the server's log. */
+const APP_FAILED = 'A 500 here means the probe app threw (or your gateway did): the error is in your server\'s log, the lines starting with "[your server]" above (with --port, the terminal where the gateway runs).';
+
+/** The body of a response as JSON (the probe's /environ, /input and /report answer JSON). `onFailure`: what may have made the probe throw. */
+function json(response: HttpResponse, onFailure = ''): Record<string, unknown> {
+  if (response.status === 500) throw new CheckFailure({ expected: 'status 200', seen: `status 500 ${response.reason}`, caretAt: response.start + 9, advice: `${APP_FAILED}${onFailure === '' ? '' : ` ${onFailure}`}` });
   expectStatus(response, 200, 'The probe app answered 200 here; the gateway must send the status it gave startResponse.');
   try {
     return JSON.parse(response.body.toString('utf8')) as Record<string, unknown>;
@@ -75,6 +81,21 @@ function reproduceWithReport(context: CheckContext, curlOptions: string, path: s
   context.reproduce(`curl ${curlOptions} '${base}${path}'; curl -s '${base}/report?id=${tag}'`);
 }
 
+/**
+ * The answer to /hello came from another app than the probe (no marker header, not its text, and
+ * not the gateway's own 5xx): the gateway was started with some other app. Say so first, or
+ * every check after would fail with advice about a gateway that may well be right.
+ */
+function expectProbeApp(context: CheckContext, response: HttpResponse, name: string): void {
+  const [markerName, markerValue] = PROBE_MARKER;
+  if (header(response, markerName) === markerValue || response.body.toString('latin1').includes(`Hello, ${name}!`) || response.status >= 500) return;
+  throw new CheckFailure({
+    expected: `the probe app's answer ("Hello, ${name}!", with ${markerName}: ${markerValue})`,
+    seen: `status ${response.status} ${response.reason}, without ${markerName}: another app answers on this port`,
+    advice: `Start the gateway with the checker's app, the probe: npx tsx your-gateway.ts tests/checks/probe-app.ts --port ${context.port} (the course's: npm run part3 -- tests/checks/probe-app.ts --port ${context.port}); a gateway file given to the checker must load the app file named on its command line.`,
+  });
+}
+
 const id = (): string => `${randomWord()}-${Date.now().toString(36)}`;
 
 export const part3Checks: Check[] = [
@@ -87,6 +108,7 @@ export const part3Checks: Check[] = [
       const name = randomWord();
       context.reproduce(`curl -v 'http://${context.host}:${context.port}/hello?name=${name}'`);
       const { response } = await ask(context, requestBytes('GET', `/hello?name=${name}`));
+      expectProbeApp(context, response, name);
       expectStatus(response, 200, 'The probe app calls startResponse("200 OK", ...) and returns [bytes]: build an environ, call the app, send its answer.');
       expectBodyContains(response, `Hello, ${name}!`, 'The body is the chunks the app returned; the app read the name from environ.QUERY_STRING.');
       expectFramed(response);
@@ -172,7 +194,11 @@ export const part3Checks: Check[] = [
     async run(context) {
       const { response } = await ask(context, requestBytes('GET', '/chunks'));
       expectStatus(response, 200);
-      expectHeader(response, 'Content-Length', (value) => value === '14', 'Content-Length: 14 (the three chunks added up)', 'The probe app returned [one , two , three\\n]: 4 + 4 + 6 bytes. Compute the length when the body is an array.');
+      const headSentEarly = header(response, 'Content-Length') === undefined && response.framing !== 'length';
+      const advice = headSentEarly
+        ? `The head went out ${response.framing === 'chunked' ? 'chunked' : 'with no length'}. If your gateway sends it when the app calls startResponse, it cannot know the body yet: hold the head until the first body bytes (or the end of the body), as hardening check 14 also asks; by then the app has returned its array, and the head can carry its length (4 + 4 + 6 bytes).`
+        : 'The probe app returned [one , two , three\\n]: 4 + 4 + 6 bytes. Compute the length when the body is an array.';
+      expectHeader(response, 'Content-Length', (value) => value === '14', 'Content-Length: 14 (the three chunks added up)', advice);
       expectThat(response.body.toString('latin1') === 'one two three\n', 'the body "one two three\\n"', JSON.stringify(response.body.toString('latin1')));
     },
   },
@@ -189,7 +215,7 @@ export const part3Checks: Check[] = [
       conversation.send(body.slice(0, 1000));
       await sleep(50);
       conversation.send(body.slice(1000));
-      const received = json(await conversation.readResponse());
+      const received = json(await conversation.readResponse(), INPUT_FAILED);
       expectKey(received, 'length', body.length, 'The app reads with read(4096) until it gets an empty array: give it every byte of the body, then an empty one.');
       expectKey(received, 'text', body, 'The bytes the app read must be the body, in order.');
     },
@@ -202,7 +228,7 @@ export const part3Checks: Check[] = [
       const pieces = ['hello ', 'chunked ', randomWord()];
       const chunked = `${pieces.map((piece) => `${piece.length.toString(16)}\r\n${piece}\r\n`).join('')}0\r\n\r\n`;
       const { response } = await ask(context, requestBytes('POST', '/input', { headers: [['Transfer-Encoding', 'chunked']], body: chunked }));
-      const received = json(response);
+      const received = json(response, INPUT_FAILED);
       expectKey(received, 'text', pieces.join(''), 'Give the app the de-chunked body (part 2\'s request body does the de-chunking), then an empty array at its end.');
     },
   },
@@ -212,6 +238,8 @@ export const part3Checks: Check[] = [
     hint: hint('A body of unknown length goes out chunk by chunk with Transfer-Encoding: chunked (HTTP/1.1), each chunk sent as soon as the app yields it.', 'One request through the gateway', 'handler.ts → sendBody'),
     async run(context) {
       const tag = id();
+      // The probe holds its second piece until /release: the command releases it a second later.
+      context.reproduce(`printf 'GET /stream?id=${tag} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | nc -N ${context.host} ${context.port} & sleep 1; curl -s 'http://${context.host}:${context.port}/release?id=${tag}'; wait`);
       const conversation = await open(context, 'the stream');
       conversation.send(requestBytes('GET', `/stream?id=${tag}`));
       await conversation.waitFor(() => conversation.received.includes('first piece'));
@@ -282,8 +310,18 @@ export const part3Checks: Check[] = [
       conversation.send(requestBytes('GET', '/fail-mid-stream'));
       const closed = await conversation.waitForClose();
       const parsed = parseResponse(conversation.received, 0, 'GET', false);
-      expectThat(parsed.kind !== 'ok', 'an incomplete response (the app failed after its first chunk)', 'a complete response: the client cannot tell it lost part of the body', 'Do not end the body normally (no 0\\r\\n\\r\\n) after a failure: cut the connection instead (socket.destroy()).');
-      expectThat(closed, 'the connection closed after the failure', 'it stayed open, with a response that never ends', 'A response that cannot be completed leaves the connection unusable: close it.');
+      if (parsed.kind === 'ok') {
+        const { response } = parsed;
+        const held = response.status === 500;
+        throw new CheckFailure({
+          expected: 'an incomplete response (the app failed after its first chunk)',
+          seen: held ? `a complete ${response.status} ${response.reason}: the first chunk was never sent` : `a complete ${response.status} response (${response.framing === 'chunked' ? 'ended by 0\\r\\n\\r\\n' : 'every byte its length promised'}): the client cannot tell it lost part of the body`,
+          advice: held
+            ? "A non-empty chunk the app yielded before failing counts as sent: with it the head is committed (contract.ts says so), and a 500 can no longer replace it. Send it, then cut the connection: response.abort() (or rethrow from your handler: part 2's server aborts a response whose head is out)."
+            : "Do not end the body normally after a failure (no response.end(), no 0\\r\\n\\r\\n): cut the connection instead, with response.abort() (or rethrow from your handler: part 2's server aborts a response whose head is out).",
+        });
+      }
+      expectThat(closed, 'the connection closed after the failure', 'it stayed open, with a response that never ends', 'A response that cannot be completed leaves the connection unusable: close it (response.abort()).');
       await expectStillServing(context, 'an app that failed mid-stream');
     },
   },
@@ -324,13 +362,13 @@ export const part3Checks: Check[] = [
       expectThat(leaving.received.length >= 2_000, 'the endless stream to begin', () => `${leaving.received.length} bytes`);
       leaving.socket.resetAndDestroy();
       const report = await reportUntil(context, tag, (counts) => counts.stopped === true);
-      expectThat(report.stopped === true, 'the generator stopped (its finally block ran) soon after the client left', 'it was still being pulled 2 s later', "When a write fails or the socket has closed, stop the loop and call the iterator's return(): that runs the generator's finally.");
+      expectThat(report.stopped === true, 'the generator stopped (its finally block ran) soon after the client left', 'it was still being pulled 2 s later', "response.write() does not fail once the client is gone: it returns true and drops the bytes. Before pulling the next chunk, look at response.clientGone (or request.signal.aborted); when the client is gone, stop the loop and call the iterator's return(): that runs the generator's finally.");
     },
   },
   {
     group: 'hardening',
     name: 'waits for a client that does not read (backpressure): stops pulling the body once the socket is full',
-    hint: hint('socket.write() returns false when its buffer is full: wait for "drain" before pulling the next chunk, so a slow client slows the app instead of filling memory.', 'Break it', 'handler.ts → sendBody'),
+    hint: hint('response.write() returns false when the socket\'s buffer is full: await response.drained() before pulling the next chunk, so a slow client slows the app instead of filling memory.', 'Break it', 'handler.ts → sendBody'),
     async run(context) {
       const tag = id();
       context.reproduce(`(printf 'GET /big?id=${tag} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 3) | nc ${context.host} ${context.port} | sleep 3 & sleep 1; curl -s 'http://${context.host}:${context.port}/report?id=${tag}'`);
@@ -351,7 +389,42 @@ export const part3Checks: Check[] = [
         },
         10_000,
       );
-      expectThat(Number(report.pulled) < BIG_CHUNKS, `the gateway to stop pulling while the client reads nothing (the body is ${BIG_CHUNKS} chunks of 64 KiB)`, `all ${String(report.pulled)} chunks pulled: 32 MiB held in memory for a client that reads nothing`, 'When write() returns false, await the "drain" event before the next iterator.next().');
+      expectThat(Number(report.pulled) < BIG_CHUNKS, `the gateway to stop pulling while the client reads nothing (the body is ${BIG_CHUNKS} chunks of 64 KiB)`, `all ${String(report.pulled)} chunks pulled: 32 MiB held in memory for a client that reads nothing`, 'When response.write(chunk) returns false, await response.drained() before the next iterator.next().');
+    },
+  },
+
+  {
+    group: 'hardening',
+    name: 'gateway.input.read(size) never gives more than size bytes, even when more have arrived',
+    hint: hint('read(size) is "up to size bytes": an app that reads a header of 4 bytes, then the rest, must get 4. Keep what is left of a piece of the body for the next read.', 'Write your own app', 'environ.ts → GatewayInput.read'),
+    async run(context) {
+      const body = `${randomWord()} `.repeat(20);
+      context.reproduce(`curl -s --data-binary '${body}' http://${context.host}:${context.port}/read-sizes?size=7`);
+      const received = await probe(context, '/read-sizes?size=7', { headers: [['Content-Type', 'text/plain']], body }, 'POST');
+      const sizes = Array.isArray(received.sizes) ? (received.sizes as number[]) : [];
+      const over = sizes.filter((size) => size > 7);
+      expectThat(over.length === 0, 'every read(7) to give at most 7 bytes', `reads of ${sizes.join(', ')} bytes`, 'The body arrives in pieces of any size (here one piece): read(size) takes at most size bytes of it and keeps the rest for the next read.');
+      expectKey(received, 'text', body, 'The reads, put together, must be the body, in order, every byte once.');
+    },
+  },
+  {
+    group: 'hardening',
+    name: 'gateway.input.readline() gives one line at a time, its "\\n" included, and an empty array at the end',
+    hint: hint('readline() returns the bytes up to and including the next "\\n" (the last line may have none), waiting for more if no "\\n" has arrived yet; only the end of the body gives an empty array. An empty line is "\\n", not the end.', 'Write your own app', 'environ.ts → GatewayInput.readline'),
+    async run(context) {
+      const word = randomWord();
+      const lines = [`one ${word}\n`, 'two\n', '\n', 'last, without a newline'];
+      const body = lines.join('');
+      const split = lines[0].length + 2; // in the middle of the second line
+      context.reproduce(`printf '${lines.join('').replace(/\n/g, '\\n')}' | curl -s --data-binary @- http://${context.host}:${context.port}/readlines`);
+      const conversation = await open(context);
+      conversation.send(requestBytes('POST', '/readlines', { headers: [['Content-Type', 'text/plain'], ['Content-Length', String(body.length)]] }));
+      conversation.send(body.slice(0, split));
+      await sleep(50);
+      conversation.send(body.slice(split));
+      const received = json(await conversation.readResponse(), "The probe app reads environ['gateway.input'] with readline(): is there one, async, resolving to bytes?");
+      expectKey(received, 'lines', lines, 'Give each line with its "\\n": look for the newline in what has arrived, read more while there is none, keep the bytes after it for the next call.');
+      expectKey(received, 'ended', true, 'At the end of the body, readline() resolves to an empty Uint8Array (and only there).');
     },
   },
 
@@ -377,7 +450,7 @@ export const part3Checks: Check[] = [
       const leaving = await open(context, 'the client that sends FIN');
       leaving.sendAndEnd(requestBytes('GET', `/wait-signal?id=${tag}`));
       const report = await reportUntil(context, tag, (counts) => counts.signalled !== null);
-      expectThat(typeof report.signalled === 'string' && report.signalled !== 'not aborted', "environ['gateway.signal'] aborted soon after the client's FIN", report.signalled === null ? 'not aborted 2 s after the FIN (the app waits for it and never writes)' : `the app's report: ${String(report.signalled)}`, "Listen for the socket's 'end' event while the app runs, and abort the request's AbortController then.");
+      expectThat(typeof report.signalled === 'string' && report.signalled !== 'not aborted', "environ['gateway.signal'] aborted soon after the client's FIN", report.signalled === null ? 'not aborted 2 s after the FIN (the app waits for it and never writes)' : `the app's report: ${String(report.signalled)}`, "HttpRequest does not show the FIN: request.signal fires only when the connection closes. createHttpServer returns a net.Server: its 'connection' event gives you each socket; find a request's socket by request.remoteAddress and request.remotePort, and on that socket's 'end' event abort an AbortController of your own, whose signal is the environ's gateway.signal (AbortSignal.any([request.signal, yours])).");
     },
   },
   {

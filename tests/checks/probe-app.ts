@@ -3,13 +3,17 @@
 // of part3-gateway/contract.ts, no server code), so it runs on any gateway that keeps the
 // contract. Each path reports what the app received, or exercises one rule of the contract:
 //
-//   /hello?name=Ada         200 "Hello, Ada!" (an array body)
+//   /hello?name=Ada         200 "Hello, Ada!" (an array body), with X-Probe-App: part3 (check 1
+//                           tells the probe from another app by it)
 //   /environ...             200, the environ as JSON (CGI keys, HTTP_* keys, gateway.* types)
 //   /input                  reads gateway.input with read(size) until it is empty; its length and text
+//   /read-sizes?size=7      reads with read(7) until it is empty; the length of each read, and the text
+//   /readlines              reads with readline() until it is empty; each line, and whether [] came
 //   /status?code=&reason=   startResponse with that status
 //   /headers                Set-Cookie twice and an order of its own
 //   /chunks                 an array of three chunks (the server computes Content-Length)
 //   /stream?id=             a generator: a first piece, then waits for /release?id= before the rest
+//                           (or 5 s), so a gateway that holds the first piece shows it
 //   /write                  the legacy write() from startResponse, then a returned body
 //   /fail-before            throws before startResponse
 //   /fail-after-start       calls startResponse, then throws before its first chunk
@@ -27,6 +31,10 @@ import type { Application, Body, Environ, StartResponse } from '../../part3-gate
 const TEXT: Array<[string, string]> = [['Content-Type', 'text/plain; charset=utf-8']];
 const JSON_TYPE: Array<[string, string]> = [['Content-Type', 'application/json']];
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+/** The header /hello answers with: a response that lacks it did not come from the probe. */
+export const PROBE_MARKER: [string, string] = ['X-Probe-App', 'part3'];
+/** How many reads /read-sizes and /readlines make at most, so a stream that never ends does not hold them. */
+const MAX_READS = 1_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** /big's size: more than the kernel's socket buffers hold on both sides, so a server that waits for drain cannot pull it all. */
@@ -147,7 +155,7 @@ const probe: Application = (environ, startResponse) => {
   const route = `/${environ.PATH_INFO.split('/')[1] ?? ''}`;
   switch (route) {
     case '/hello':
-      startResponse('200 OK', TEXT);
+      startResponse('200 OK', [...TEXT, PROBE_MARKER]);
       return [bytes(`Hello, ${params.get('name') ?? 'World'}!\n`)];
     case '/environ':
       return answer(startResponse, '200 OK', describeEnviron(environ));
@@ -158,6 +166,30 @@ const probe: Application = (environ, startResponse) => {
         const body = Buffer.concat(parts);
         startResponse('200 OK', JSON_TYPE);
         yield bytes(`${JSON.stringify({ length: body.length, text: body.toString('latin1') })}\n`);
+      })();
+    case '/read-sizes':
+      return (async function* () {
+        const size = Number(params.get('size') ?? '7');
+        const sizes: number[] = [];
+        const parts: Uint8Array[] = [];
+        for (let part = await environ['gateway.input'].read(size); part.length > 0 && sizes.length < MAX_READS; part = await environ['gateway.input'].read(size)) {
+          sizes.push(part.length);
+          parts.push(part);
+        }
+        startResponse('200 OK', JSON_TYPE);
+        yield bytes(`${JSON.stringify({ sizes, text: Buffer.concat(parts).toString('latin1') })}\n`);
+      })();
+    case '/readlines':
+      return (async function* () {
+        const lines: string[] = [];
+        let ended = false;
+        while (!ended && lines.length < MAX_READS) {
+          const line = await environ['gateway.input'].readline();
+          if (line.length === 0) ended = true;
+          else lines.push(Buffer.from(line).toString('latin1'));
+        }
+        startResponse('200 OK', JSON_TYPE);
+        yield bytes(`${JSON.stringify({ lines, ended })}\n`);
       })();
     case '/status':
       startResponse(`${params.get('code') ?? '200'} ${params.get('reason') ?? 'OK'}`, TEXT);
