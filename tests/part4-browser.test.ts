@@ -40,6 +40,8 @@ const VISITS: Array<{ where: string; server: ServerName; mount: string }> = [
   { where: 'mvc at /mvc/ on the gateway', server: 'gateway', mount: '/mvc' },
   { where: 'micro at /micro/ on node:http', server: 'node', mount: '/micro' },
   { where: 'mvc at /mvc/ on node:http', server: 'node', mount: '/mvc' },
+  { where: 'hono at /hono/ on the gateway', server: 'gateway', mount: '/hono' },
+  { where: 'hono at /hono/ on node:http', server: 'node', mount: '/hono' },
 ];
 
 /** The mvc guestbook logs each request to gateway.errors; the test reads the page instead. */
