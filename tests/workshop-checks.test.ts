@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CheckFailure, runChecks, summaryLine, type Check } from './checks/check.ts';
-import { formatResult, reproduceCommand, showBytes } from './checks/report.ts';
+import { formatResult, reproduceCommand, showBytes, showSent } from './checks/report.ts';
 import { STAGES } from './checks/stages.ts';
 import { runCheckCli } from './helpers/checks.ts';
 import { parseResponse, type Transcript } from './checks/wire.ts';
@@ -54,6 +54,19 @@ describe('showing bytes', () => {
     const lines = showBytes(Buffer.from('HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n'), '< ', 20);
     expect(lines[1]).toBe('      < Bad Name: x\\r\\n');
     expect(lines[2]).toBe(`      ${' '.repeat(2 + 3)}^ here`);
+  });
+
+  it('shows the writes of a request split on purpose one by one, with the pause between them', () => {
+    const pieces = [
+      { bytes: Buffer.from('GET / HTTP/1.1\r\nHo'), pauseBeforeMs: 0 },
+      { bytes: Buffer.from('st: x\r\n\r\n'), pauseBeforeMs: 300 },
+    ];
+    expect(showSent(pieces)).toEqual(['      > GET / HTTP/1.1\\r\\n', '      > Ho', '      ~ the next write, 300 ms later ~', '      > st: x\\r\\n', '      > \\r\\n']);
+  });
+
+  it('sums up a large run of binary bytes instead of spelling it out', () => {
+    const lines = showBytes(Buffer.alloc(4096, 0xff), '< ', undefined);
+    expect(lines).toEqual(['      < (4,096 bytes of binary data, starting ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ...)']);
   });
 
   it('cuts a long exchange to its first and last lines, saying how many are left out', () => {

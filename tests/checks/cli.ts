@@ -156,7 +156,7 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
   }
   if (failed !== undefined && !cli.all) {
     const left = selected.length - results.length;
-    if (left > 0) console.log(`(${left} more checks not run: fix this one first, or add --all to see them all)`);
+    if (left > 0) console.log(`(${left} more ${left === 1 ? 'check' : 'checks'} not run: fix this one first, or add --all to see them all)`);
   } else if (failed === undefined && results.length === selected.length) {
     console.log(nextStep(cli));
   }
@@ -166,7 +166,8 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
 
 function nextStep(cli: CheckCli): string {
   if (cli.only !== null) return `Check ${cli.only} passes. Run them all again without --check.`;
-  if (cli.groups.includes('hardening')) return 'Every check passed: your server survives what the course\'s does. Try the challenges: --challenge 1.';
+  if (cli.groups.includes('hardening') && cli.groups.includes('core')) return 'Every check passed: your server survives what the course\'s does. Try the challenges: --challenge 1.';
+  if (cli.groups.includes('hardening')) return 'The hardening checks pass. With the core ones too (no --group), that is everything the course\'s server survives.';
   if (cli.groups.includes('core')) return 'The core works. Next: --group hardening.';
   return 'This challenge is done.';
 }

@@ -93,7 +93,9 @@ export async function launch(file: string, args: string[], options: { echo?: (li
   while (!(await accepts(port))) {
     if (exit !== null) {
       const { code, signal } = exit;
-      throw new LaunchError(`${file} exited (${signal ?? `code ${code}`}) before it listened on port ${port}. A server is a long-running program: did it crash? Its output:\n${indent(output)}`);
+      // Its output was already shown as it came, when echoed.
+      const shown = options.echo === undefined ? ` Its output:\n${indent(output)}` : ' Its output is above.';
+      throw new LaunchError(`${file} exited (${signal ?? `code ${code}`}) before it listened on port ${port}. A server is a long-running program: did it crash?${shown}`);
     }
     if (Date.now() > deadline) {
       await stop();

@@ -10,6 +10,19 @@ const MAX_LINES = 16;
 const MAX_LINE_CHARS = 110;
 /** Bytes sent beyond this are not spelled out in a printf command. */
 const MAX_PRINTF_BYTES = 700;
+/** Writes shown one by one (a check that splits a request on purpose), at most this many and this large. */
+const MAX_WRITES_SHOWN = 8;
+const MAX_WRITES_BYTES = 4096;
+/** Bytes over this length, more than a fifth of them outside printable ASCII, are summed up, not spelled out. */
+const BINARY_FROM_BYTES = 1024;
+
+function looksBinary(bytes: Buffer): boolean {
+  if (bytes.length < BINARY_FROM_BYTES) return false;
+  let unprintable = 0;
+  for (const byte of bytes.subarray(0, 4096)) if ((byte < 0x20 || byte >= 0x7f) && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) unprintable++;
+  return unprintable > Math.min(bytes.length, 4096) / 5;
+}
+
 /** A check that kept a connection open this long after its last write gets a `sleep` in its reproduce command. */
 const HOLD_OPEN_FROM_MS = 1_000;
 /** At most this many connections of one check are shown (the last ones: where it failed). */
@@ -34,7 +47,7 @@ export function formatResult(result: CheckResult, style: ReportStyle): string {
     const last = index === shown.length - 1;
     const name = result.transcripts.length > 1 ? ` (${transcript.label})` : '';
     lines.push(`    Sent bytes${name}:`);
-    lines.push(...showBytes(Buffer.concat(transcript.sent.map((piece) => piece.bytes)), '> ', undefined));
+    lines.push(...showSent(transcript.sent));
     lines.push(`    Received bytes${name}:`);
     lines.push(...showBytes(transcript.received, '< ', last ? failure.caretAt : undefined));
     if (transcript.resetByChecker === true) lines.push('      (the checker reset this connection on purpose: a client vanishing)');
@@ -52,12 +65,32 @@ export function formatResult(result: CheckResult, style: ReportStyle): string {
 }
 
 /**
+ * What the checker sent. When it sent a few small writes on purpose (a head in two pieces, a body
+ * in three), each write is shown on its own, with a line between them: where TCP may split the
+ * bytes is what such a check is about.
+ */
+export function showSent(pieces: Array<{ bytes: Buffer; pauseBeforeMs: number }>): string[] {
+  const total = pieces.reduce((sum, piece) => sum + piece.bytes.length, 0);
+  if (pieces.length <= 1 || pieces.length > MAX_WRITES_SHOWN || total > MAX_WRITES_BYTES) return showBytes(Buffer.concat(pieces.map((piece) => piece.bytes)), '> ', undefined);
+  const lines: string[] = [];
+  pieces.forEach((piece, index) => {
+    if (index > 0) lines.push(`      ~ the next write${piece.pauseBeforeMs >= 50 ? `, ${piece.pauseBeforeMs} ms later` : ''} ~`);
+    lines.push(...showBytes(piece.bytes, '> ', undefined));
+  });
+  return lines;
+}
+
+/**
  * Bytes as lines, each ending where a \n was, with \r, \n, \t, backslash and every byte outside
  * printable ASCII spelled out (`\x00`), so what is invisible on a terminal is visible here. A
  * caret line goes under the byte at `caretAt`.
  */
 export function showBytes(bytes: Buffer, prefix: string, caretAt: number | undefined): string[] {
   if (bytes.length === 0) return [`      ${prefix}(nothing)`];
+  if (looksBinary(bytes) && caretAt === undefined) {
+    const start = [...bytes.subarray(0, 16)].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
+    return [`      ${prefix}(${bytes.length.toLocaleString('en')} bytes of binary data, starting ${start} ...)`];
+  }
   const lines: Array<{ text: string; caret?: number }> = [];
   let text = '';
   let caret: number | undefined;
