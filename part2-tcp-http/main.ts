@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   console.log(`Part 2 HTTP server listening on ${url} (Ctrl-C to stop)${trace ? ', tracing every byte' : ''}. Try it:`);
   // Quoted: an unquoted `?` is a wildcard to some shells (zsh: "no matches found").
   console.log(`  curl -v '${url}hello?name=Ada'`);
-  console.log(`  open ${url} in a browser; see the bytes with: npm run part2 -- --trace`);
+  console.log(`  open ${url} in a browser${trace ? '' : '; see the bytes with: npm run part2 -- --trace'}`);
 }
 
 runMain(main);

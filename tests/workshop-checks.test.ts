@@ -172,10 +172,13 @@ describe('npm run check, asked for help or given a wrong option', () => {
     for (const option of ['--port N', '--all', '--watch', '--group G', '--challenge N', '--check N', '--base']) expect(output).toContain(option);
   });
 
-  it('answers a check number out of range, or an unknown stage, in one line with exit code 2', async () => {
+  it('answers a check number out of range, a file that does not exist, or an unknown stage, in one line with exit code 2', async () => {
     const outOfRange = await runCheckCli(['part2', '--port', '1', '--check', '99']);
     expect(outOfRange.code).toBe(2);
     expect(outOfRange.output.trim()).toBe("part2's checks are numbered 1 to 34; got --check 99.");
+    const missing = await runCheckCli(['part3', 'my-gateway.ts']);
+    expect(missing.code).toBe(2);
+    expect(missing.output.trim()).toBe("No such file: my-gateway.ts. Give the path of your server's file, e.g. a copy of the starter: cp part3-gateway/starter.ts part3-gateway/my-server.ts");
     const unknown = await runCheckCli(['part9', '--port', '1']);
     expect(unknown.code).toBe(2);
     expect(unknown.output.trim()).toMatch(/^Unknown stage "part9"\. Usage: /);

@@ -11,7 +11,7 @@
 //
 // It stops at the first failing check (the next thing to do) unless --all. The last line is
 // exactly "N passed, M failed"; the exit code is 0 only when every check run passed.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { runChecks, selectChecks, summaryLine, type CheckResult, type Group, type ServerTimeouts } from './check.ts';
 import { launch, LaunchError, type LaunchedServer } from './launch.ts';
@@ -91,6 +91,9 @@ function parseArgs(argv: string[]): CheckCli {
     else throw new UsageError(`One server at a time: got "${cli.file}" and "${arg}".`);
   }
   if ((cli.port === null) === (cli.file === null)) throw new UsageError(`Give either --port N (a server already running) or the server's file. ${USAGE}`);
+  if (cli.file !== null && !existsSync(cli.file)) {
+    throw new UsageError(`No such file: ${cli.file}. Give the path of your server's file, e.g. a copy of the starter: cp ${stage.folder}/starter.ts ${stage.folder}/my-server.ts`);
+  }
   if (cli.watch && cli.file === null) throw new UsageError('--watch needs the server\'s file, to restart it on every change.');
   const challenges = stage.checks.filter((check) => cli.groups.includes(check.group));
   if (challenges.length === 0) {
