@@ -80,10 +80,18 @@ export function expectHeader(response: HttpResponse, name: string, test: (value:
   if (!test(value)) throw new CheckFailure({ expected, seen: value === undefined ? `no ${name} header` : `${name}: ${value}`, advice });
 }
 
-/** A short random word, so a server cannot pass by answering a fixed text. */
+let wordsMade = 0;
+
+/**
+ * A short random word, so a server cannot pass by answering a fixed text; never the same twice in
+ * one run (a count), and seldom across runs against the same server (six random digits). Checks
+ * look for their word among entries that earlier checks stored: with a word from a few thousand
+ * (a name and 3 digits), two checks of one run drew the same one about once in 50 runs.
+ */
 export function randomWord(): string {
   const words = ['apple', 'banana', 'cherry', 'damson', 'elder', 'fig', 'grape', 'guava', 'lemon', 'mango', 'olive', 'peach'];
-  return `${words[Math.floor(Math.random() * words.length)]}${Math.floor(Math.random() * 1000)}`;
+  wordsMade++;
+  return `${words[Math.floor(Math.random() * words.length)]}${wordsMade}x${Math.floor(Math.random() * 1_000_000)}`;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
