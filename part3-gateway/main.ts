@@ -10,7 +10,7 @@
 // gracefully: no new connections, in-flight responses finish (up to a deadline), then exit 0.
 //
 // Not here: reloading on file changes, logging each request (an app or middleware's job).
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
 import { SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
@@ -110,7 +110,13 @@ function superviseWorkers(count: number, appSpec: string | null, host: string): 
     if (listening < count) {
       // Failed before it could serve (port in use, bad app): forking again would fail again.
       if (!listenErrorShown) console.error(`A worker exited during start-up (code ${code}); stopping.`);
-      process.exit(1);
+      stopping = true;
+      // The other workers are starting too, and would fail the same way, or write to a primary
+      // that is gone (EPIPE, a stack trace): stop them first. They serve nothing yet.
+      const others = Object.values(cluster.workers ?? {}).filter((other): other is Worker => other !== undefined && !other.isDead());
+      void Promise.all(others.map((other) => new Promise((resolve) => other.once('exit', resolve)))).then(() => process.exit(1));
+      for (const other of others) other.process.kill('SIGKILL');
+      return;
     }
     console.error(`Worker ${worker.process.pid} died (${signal ?? `code ${code}`}); starting a replacement.`);
     listening--;

@@ -26,9 +26,15 @@ export interface StageRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Start `node tsx <args>` in the repository root; PORT and TRACE from the test's environment are cleared. */
-export function runStage(args: string[], env: NodeJS.ProcessEnv = {}): StageRun {
-  const child = spawn(process.execPath, [TSX_CLI, ...args], {
+/**
+ * Start `node tsx <args>` in the repository root; PORT and TRACE from the test's environment are
+ * cleared. tsx's command runs the stage in a child process of its own and relays signals to it;
+ * `inProcess` loads tsx into the stage's own process instead (`node --import tsx`), so a signal
+ * the test sends reaches the stage alone, exactly once.
+ */
+export function runStage(args: string[], env: NodeJS.ProcessEnv = {}, options: { inProcess?: boolean } = {}): StageRun {
+  const runner = options.inProcess === true ? ['--import', 'tsx'] : [TSX_CLI];
+  const child = spawn(process.execPath, [...runner, ...args], {
     env: { ...process.env, PORT: '', TRACE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
