@@ -101,9 +101,10 @@ describe('node-server: the head waits for the first body bytes', () => {
   });
 
   it('cuts the connection when the body fails after the head: undici sees an error, not a complete 200', async () => {
-    const response = await request(`${server.url}/fail-after-head`);
-    expect(response.statusCode).toBe(200);
-    await expect(response.body.text()).rejects.toThrow();
+    // The cut may come before undici has read the head (then request() rejects) or after (then
+    // the body does): either way the client never takes the response for a whole one.
+    const whole = request(`${server.url}/fail-after-head`).then((response) => response.body.text());
+    await expect(whole).rejects.toThrow();
     expect(log.join('')).toMatch(/connection cut \(head already sent\)/);
   });
 
@@ -172,8 +173,9 @@ describe('node-server: framing and headers', () => {
   });
 
   it('cuts the connection when the body ends short of its Content-Length, so the client sees it is incomplete', async () => {
-    const response = await request(`${server.url}/too-short`);
-    await expect(response.body.text()).rejects.toThrow();
+    // As above: undici may see the cut before or after the head, and never a whole response.
+    const whole = request(`${server.url}/too-short`).then((response) => response.body.text());
+    await expect(whole).rejects.toThrow();
     expect(log.join('')).toMatch(/ended 84 bytes short/);
   });
 
