@@ -21,10 +21,10 @@ import { createIdleEchoServer, IDLE_TIMEOUT_MS } from '../part1-sockets/solution
 import { createPatientHelloServer } from '../part1-sockets/solutions/challenge-3.ts';
 import { runChecks, selectChecks, summaryLine, type CheckResult, type Group, type ServerTimeouts } from './checks/check.ts';
 import { part1Checks } from './checks/part1.ts';
-import { formatResult } from './checks/report.ts';
 import { STAGES } from './checks/stages.ts';
 import { createBrokenEchoServer, type Flaw } from './fixtures/broken-part1.ts';
 import { runStage, type StageRun } from './helpers/child.ts';
+import { failedNames, reportOf as report } from './helpers/checks.ts';
 import { start } from './helpers/server.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -65,13 +65,6 @@ function check(port: number, groups: Group[], all = true): Promise<CheckResult[]
   return runChecks(selectChecks(part1Checks, { groups }), { port, timeouts: SHORT, all });
 }
 
-function failedNames(results: CheckResult[]): string[] {
-  return results.filter((result) => !result.passed).map((result) => result.check.name);
-}
-
-function report(results: CheckResult[]): string {
-  return results.map((result) => formatResult(result, { color: false })).join('\n');
-}
 
 const nameOf = (number: number): string => part1Checks[number - 1].name;
 

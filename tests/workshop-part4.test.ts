@@ -9,9 +9,7 @@
 // Every server runs in this process; two runs go through the real `npm run check` command line
 // (one starting minimal.ts as an attendee's file, one with --port and --base). Timeouts are
 // short on both sides; nothing here depends on how fast the machine is.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
@@ -25,13 +23,12 @@ import { createDeletableGuestbook } from '../part4-frameworks/solutions/challeng
 import { app as starterApp } from '../part4-frameworks/starter.ts';
 import { runChecks, selectChecks, type CheckResult, type Group, type ServerTimeouts } from './checks/check.ts';
 import { part4Checks } from './checks/part4.ts';
-import { formatResult } from './checks/report.ts';
 import { createBrokenGuestbook, type Flaw } from './fixtures/broken-part4.ts';
+import { failedNames, reportOf as report, runCheckCli } from './helpers/checks.ts';
 import { start, type RunningServer } from './helpers/server.ts';
 import { ViolationLog } from './helpers/validator.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 /** The server's timeouts and the checks' expectation of them (part 4's checks wait on none). */
 const SHORT: ServerTimeouts = { headMs: 500, idleMs: 500 };
 /** Long enough for any run below; reached only by a hang. */
@@ -64,24 +61,9 @@ async function check(server: RunningServer, groups: Group[], options: { base?: s
   }
 }
 
-function failedNames(results: CheckResult[]): string[] {
-  return results.filter((result) => !result.passed).map((result) => result.check.name);
-}
 
-function report(results: CheckResult[]): string {
-  return results.map((result) => formatResult(result, { color: false })).join('\n');
-}
-
-/** Run `npm run check -- part4 ...` (tsx tests/checks/cli.ts, without npm in between). */
-function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [TSX_CLI, 'tests/checks/cli.ts', 'part4', ...args], { cwd: ROOT, env: { ...process.env, PORT: '', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.once('close', (code) => resolve({ code, output }));
-  });
-}
+/** Run `npm run check -- part4 ...` as an attendee would (without npm in between). */
+const runCli = (args: string[]): ReturnType<typeof runCheckCli> => runCheckCli(['part4', ...args]);
 
 describe("the hints of part 4's checks", () => {
   it('name a README heading and a function of the reference that exist', () => {
