@@ -137,7 +137,7 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stoppingSince !== null) {
       // One Ctrl-C can arrive twice: the terminal sends SIGINT to every process of its group
-      // (npm, tsx and this one), and tsx relays the one it got. A second SIGTERM is likewise
+      // (npm and this one), and npm relays the one it got. A second SIGTERM is likewise
       // often the same request twice. So only a Ctrl-C pressed again, a moment later, forces it.
       if (signal !== 'SIGINT' || Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
       console.error(`\n${signal} again: exiting without waiting.`);

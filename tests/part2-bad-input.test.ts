@@ -117,6 +117,16 @@ describe('timeouts', () => {
     expect(header(response, 'connection')).toBe('close');
   });
 
+  it('never fires a timeout early: the server checks its clock often, but only acts once the time has passed', async () => {
+    // The clock looks every 50 ms here (a quarter of 200 ms); a deadline compared against it
+    // cannot be met before its time, however the checks fall. (Only the lower bound is tested:
+    // how late it may fire depends on how busy the machine is.)
+    const started = performance.now();
+    const response = await answerTo(server.port, 'GET / HTTP/1.1\r\nHost: x\r\n');
+    expect(response.status).toBe(408);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(200);
+  });
+
   it('answers 408 when a request body stops arriving', async () => {
     const response = await answerTo(server.port, post('Content-Length: 10\r\n', 'only5'));
     expect(response.status).toBe(408);

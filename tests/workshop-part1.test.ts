@@ -11,7 +11,6 @@
 // server's and the check's); nothing here depends on how fast the machine is.
 import { spawn } from 'node:child_process';
 import type { Server } from 'node:net';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEchoServer } from '../part1-sockets/echo-server.ts';
@@ -28,7 +27,6 @@ import { failedNames, reportOf as report } from './helpers/checks.ts';
 import { start } from './helpers/server.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 /** Challenge 2's idle timeout, given to the solution and to the check: short, so the test is. */
 const SHORT: ServerTimeouts = { headMs: 1_000, idleMs: 1_000 };
 /** Long enough for any run below (64 MiB of backpressure included); reached only by a hang. */
@@ -53,7 +51,7 @@ async function checkServer(server: Server, groups: Group[], all = true): Promise
   }
 }
 
-/** Start a server file in a child process, as the checker would (`tsx file --port P`), on a port it picks (0), and wait until it listens. */
+/** Start a server file in a child process, as the checker would (`node --import tsx file --port P`), on a port it picks (0), and wait until it listens. */
 async function launch(file: string): Promise<{ port: number; stage: StageRun }> {
   const stage = runStage([file, '--port', '0']);
   children.push(stage);
@@ -154,7 +152,7 @@ describe('servers run as programs: the starter, the minimal server, one that cra
   }, SLOW_TEST_MS);
 
   it('`npm run check -- part1 part1-sockets/minimal.ts --all` passes the core and fails only the backpressure check', async () => {
-    const child = spawn(process.execPath, [TSX_CLI, 'tests/checks/cli.ts', 'part1', 'part1-sockets/minimal.ts', '--all'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/checks/cli.ts', 'part1', 'part1-sockets/minimal.ts', '--all'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -5,7 +5,6 @@
 // that names its flaw, with a command to reproduce it.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks, selectChecks, type CheckResult, type Group, type ServerTimeouts } from './checks/check.ts';
 import { part3Checks } from './checks/part3.ts';
@@ -23,7 +22,6 @@ import { start } from './helpers/server.ts';
 const TIMEOUTS: ServerTimeouts = { headMs: 300, idleMs: 300 };
 const SERVER_OPTIONS = { headTimeoutMs: TIMEOUTS.headMs, idleTimeoutMs: TIMEOUTS.idleMs };
 const CORE_AND_HARDENING: Group[] = ['core', 'hardening'];
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 const SERVER_ARGS = STAGES.part3.serverArgs;
 
 const numberOf = (name: string): number => part3Checks.findIndex((check) => check.name === name) + 1;
@@ -186,7 +184,7 @@ describe('the files an attendee runs (started as `npm run check` starts them: th
   });
 
   it('the minimal gateway, through `npm run check -- part3 part3-gateway/minimal.ts --all`: every core check passes, four hardening checks fail', async () => {
-    const child = spawn(process.execPath, [TSX_CLI, 'tests/checks/cli.ts', 'part3', 'part3-gateway/minimal.ts', '--all'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/checks/cli.ts', 'part3', 'part3-gateway/minimal.ts', '--all'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));

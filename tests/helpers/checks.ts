@@ -1,13 +1,11 @@
 // For the workshop tests (tests/workshop-part*.test.ts): which checks failed, the whole report
 // to show when a test fails, and `npm run check` run as an attendee runs it.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { CheckResult } from '../checks/check.ts';
 import { formatResult } from '../checks/report.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 
 /** The names of the checks that failed, in order. */
 export function failedNames(results: CheckResult[]): string[] {
@@ -20,12 +18,12 @@ export function reportOf(results: CheckResult[]): string {
 }
 
 /**
- * `npm run check -- args` without npm in between: tsx running tests/checks/cli.ts in the
+ * `npm run check -- args` without npm in between: `node --import tsx tests/checks/cli.ts` in the
  * repository root, with NO_COLOR. Resolves with the exit code and everything printed.
  */
 export function runCheckCli(args: string[]): Promise<{ code: number | null; output: string; lastLine: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [TSX_CLI, 'tests/checks/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/checks/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

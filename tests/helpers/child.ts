@@ -1,5 +1,5 @@
-// Runs a stage's entry file in a child process, the way `npm run partN -- args` would: through
-// tsx, but without npm in between, so the PID the test holds is the server's own and a signal
+// Runs a stage's entry file in a child process, the way `npm run partN -- args` would (`node
+// --import tsx`), but without npm in between, so the PID the test holds is the server's own and a signal
 // sent to it is the one a learner's Ctrl-C would send.
 //
 //   const stage = runStage(['part3-gateway/main.ts', '--port', '0']);
@@ -10,9 +10,6 @@
 // The test owns the child: kill it (by its PID, `stage.child.kill()`) in afterEach if it is
 // still running.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 
 export interface StageRun {
   child: ChildProcess;
@@ -27,14 +24,12 @@ export interface StageRun {
 }
 
 /**
- * Start `node tsx <args>` in the repository root; PORT and TRACE from the test's environment are
- * cleared. tsx's command runs the stage in a child process of its own and relays signals to it;
- * `inProcess` loads tsx into the stage's own process instead (`node --import tsx`), so a signal
- * the test sends reaches the stage alone, exactly once.
+ * Start `node --import tsx <args>` in the repository root; PORT and TRACE from the test's
+ * environment are cleared. tsx's loader runs in the stage's own process, so a signal the test
+ * sends reaches the stage alone, exactly once.
  */
-export function runStage(args: string[], env: NodeJS.ProcessEnv = {}, options: { inProcess?: boolean } = {}): StageRun {
-  const runner = options.inProcess === true ? ['--import', 'tsx'] : [TSX_CLI];
-  const child = spawn(process.execPath, [...runner, ...args], {
+export function runStage(args: string[], env: NodeJS.ProcessEnv = {}): StageRun {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     env: { ...process.env, PORT: '', TRACE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
