@@ -34,15 +34,24 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
 
 /** Compiles serve.ts and what it imports into bench/.build/; returns the path of serve.js there. */
 export function compileServers(): string {
-  rmSync(OUTPUT, { recursive: true, force: true });
-  const pending = [ENTRY];
+  compileFiles([ENTRY], OUTPUT);
+  return outputPath(ENTRY, OUTPUT);
+}
+
+/**
+ * Compiles `entries` (absolute paths of .ts files) and what they import into `output`, emptied
+ * first, in the repository's layout; returns where each entry's .js went.
+ */
+export function compileFiles(entries: string[], output: string): string[] {
+  rmSync(output, { recursive: true, force: true });
+  const pending = [...entries];
   const done = new Set<string>();
   for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
     if (done.has(file)) continue;
     done.add(file);
     const source = readFileSync(file, 'utf8');
     const { outputText } = ts.transpileModule(source, { compilerOptions: COMPILER_OPTIONS, fileName: file });
-    const target = outputPath(file);
+    const target = outputPath(file, output);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, outputText);
     // Static and dynamic imports alike; packages (fastify, node:http) are left to Node.
@@ -50,10 +59,10 @@ export function compileServers(): string {
       if (fileName.startsWith('.')) pending.push(resolve(dirname(file), fileName));
     }
   }
-  return outputPath(ENTRY);
+  return entries.map((entry) => outputPath(entry, output));
 }
 
 /** `<repository>/part3-gateway/server.ts` → `bench/.build/part3-gateway/server.js` */
-function outputPath(file: string): string {
-  return join(OUTPUT, relative(REPOSITORY, file)).replace(/\.ts$/, '.js');
+function outputPath(file: string, output: string): string {
+  return join(output, relative(REPOSITORY, file)).replace(/\.ts$/, '.js');
 }

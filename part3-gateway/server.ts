@@ -71,9 +71,11 @@ export function createGatewayHandler(app: Application, options: GatewayOptions =
  * Fast path: the local address and port are asked of the socket only when buildEnviron needs
  * them, for a request without a Host header (SERVER_NAME, SERVER_PORT). Reading them is a
  * system call (getsockname) the first time on each connection: with a connection per request,
- * 1.5% of the gateway's time for a value nearly every request does without. (The client's
- * address, REMOTE_ADDR, is in every environ: that one is asked of every connection.) A class,
- * for the getters: V8 builds an object literal with getters the slow way (bench/README.md).
+ * 1.5% of the gateway's time for a value nearly every request does without. The client's
+ * address is not deferred, though it costs more (bench/README.md, item 20): REMOTE_ADDR is read
+ * when the request arrives, since once a client has reset the connection the system can no
+ * longer tell it, and an app logging that request would log ''. A class, for the getters: V8
+ * builds an object literal with getters the slow way (bench/README.md).
  */
 class ExchangeInfo implements RequestInfo {
   readonly method: string;

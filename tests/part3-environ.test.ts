@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Environ } from '../part3-gateway/contract.ts';
 import { buildEnviron, GatewayInput } from '../part3-gateway/environ.ts';
-import { bytes, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { bytes, eventually, startGateway, type RunningGateway } from './helpers/gateway.ts';
 import { readResponses } from './helpers/http-text.ts';
 import { openSocket } from './helpers/wire.ts';
 
@@ -162,6 +162,35 @@ describe('the gateway.* keys', () => {
     await environsFor('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
     seen[0]['gateway.errors'].write('a note from the app\n');
     expect(gateway.log).toContain('a note from the app\n');
+  });
+});
+
+describe('REMOTE_ADDR and REMOTE_PORT', () => {
+  it("are still the client's when an app reads them after the client has reset the connection", async () => {
+    // An app that writes its access log when it is done, and is done only after its client has
+    // walked away: by then the system no longer tells the address (getpeername fails on a reset
+    // connection), so the gateway must have read it when the request arrived.
+    let called = false;
+    let logged: { address: string; port: string } | undefined;
+    const late = await startGateway(async (environ, startResponse) => {
+      called = true;
+      const signal = environ['gateway.signal'];
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      logged = { address: environ.REMOTE_ADDR, port: environ.REMOTE_PORT };
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes('too late\n')];
+    });
+    try {
+      const socket = await openSocket(late.port);
+      const clientPort = socket.localPort;
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await eventually(() => called, 5_000, 'the app being called');
+      socket.resetAndDestroy();
+      await eventually(() => logged !== undefined, 5_000, 'the app reading the address after the reset');
+      expect(logged).toEqual({ address: '127.0.0.1', port: String(clientPort) });
+    } finally {
+      await late.close();
+    }
   });
 });
 
