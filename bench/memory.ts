@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     { label: `npm run part3 -- ${APP} (node --import tsx)`, args: ['--import', 'tsx', MAIN, APP] },
     { label: 'the same, compiled ahead (node main.js hello.js)', args: [main, app] },
   ];
-  console.log(`Node ${process.version}; ${rounds} rounds; ${durationSeconds} s of keep-alive and ${durationSeconds} s of Connection: close load (${generator}) a round.`);
+  console.log(`Node ${process.version}; ${rounds} round${rounds === 1 ? '' : 's'}; ${durationSeconds} s of keep-alive and ${durationSeconds} s of Connection: close load (${generator}) a round.`);
   const samples = new Map<Variant, Sample[]>(variants.map((variant) => [variant, []]));
   for (let round = 1; round <= rounds; round++) {
     // Alternate the order, as run.ts does, so neither always runs first.
