@@ -35,6 +35,12 @@ export interface LoadResult {
   non2xx: number;
 }
 
+/** The value of a --loadgen option, checked. */
+export function generatorName(text: string): GeneratorName {
+  if (text === 'wrk' || text === 'autocannon') return text;
+  throw new Error(`--loadgen is wrk or autocannon, got "${text}".`);
+}
+
 /** wrk if it is on the PATH, else autocannon. */
 export function pickGenerator(wanted: GeneratorName | undefined): GeneratorName {
   if (wanted !== undefined) return wanted;

@@ -68,6 +68,16 @@ function cpuTimes(): { busy: number; total: number } | null {
 
 let clockTicksPerSecond: number | null = null;
 
+/** A process's peak resident memory so far (VmHWM), in bytes, from /proc; null where there is none. */
+export function peakRssFromProc(pid: number): number | null {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? null : Number(match[1]) * 1024;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * CPU time (user + system, all threads) a process has used so far, in seconds, from
  * /proc/PID/stat; null where there is no /proc. Unlike a request rate, CPU time per request

@@ -14,11 +14,13 @@
 // Peak memory is VmHWM from /proc/PID/status: Linux only. It measures the server's process,
 // not npm's (npm run adds a process of its own, the same whatever it starts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compileFiles } from './compile.ts';
-import { pickGenerator, runLoad, type GeneratorName } from './loadgen.ts';
+import { generatorName, pickGenerator, runLoad, type GeneratorName } from './loadgen.ts';
+import { peakRssFromProc } from './machine.ts';
+import { wholeNumber } from './options.ts';
+import { median } from './report.ts';
 
 const REPOSITORY = fileURLToPath(new URL('..', import.meta.url));
 const OUTPUT = fileURLToPath(new URL('./.build-memory/', import.meta.url));
@@ -49,9 +51,9 @@ async function main(): Promise<void> {
     console.log('bench/memory.ts reads peak memory from /proc (VmHWM): it runs on Linux only.');
     return;
   }
-  const rounds = Number(values.rounds);
-  const durationSeconds = Number(values.duration);
-  const generator = pickGenerator(values.loadgen as GeneratorName | undefined);
+  const rounds = wholeNumber('--rounds', values.rounds);
+  const durationSeconds = wholeNumber('--duration', values.duration);
+  const generator = pickGenerator(values.loadgen === undefined ? undefined : generatorName(values.loadgen));
   const [main, app] = compileFiles([`${REPOSITORY}${MAIN}`, `${REPOSITORY}${APP}`], OUTPUT);
   const variants: Variant[] = [
     { label: `npm run part3 -- ${APP} (node --import tsx)`, args: ['--import', 'tsx', MAIN, APP] },
@@ -113,9 +115,9 @@ function listeningUrl(child: ChildProcess): Promise<string> {
 }
 
 function peakRss(pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (match === null) throw new Error(`No VmHWM in /proc/${pid}/status.`);
-  return Number(match[1]) * 1024;
+  const bytes = peakRssFromProc(pid);
+  if (bytes === null) throw new Error(`No VmHWM in /proc/${pid}/status.`);
+  return bytes;
 }
 
 /** SIGTERM (the server stops gracefully), and wait for it to be gone. */
@@ -127,14 +129,11 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-await main();
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -14,11 +14,12 @@
 // Every number is a ratio to node:http measured in the same run, because absolute numbers
 // depend on the machine and on whatever else it is doing; ratios measured side by side hold.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileServers } from './compile.ts';
-import { hasCommand, pickGenerator, runLoad, type GeneratorName } from './loadgen.ts';
-import { describeMachine, processCpuSeconds, sampleBusyCores } from './machine.ts';
+import { generatorName, hasCommand, pickGenerator, runLoad, type GeneratorName } from './loadgen.ts';
+import { wholeNumber } from './options.ts';
+import { describeMachine, peakRssFromProc, processCpuSeconds, sampleBusyCores } from './machine.ts';
 import { renderChart, renderMarkdown, renderTerminal, summarize, type Measurements, type Sample } from './report.ts';
 import type { RunnerMessage, ServerMessage } from './serve.ts';
 import { checkSameResponse, PATH, SERVERS, type ServerSpec } from './servers.ts';
@@ -178,11 +179,8 @@ function startServer(spec: ServerSpec, serveScript: string, pinning: Pinning | n
 
 /** Peak resident memory: VmHWM from /proc on Linux, else the server's own getrusage(). */
 async function peakRss(server: RunningServer): Promise<number> {
-  if (process.platform === 'linux') {
-    const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-    if (match !== null) return Number(match[1]) * 1024;
-  }
+  const fromProc = peakRssFromProc(server.pid);
+  if (fromProc !== null) return fromProc;
   return new Promise((resolve) => {
     server.child.on('message', (message: ServerMessage) => {
       if (message.type === 'memory') resolve(message.maxRssBytes);
@@ -233,23 +231,12 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-function wholeNumber(flag: string, text: string): number {
-  const number = Number(text);
-  if (!Number.isInteger(number) || number < 1) throw new Error(`${flag} needs a whole number of at least 1, got "${text}".`);
-  return number;
-}
-
 function testsNamed(ids: string[]): Array<(typeof TESTS)[number]> {
   return ids.map((id) => {
     const test = TESTS.find((candidate) => candidate.id === id);
     if (test === undefined) throw new Error(`No test named ${id}; the names are ${TESTS.map((candidate) => candidate.id).join(', ')}.`);
     return test;
   });
-}
-
-function generatorName(text: string): GeneratorName {
-  if (text === 'wrk' || text === 'autocannon') return text;
-  throw new Error(`--loadgen is wrk or autocannon, got "${text}".`);
 }
 
 main().catch((error: unknown) => {
