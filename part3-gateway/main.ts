@@ -92,6 +92,13 @@ function superviseWorkers(count: number, appSpec: string | null, host: string): 
   let listenErrorShown = false;
   const fork = (): void => {
     const worker = cluster.fork();
+    // The primary listens on the port for its workers and sends each the outcome. If a worker
+    // dies before its answer is sent (we kill the others when one fails to start), the send fails
+    // with EPIPE, emitted here; unhandled, it would crash the primary with a stack trace. The
+    // 'exit' handler below deals with the death itself.
+    worker.on('error', (error) => {
+      if (!stopping) console.error(`Worker ${worker.process.pid}: ${error.message}`);
+    });
     worker.on('message', (message: { listening?: number; listenError?: string }) => {
       if (message.listenError !== undefined && !listenErrorShown) {
         listenErrorShown = true;
