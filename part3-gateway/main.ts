@@ -94,11 +94,9 @@ function superviseWorkers(count: number, appSpec: string | null, host: string): 
     const worker = cluster.fork();
     // The primary listens on the port for its workers and sends each the outcome. If a worker
     // dies before its answer is sent (we kill the others when one fails to start), the send fails
-    // with EPIPE, emitted here; unhandled, it would crash the primary with a stack trace. The
-    // 'exit' handler below deals with the death itself.
-    worker.on('error', (error) => {
-      if (!stopping) console.error(`Worker ${worker.process.pid}: ${error.message}`);
-    });
+    // with EPIPE, emitted here; unhandled, it would crash the primary with a stack trace. Nothing
+    // to do about it: the worker is gone, and the 'exit' handler below deals with that.
+    worker.on('error', () => {});
     worker.on('message', (message: { listening?: number; listenError?: string }) => {
       if (message.listenError !== undefined && !listenErrorShown) {
         listenErrorShown = true;

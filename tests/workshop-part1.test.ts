@@ -9,9 +9,7 @@
 // the minimal server (through the real `npm run check` command line) and the server that
 // crashes run as child processes. Challenge 2's idle timeout is short on both sides (the
 // server's and the check's); nothing here depends on how fast the machine is.
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEchoServer } from '../part1-sockets/echo-server.ts';
 import { createHelloServer } from '../part1-sockets/hello-browser.ts';
@@ -23,10 +21,9 @@ import { part1Checks } from './checks/part1.ts';
 import { STAGES } from './checks/stages.ts';
 import { createBrokenEchoServer, type Flaw } from './fixtures/broken-part1.ts';
 import { runStage, type StageRun } from './helpers/child.ts';
-import { failedNames, reportOf as report } from './helpers/checks.ts';
+import { failedNames, reportOf as report, runCheckCli } from './helpers/checks.ts';
 import { start } from './helpers/server.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Challenge 2's idle timeout, given to the solution and to the check: short, so the test is. */
 const SHORT: ServerTimeouts = { headMs: 1_000, idleMs: 1_000 };
 /** Long enough for any run below (64 MiB of backpressure included); reached only by a hang. */
@@ -62,7 +59,6 @@ async function launch(file: string): Promise<{ port: number; stage: StageRun }> 
 function check(port: number, groups: Group[], all = true): Promise<CheckResult[]> {
   return runChecks(selectChecks(part1Checks, { groups }), { port, timeouts: SHORT, all });
 }
-
 
 const nameOf = (number: number): string => part1Checks[number - 1].name;
 
@@ -152,11 +148,7 @@ describe('servers run as programs: the starter, the minimal server, one that cra
   }, SLOW_TEST_MS);
 
   it('`npm run check -- part1 part1-sockets/minimal.ts --all` passes the core and fails only the backpressure check', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/checks/cli.ts', 'part1', 'part1-sockets/minimal.ts', '--all'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const { code, output } = await runCheckCli(['part1', 'part1-sockets/minimal.ts', '--all']);
     const failed = [...output.matchAll(/^✗ +\d+ (?:core|hardening) +(.+)$/gm)].map((match) => match[1]);
     expect(failed, output).toEqual(MINIMAL_FAILS);
     expect(output).toMatch(/^✓  6 core {8}/m);

@@ -3,7 +3,6 @@
 // checks it has no code for; the starter fails check 1; each challenge fails on the course's
 // gateway and passes on its solution; and each deliberately broken gateway fails at the check
 // that names its flaw, with a command to reproduce it.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks, selectChecks, type CheckResult, type Group, type ServerTimeouts } from './checks/check.ts';
@@ -16,6 +15,7 @@ import { STAGES } from './checks/stages.ts';
 import { createBrokenGateway, type Flaw } from './fixtures/broken-part3.ts';
 import { startGateway, type RunningGateway } from './helpers/gateway.ts';
 import { runStage, type StageRun } from './helpers/child.ts';
+import { runCheckCli } from './helpers/checks.ts';
 import { start } from './helpers/server.ts';
 
 /** Short server timeouts, given to the server and to the checks alike. */
@@ -184,10 +184,7 @@ describe('the files an attendee runs (started as `npm run check` starts them: th
   });
 
   it('the minimal gateway, through `npm run check -- part3 part3-gateway/minimal.ts --all`: every core check passes, four hardening checks fail', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/checks/cli.ts', 'part3', 'part3-gateway/minimal.ts', '--all'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const { code, output } = await runCheckCli(['part3', 'part3-gateway/minimal.ts', '--all']);
     const failed = [...output.matchAll(/^✗ +\d+ (\S+) +(.+)$/gm)].map((match) => [match[1], match[2]]);
     const expectedFailures = [
       "calls the body's return() and close() once each when the response is done",

@@ -61,7 +61,6 @@ async function check(server: RunningServer, groups: Group[], options: { base?: s
   }
 }
 
-
 /** Run `npm run check -- part4 ...` as an attendee would (without npm in between). */
 const runCli = (args: string[]): ReturnType<typeof runCheckCli> => runCheckCli(['part4', ...args]);
 

@@ -1,6 +1,6 @@
 // Runs a stage's entry file in a child process, the way `npm run partN -- args` would (`node
-// --import tsx`), but without npm in between, so the PID the test holds is the server's own and a signal
-// sent to it is the one a learner's Ctrl-C would send.
+// --import tsx`), but without npm in between, so the PID the test holds is the server's own and
+// a signal sent to it is the one a learner's Ctrl-C would send.
 //
 //   const stage = runStage(['part3-gateway/main.ts', '--port', '0']);
 //   const [, port] = await stage.waitForOutput(/http:\/\/127\.0\.0\.1:(\d+)\//);
