@@ -26,12 +26,20 @@ export const MAX_HEADER_FIELDS = 100;
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Longest chunk-size line (`1a;name=value`) in a chunked body. → 400 */
 export const MAX_CHUNK_LINE_BYTES = 1024;
+/**
+ * Most chunk-extension bytes (`;name=value` after a chunk size) in one message, all chunks
+ * together. Extensions carry nothing we use, yet without a total a body of one-byte chunks each
+ * with a 1 KiB extension would make the wire a thousand times longer than the body
+ * (RFC 9112 §7.1.1 asks for such a limit; Node's is the same size). → 413
+ */
+export const MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
 
 export interface ParserLimits {
   maxRequestLineBytes: number;
   maxHeaderBytes: number;
   maxHeaderFields: number;
   maxBodyBytes: number;
+  maxChunkExtensionBytes: number;
 }
 
 export const DEFAULT_LIMITS: ParserLimits = {
@@ -39,6 +47,7 @@ export const DEFAULT_LIMITS: ParserLimits = {
   maxHeaderBytes: MAX_HEADER_BYTES,
   maxHeaderFields: MAX_HEADER_FIELDS,
   maxBodyBytes: MAX_BODY_BYTES,
+  maxChunkExtensionBytes: MAX_CHUNK_EXTENSION_BYTES,
 };
 
 /**
@@ -79,7 +88,7 @@ export interface RequestHead {
   framing: BodyFraming;
   /** Does the client want the connection kept open after this request? (RFC 9112 §9.3) */
   keepAlive: boolean;
-  /** `Expect: 100-continue`: the client waits for a go-ahead before sending the body. */
+  /** `Expect: 100-continue` with a body: the client waits for a go-ahead before sending it. */
   expectContinue: boolean;
 }
 
@@ -113,6 +122,16 @@ function listTokens(values: string[]): string[] {
   return tokens;
 }
 
+/**
+ * Does the client want the connection kept open after this request (RFC 9112 §9.3)? HTTP/1.1
+ * keeps it unless told "close"; HTTP/1.0 closes it unless told "keep-alive"; "close" wins over
+ * everything (§9.6). `connections`: the values of the Connection fields.
+ */
+export function clientKeepsAlive(version: RequestHead['version'], connections: string[]): boolean {
+  const options = listTokens(connections);
+  return !options.includes('close') && (version === 'HTTP/1.1' || options.includes('keep-alive'));
+}
+
 // ---- Character classes (RFC 9110 §5.6.2, §5.5) ----------------------------------------------
 
 /** token = 1*tchar: letters, digits and !#$%&'*+-.^_`|~ (methods and field names). */
@@ -144,6 +163,7 @@ export class RequestParser {
   /** Where the search for the end of the head resumes, so a trickled head is scanned once. */
   private scanFrom = 0;
   private bodyBytes = 0;
+  private extensionBytes = 0;
 
   constructor(limits: Partial<ParserLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -217,6 +237,7 @@ export class RequestParser {
     const lines = splitLines(this.take(headEnd));
     const head = this.parseHead(lines);
     this.bodyBytes = 0;
+    this.extensionBytes = 0;
     if (head.framing.type === 'length' && head.framing.length > 0) {
       this.state = { at: 'fixed-body', remaining: head.framing.length };
     } else if (head.framing.type === 'chunked') {
@@ -284,16 +305,15 @@ export class RequestParser {
     if (hosts.length === 1 && !isValidHost(hosts[0])) throw new HttpError(400, INVALID_HOST);
 
     const framing = this.decideFraming(framingFields, version);
-    const connection = listTokens(framingFields.connections);
-    // RFC 9112 §9.3: HTTP/1.1 keeps the connection unless told "close"; HTTP/1.0 closes it
-    // unless told "keep-alive".
-    const keepAlive = version === 'HTTP/1.1' ? !connection.includes('close') : connection.includes('keep-alive');
+    const keepAlive = clientKeepsAlive(version, framingFields.connections);
     const expect = framingFields.expects.length === 0 ? undefined : framingFields.expects.join(', ');
     if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
       // RFC 9110 §10.1.1: the only expectation defined is 100-continue.
       throw new HttpError(417, 'Unsupported Expect header: only "Expect: 100-continue" is understood.');
     }
-    return { method, target, version, headers, framing, keepAlive, expectContinue: expect !== undefined && version === 'HTTP/1.1' };
+    // A request without a body has nothing to wait for: no 100 Continue is owed.
+    const hasBody = framing.type === 'chunked' || (framing.type === 'length' && framing.length > 0);
+    return { method, target, version, headers, framing, keepAlive, expectContinue: expect !== undefined && version === 'HTTP/1.1' && hasBody };
   }
 
   /**
@@ -306,12 +326,15 @@ export class RequestParser {
     if (fields.transferEncodings.length > 0) {
       if (lengths.length > 0) throw new HttpError(400, 'Both Transfer-Encoding and Content-Length were sent: send only one of them.');
       if (version === 'HTTP/1.0') throw new HttpError(400, 'Transfer-Encoding is not allowed in an HTTP/1.0 request: use Content-Length.');
+      // Its value is never echoed back: it is the attacker's text.
       const codings = listTokens(fields.transferEncodings);
-      // We decode no coding but chunked; its value is not echoed back (it is the attacker's text).
-      if (codings.some((coding) => coding !== 'chunked')) {
-        throw new HttpError(501, 'Unsupported Transfer-Encoding: this server understands only "chunked".');
+      // §6.3: if chunked is not the final coding, nothing says where the body ends. §6.1:
+      // chunked is applied once.
+      if (codings.at(-1) !== 'chunked' || codings.indexOf('chunked') !== codings.length - 1) {
+        throw new HttpError(400, 'Bad Transfer-Encoding: it must end with "chunked", once, e.g. "Transfer-Encoding: chunked".');
       }
-      if (codings.length !== 1) throw new HttpError(400, 'Bad Transfer-Encoding: send "chunked" exactly once.');
+      // A coding before it (gzip, chunked) would frame the body well, but we decode no other.
+      if (codings.length > 1) throw new HttpError(501, 'Unsupported Transfer-Encoding: this server decodes only "chunked".');
       return { type: 'chunked' };
     }
 
@@ -320,8 +343,11 @@ export class RequestParser {
     // every repeat is simpler and just as safe.
     if (lengths.length > 1) throw new HttpError(400, 'More than one Content-Length header: send exactly one.');
     const text = lengths[0];
-    // 1*DIGIT only: no sign, no spaces inside, no lists. 15 digits keeps the number exact.
-    if (!/^\d{1,15}$/.test(text)) throw new HttpError(400, 'Bad Content-Length: it must be a whole number of bytes, e.g. "Content-Length: 42".');
+    // 1*DIGIT only: no sign, no spaces inside, no lists (RFC 9110 §8.6). Leading zeros are
+    // allowed; a number of more than 15 significant digits is too large to be exact, and far
+    // too large to accept.
+    if (!/^[0-9]+$/.test(text)) throw new HttpError(400, 'Bad Content-Length: it must be a whole number of bytes, e.g. "Content-Length: 42".');
+    if (significant(text).length > 15) throw bodyTooLarge(this.limits);
     const length = Number(text);
     if (length > this.limits.maxBodyBytes) throw bodyTooLarge(this.limits);
     return { type: 'length', length };
@@ -362,7 +388,11 @@ export class RequestParser {
   private readChunkSize(): ParseEvent | null {
     const line = this.takeStrictLine(MAX_CHUNK_LINE_BYTES, 'a chunk-size line');
     if (line === null) return null;
-    const size = parseChunkSizeLine(line);
+    const { size, extensionBytes } = parseChunkSizeLine(line);
+    this.extensionBytes += extensionBytes;
+    if (this.extensionBytes > this.limits.maxChunkExtensionBytes) {
+      throw new HttpError(413, `Chunk extensions too large: at most ${this.limits.maxChunkExtensionBytes} bytes of them in one body. Send the chunks without extensions.`);
+    }
     if (size === 0) {
       this.state = { at: 'trailers' };
       return this.readTrailers();
@@ -486,7 +516,19 @@ function parseRequestLine(line: string): { method: string; target: string; versi
   const [method, target, sentVersion] = parts;
   if (!TOKEN.test(method)) throw new HttpError(400, 'Malformed request line: the method must be a token such as GET or POST.');
   const version = parseVersion(sentVersion);
+  checkTarget(method, target);
+  return { method, target, version };
+}
+
+/**
+ * Is `target` a request-target this server takes with `method`? Throws the HttpError to answer
+ * with if not. RFC 9112 §3.2: origin-form `/path?q`, absolute-form `http://host/path`,
+ * asterisk-form `*` (OPTIONS only), authority-form `host:port` (CONNECT only).
+ */
+export function checkTarget(method: string, target: string): void {
   if (!TARGET.test(target)) throw new HttpError(400, 'Malformed request target: it must be visible ASCII without spaces (percent-encode the rest).');
+  // A fragment (#...) stays in the browser: it is never part of a request-target (§3.2).
+  if (target.includes('#')) throw new HttpError(400, 'Malformed request target: a "#fragment" is never sent; leave it out (or percent-encode "#" as %23).');
   if (method === 'CONNECT') {
     // RFC 9112 §3.2.3: CONNECT takes the authority-form, host:port, and no other method does.
     // RFC 9110 §9.3.6: CONNECT asks for a tunnel, which a proxy opens; we are not one, for no
@@ -497,15 +539,42 @@ function parseRequestLine(line: string): { method: string; target: string; versi
     }
     throw new HttpError(501, NO_TUNNEL);
   }
-  // RFC 9112 §3.2: origin-form "/path?q", absolute-form "http://host/path", asterisk-form "*"
-  // (OPTIONS only).
-  const originForm = target.startsWith('/');
-  const absoluteForm = !originForm && /^https?:\/\//i.test(target);
-  const asteriskForm = target === '*' && method === 'OPTIONS';
-  if (!originForm && !absoluteForm && !asteriskForm) {
+  if (target.startsWith('/') || (target === '*' && method === 'OPTIONS')) return;
+  const { authority } = splitTarget(target);
+  if (authority === null) {
     throw new HttpError(400, 'Malformed request target: expected a path starting with "/" (or an absolute http:// URL).');
   }
-  return { method, target, version };
+  // §3.2.2: the authority of an absolute-form target stands in for Host, so it obeys Host's
+  // rules; an http URI has a host, and no userinfo (RFC 9110 §4.2.1, §4.2.4).
+  if (authority === '' || !isValidHost(authority)) {
+    throw new HttpError(400, 'Malformed request target: the host of an absolute URL must be a host name or address and an optional port, e.g. "http://example.com:8080/".');
+  }
+}
+
+/** A request-target's parts, from `splitTarget`. */
+export interface TargetParts {
+  /** `host:port` of an absolute-form target (`http://host:port/path`); null for the other forms. */
+  authority: string | null;
+  /** The path, still percent-encoded: `/a/b`; '/' for `http://host`, '' for `*`. */
+  path: string;
+  /** After the first '?', raw; '' when there is none. */
+  query: string;
+}
+
+/** `/a/b?x=1` → path `/a/b`, query `x=1`; `http://host:8080/a` → authority `host:8080` too. */
+export function splitTarget(target: string): TargetParts {
+  if (target === '*') return { authority: null, path: '', query: '' };
+  let authority: string | null = null;
+  let pathAndQuery = target;
+  const absolute = /^https?:\/\/([^/?#]*)/i.exec(target);
+  if (absolute !== null) {
+    authority = absolute[1];
+    pathAndQuery = target.slice(absolute[0].length);
+    if (!pathAndQuery.startsWith('/')) pathAndQuery = `/${pathAndQuery}`;
+  }
+  const mark = pathAndQuery.indexOf('?');
+  if (mark === -1) return { authority, path: pathAndQuery, query: '' };
+  return { authority, path: pathAndQuery.slice(0, mark), query: pathAndQuery.slice(mark + 1) };
 }
 
 /**
@@ -557,15 +626,28 @@ function parseVersion(version: string): RequestHead['version'] {
  */
 const CHUNK_EXTENSIONS = /^(?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t !#-[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"))?)*$/;
 
-/** chunk-size [ chunk-ext ] (RFC 9112 §7.1): the size, in hex. Extensions carry nothing we use. */
-function parseChunkSizeLine(line: string): number {
-  const digits = /^[0-9a-fA-F]*/.exec(line)?.[0].length ?? 0;
-  // At most 8 hex digits (4 GiB): larger sizes could overflow a parser downstream.
-  if (digits === 0 || digits > 8) throw new HttpError(400, 'Bad chunked body: a chunk size must be 1 to 8 hex digits, e.g. "1a".');
-  if (!CHUNK_EXTENSIONS.test(line.slice(digits))) {
+/**
+ * chunk-size [ chunk-ext ] (RFC 9112 §7.1): the size, in hex, and how many bytes of extensions
+ * follow it (they carry nothing we use, but they count toward MAX_CHUNK_EXTENSION_BYTES).
+ */
+function parseChunkSizeLine(line: string): { size: number; extensionBytes: number } {
+  const digits = /^[0-9a-fA-F]*/.exec(line)?.[0] ?? '';
+  if (digits === '') throw new HttpError(400, 'Bad chunked body: a chunk size must be hex digits, e.g. "1a".');
+  const extensions = line.slice(digits.length);
+  if (!CHUNK_EXTENSIONS.test(extensions)) {
     throw new HttpError(400, 'Bad chunked body: after the chunk size, only extensions may follow: ";name" or ";name=value", the value a token or a "quoted string".');
   }
-  return parseInt(line.slice(0, digits), 16);
+  // Leading zeros are allowed (1*HEXDIG). More than 8 significant digits is over 4 GiB: far
+  // beyond any body limit, and a number some parsers downstream would overflow.
+  if (significant(digits).length > 8) throw new HttpError(413, 'Chunk too large: a chunk size has at most 8 hex digits.');
+  return { size: parseInt(digits, 16), extensionBytes: extensions.length };
+}
+
+/** A number's digits without its leading zeros ('' for zero). */
+function significant(digits: string): string {
+  let start = 0;
+  while (start < digits.length && digits[start] === '0') start++;
+  return digits.slice(start);
 }
 
 /** field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). */

@@ -11,6 +11,7 @@
 import { Server, type Socket } from 'node:net';
 import { HttpError, RequestParser, type ParserLimits, type RequestHead } from './parser.ts';
 import { ResponseWriter, sendError, sendServerOptions } from './response.ts';
+import { RequestBody } from './request-body.ts';
 import { traceBytes, type TraceSink } from './trace.ts';
 
 /** A connection with a partial request head must complete it within this time. → 408 */
@@ -76,66 +77,6 @@ export interface HttpServerOptions {
   logError?: (message: string, error?: unknown) => void;
   /** The methods `OPTIONS *` lists in Allow (SERVER_METHODS unless given). */
   serverMethods?: readonly string[];
-}
-
-/** The body of one request, read as it arrives: `await body.read()` until it returns null. */
-export class RequestBody implements AsyncIterable<Buffer> {
-  /** Called once, on the first read: the server sends `100 Continue` from here if asked. */
-  onFirstRead: (() => void) | null = null;
-  private readonly chunks: Buffer[] = [];
-  private ended = false;
-  private error: Error | null = null;
-  private wakeReader: (() => void) | null = null;
-
-  /** True when every byte has arrived and been read. */
-  get done(): boolean {
-    return this.ended && this.chunks.length === 0;
-  }
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.wake();
-  }
-
-  finish(): void {
-    this.ended = true;
-    this.wake();
-  }
-
-  fail(error: Error): void {
-    this.error ??= error;
-    this.wake();
-  }
-
-  /** The next piece of the body, or null at its end. Rejects if the body was malformed or cut. */
-  async read(): Promise<Buffer | null> {
-    this.onFirstRead?.();
-    this.onFirstRead = null;
-    for (;;) {
-      const chunk = this.chunks.shift();
-      if (chunk !== undefined) return chunk;
-      if (this.error !== null) throw this.error;
-      if (this.ended) return null;
-      await new Promise<void>((resolve) => (this.wakeReader = resolve));
-    }
-  }
-
-  /** The whole body as one Buffer (bounded by the server's body limit). */
-  async readAll(): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    for await (const chunk of this) parts.push(chunk);
-    return Buffer.concat(parts);
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    for (let chunk = await this.read(); chunk !== null; chunk = await this.read()) yield chunk;
-  }
-
-  private wake(): void {
-    const wake = this.wakeReader;
-    this.wakeReader = null;
-    wake?.();
-  }
 }
 
 /**
@@ -439,7 +380,10 @@ class Connection {
     if (this.socket.destroyed) return;
     try {
       if (error !== null) {
-        if (!(error instanceof HttpError) || error.status >= 500) this.options.logError?.('Handler failed:', error);
+        // A stack trace is for a bug; an HttpError is an answer the handler chose. One line
+        // for a 5xx of its own (a 4xx is the client's doing, not worth a line per request).
+        if (!(error instanceof HttpError)) this.options.logError?.('Handler failed:', error);
+        else if (error.status >= 500) this.options.logError?.(`${exchange.head.method} ${exchange.head.target}: answered ${error.status}: ${error.message}`);
         if (response.headSent) throw error; // too late for an error page: cut the connection below
         sendError(response, error instanceof HttpError ? error : new HttpError(500, 'The server failed to answer this request.', false));
       } else if (!response.headSent) {
@@ -470,6 +414,9 @@ class Connection {
   private completeResponse(exchange: Exchange): void {
     if (this.socket.destroyed) return;
     exchange.responseDone = true;
+    // The answer is out; what is left of the request body is read only to find where the next
+    // request begins. Nobody will read it: drop it as it comes.
+    exchange.body.discard();
     this.maybeNextRequest();
   }
 
@@ -655,7 +602,7 @@ export class HttpServer extends Server {
     // noDelay: send each response at once, not held back for more bytes (Nagle's algorithm):
     // a response is written whole, so there is nothing to gain from waiting.
     super({ allowHalfOpen: true, noDelay: true });
-    const settings = { logError: (message: string, error?: unknown) => console.error(message, error), ...options, sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS };
+    const settings = { logError: (message: string, error?: unknown) => (error === undefined ? console.error(message) : console.error(message, error)), ...options, sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS };
     const clock = new Clock(this.openConnections, settings);
     const onClosed = (connection: Connection): void => {
       this.openConnections.delete(connection);

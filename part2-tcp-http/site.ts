@@ -13,7 +13,7 @@
 // HEAD works wherever GET does. Unknown path → 404; known path, wrong method → 405 + Allow.
 // Run it with `npm run part2` (main.ts); tests start it with `createSiteServer()`.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpError, headerValue } from './parser.ts';
+import { HttpError, headerValue, splitTarget } from './parser.ts';
 import { MethodNotAllowed, type ResponseWriter } from './response.ts';
 import { createHttpServer, type Handler, type HttpRequest, type HttpServer, type HttpServerOptions } from './server.ts';
 import { formResultPage, helloPage, homePage } from './pages.ts';
@@ -65,7 +65,7 @@ export function createSiteHandler(options: SiteOptions = {}): Handler {
   const staticRoute: Route = { GET: (_request, target, response) => serveStatic(publicDir, target.path.slice(STATIC_PREFIX.length), response) };
 
   return async (request, response) => {
-    const target = splitTarget(request.head.target);
+    const target = parseTarget(request.head.target);
     const route = routes[target.path] ?? (target.path.startsWith(STATIC_PREFIX) ? staticRoute : undefined);
     if (route === undefined) throw new HttpError(404, 'Nothing here: try / for the list of pages.', false);
     const handle = pickHandler(route, request.head.method);
@@ -78,12 +78,8 @@ export function createSiteHandler(options: SiteOptions = {}): Handler {
  * turn "%252e" into "."), and its query. RFC 9112 §3.2: "/path?query" (origin-form) or
  * "http://host/path?query" (absolute-form, which a server must also accept).
  */
-function splitTarget(target: string): SiteTarget {
-  const authority = /^https?:\/\/[^/?]*/i.exec(target);
-  const pathAndQuery = authority === null ? target : target.slice(authority[0].length);
-  const questionMark = pathAndQuery.indexOf('?');
-  const rawPath = questionMark === -1 ? pathAndQuery : pathAndQuery.slice(0, questionMark);
-  const rawQuery = questionMark === -1 ? '' : pathAndQuery.slice(questionMark + 1);
+function parseTarget(target: string): SiteTarget {
+  const { path: rawPath, query: rawQuery } = splitTarget(target);
   let path: string;
   try {
     path = decodeURIComponent(rawPath === '' ? '/' : rawPath);

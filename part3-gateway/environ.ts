@@ -4,7 +4,8 @@
 // Used by both servers: part 3's own (request parsed by part 2's parser) and part 4's adapter
 // on node:http (request parsed by Node). Each turns its request into a `RequestInfo`; from there
 // on the environ is built by the same code, so an app cannot tell the servers apart.
-import type { HeaderField } from '../part2-tcp-http/parser.ts';
+import { splitTarget, type HeaderField } from '../part2-tcp-http/parser.ts';
+import { ByteQueue } from '../part2-tcp-http/byte-queue.ts';
 import type { Environ, ErrorStream, InputStream } from './contract.ts';
 
 /** What a server knows about a request before the application runs. */
@@ -138,26 +139,6 @@ function keyFor(fieldName: string): EnvironKey {
 }
 
 /**
- * `/a/b?x=1` → path `/a/b`, query `x=1`. An absolute-form target (`http://host:port/a/b`)
- * also gives its authority, `host:port`.
- */
-function splitTarget(target: string): { path: string; query: string; authority: string | null } {
-  if (target === '*') return { path: '', query: '', authority: null };
-  let pathAndQuery = target;
-  let authority: string | null = null;
-  const scheme = target.startsWith('/') ? null : /^https?:\/\/([^/?#]*)/i.exec(target);
-  if (scheme !== null) {
-    authority = scheme[1];
-    pathAndQuery = target.slice(scheme[0].length) || '/';
-  }
-  const hash = pathAndQuery.indexOf('#');
-  if (hash !== -1) pathAndQuery = pathAndQuery.slice(0, hash);
-  const mark = pathAndQuery.indexOf('?');
-  if (mark === -1) return { path: pathAndQuery, query: '', authority };
-  return { path: pathAndQuery.slice(0, mark), query: pathAndQuery.slice(mark + 1), authority };
-}
-
-/**
  * Percent-decode a path as UTF-8: `/caf%C3%A9` → `/café`. Malformed escapes are left as sent
  * rather than refused: the app can still route on them, and 404 is its call. Each run of
  * escapes is decoded on its own, so one bad escape (`/100%zz/caf%C3%A9` → `/100%zz/café`, or a
@@ -185,15 +166,14 @@ function serverNameAndPort(request: RequestInfo, targetAuthority: string | null)
   return { name: match[1], port: match[2] ?? '80' };
 }
 
-const NOTHING = Buffer.alloc(0);
-
 /**
  * `gateway.input` over a source of body chunks (part 2's RequestBody, or a node:http
  * IncomingMessage). It hands out exactly the bytes asked for, keeping the rest for the next
- * read, and reports the end of the body as an empty array.
+ * read, and reports the end of the body as an empty array. What it keeps waits in a ByteQueue,
+ * so every read is linear in the bytes, however small the pieces the body came in.
  */
 export class GatewayInput implements InputStream {
-  private pending: Buffer = NOTHING;
+  private readonly pending = new ByteQueue();
   private ended = false;
 
   private readonly nextChunk: () => Promise<Uint8Array | null>;
@@ -207,26 +187,26 @@ export class GatewayInput implements InputStream {
     if (size !== undefined && (!Number.isInteger(size) || size < 0)) {
       throw new RangeError(`read(size): size must be a whole number of bytes or omitted, got ${size}.`);
     }
-    if (size === undefined) {
-      while (await this.fill());
-      return this.take(this.pending.length);
-    }
-    while (this.pending.length < size && (await this.fill()));
-    return this.take(Math.min(size, this.pending.length));
+    const wanted = size ?? Infinity;
+    while (this.pending.length < wanted && (await this.fill()));
+    return this.pending.take(wanted);
   }
 
   async readline(size?: number): Promise<Uint8Array> {
     const limit = size ?? Infinity;
+    // Where the search for \n resumes: each byte is looked at once, however the line arrives.
+    let searched = 0;
     for (;;) {
-      const newline = this.pending.indexOf(0x0a);
-      if (newline !== -1 && newline < limit) return this.take(newline + 1);
-      if (this.pending.length >= limit) return this.take(limit);
-      if (!(await this.fill())) return this.take(this.pending.length);
+      const newline = this.pending.indexOf(0x0a, searched);
+      if (newline !== -1 && newline < limit) return this.pending.take(newline + 1);
+      if (this.pending.length >= limit) return this.pending.take(limit);
+      searched = this.pending.length;
+      if (!(await this.fill())) return this.pending.take(this.pending.length);
     }
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    if (this.pending.length > 0) yield this.take(this.pending.length);
+    if (this.pending.length > 0) yield this.pending.take(this.pending.length);
     for (let chunk = await this.nextChunk(); chunk !== null; chunk = await this.nextChunk()) yield chunk;
     this.ended = true;
   }
@@ -239,14 +219,7 @@ export class GatewayInput implements InputStream {
       this.ended = true;
       return false;
     }
-    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength); // a view, not a copy
-    this.pending = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);
+    this.pending.push(chunk);
     return true;
-  }
-
-  private take(length: number): Uint8Array {
-    const taken = this.pending.subarray(0, length);
-    this.pending = this.pending.subarray(length);
-    return taken;
   }
 }

@@ -229,6 +229,7 @@ async function sendBody(
     const chunk: unknown = step.value;
     if (!(chunk instanceof Uint8Array)) throw notBytes(chunk);
     if (chunk.length === 0) continue; // nothing to send; the head can still wait
+    if (!sink.headSent) response.checkFirstChunk(chunk.length);
     response.sendHead(knownLength);
     // Backpressure: pull the next chunk only once the socket has taken this one.
     if (!sink.write(chunk)) await sink.drained();
@@ -375,11 +376,28 @@ class PendingResponse {
    * get), nor once write() has sent the head (then the array is only the rest of the body).
    */
   checkDeclaredLength(length: number): void {
-    if (this.pending === null || this.sink.headSent || this.method === 'HEAD' || statusForbidsBody(this.pending.status)) return;
-    const declared = this.pending.headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1];
-    if (declared !== undefined && Number(declared) !== length) {
+    const declared = this.declaredLength();
+    if (declared !== undefined && declared !== length) {
       throw new Error(`Content-Length: ${declared} was declared for a body of ${length} bytes: give the exact length, or leave Content-Length out and let the server count.`);
     }
+  }
+
+  /**
+   * The same rule for a streamed body's first chunk, which goes out with the head: one already
+   * longer than the declared length is caught while a clean 500 can still be sent.
+   */
+  checkFirstChunk(length: number): void {
+    const declared = this.declaredLength();
+    if (declared !== undefined && length > declared) {
+      throw new Error(`The body is longer than its Content-Length: its first chunk alone is ${length} bytes, with ${declared} declared. Give the exact length, or leave Content-Length out.`);
+    }
+  }
+
+  /** The app's Content-Length while the head is not sent, unless it is not the body's length (HEAD, 204, 304). */
+  private declaredLength(): number | undefined {
+    if (this.pending === null || this.sink.headSent || this.method === 'HEAD' || statusForbidsBody(this.pending.status)) return undefined;
+    const declared = this.pending.headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1];
+    return declared === undefined ? undefined : Number(declared);
   }
 
   /** A body known in full, all at once (the fast path of runApplication). */

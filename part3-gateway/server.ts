@@ -34,7 +34,7 @@ export function createGatewayServer(app: Application, options: GatewayOptions = 
   const errors = options.errors ?? stderrErrors;
   return createHttpServer(createGatewayHandler(app, options), {
     serverName: 'small-journey-gateway',
-    logError: (message, error) => errors.write(`[gateway] ${message} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    logError: (message, error) => errors.write(`[gateway] ${message}${error === undefined ? '' : ` ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}\n`),
     ...options,
   });
 }

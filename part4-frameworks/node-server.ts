@@ -17,7 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HeaderField } from '../part2-tcp-http/parser.ts';
-import { HttpError, INVALID_HOST, isValidHost, MAX_BODY_BYTES, NO_TUNNEL } from '../part2-tcp-http/parser.ts';
+import { checkTarget, clientKeepsAlive, HttpError, INVALID_HOST, isValidHost, MAX_BODY_BYTES, NO_TUNNEL } from '../part2-tcp-http/parser.ts';
 import { drained, ResponseWriter, sendError, sendServerOptions, STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
 import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, SERVER_METHODS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
@@ -47,15 +47,18 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
 
   async function handleRequest(request: IncomingMessage, response: ServerResponse, expectContinue: boolean): Promise<void> {
     const sink = new ServerResponseSink(response);
+    // node:http keeps an HTTP/1.0 connection that asks for both keep-alive and close; close wins.
+    const connection = request.headers.connection;
+    if (connection !== undefined && !clientKeepsAlive(protocolOf(request), [connection])) response.shouldKeepAlive = false;
     const abort = new AbortController();
     response.on('close', () => {
       if (!response.writableFinished) abort.abort(new Error('The client disconnected.'));
     });
-    // RFC 9112 §3.2: a Host with an invalid value earns a 400; node:http checks only that
-    // there is one. The same rule as part 2's parser.
-    const host = request.headers.host;
-    if (host !== undefined && !isValidHost(host)) {
-      sendError(sink, new HttpError(400, INVALID_HOST));
+    // What node:http lets through and part 2's parser does not (a Host or an absolute-form
+    // authority with an invalid value, a #fragment): the same answer, by the same rules.
+    const refusal = refuseTarget(request.method ?? 'GET', request.url ?? '/', request.headers.host);
+    if (refusal !== null) {
+      sendError(sink, refusal);
       return;
     }
     // `OPTIONS *` is about the server, not a resource: answered here, as part 2's server does.
@@ -72,7 +75,7 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
       {
         method: request.method ?? 'GET',
         target: request.url ?? '/',
-        protocol: request.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
+        protocol: protocolOf(request),
         headers: rawHeaderFields(request.rawHeaders),
         remoteAddress: request.socket.remoteAddress ?? '',
         remotePort: request.socket.remotePort ?? 0,
@@ -92,7 +95,14 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
   const server = createServer((request, response) => void handleRequest(request, response, false));
   // With a 'checkContinue' listener, node:http leaves `100 Continue` to us: we send it when the
   // app first reads gateway.input, as part 3's server does.
-  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => void handleRequest(request, response, true));
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    // Without a body, nothing waits for the go-ahead; but node:http closes the connection after
+    // an Expect whose 100 Continue was never sent. So it is sent, at once (a client must take
+    // a 1xx it did not wait for, RFC 9110 §15.2), and the connection is kept.
+    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    if (!hasBody) response.writeContinue();
+    void handleRequest(request, response, hasBody);
+  });
   // node:http hands a CONNECT request to a 'connect' listener, with the raw socket, and drops
   // the connection when there is none. We answer as part 2's parser does (RFC 9110 §9.3.6):
   // 501, we do not tunnel, written with part 2's ResponseWriter since node:http has let go.
@@ -115,6 +125,21 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
       return closed.finally(() => clearTimeout(deadline));
     },
   });
+}
+
+function protocolOf(request: IncomingMessage): 'HTTP/1.0' | 'HTTP/1.1' {
+  return request.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
+}
+
+/** The HttpError part 2's parser would answer this request line and Host with, or null. */
+function refuseTarget(method: string, target: string, host: string | undefined): HttpError | null {
+  if (host !== undefined && !isValidHost(host)) return new HttpError(400, INVALID_HOST);
+  try {
+    checkTarget(method, target);
+    return null;
+  } catch (error) {
+    return error instanceof HttpError ? error : new HttpError(400, 'Malformed request target.');
+  }
 }
 
 /** node:http's rawHeaders, `['Host', 'x', 'Accept', '*\/*']`, as part 2's list of fields. */

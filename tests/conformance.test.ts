@@ -202,6 +202,64 @@ describe.each(PART2_LOOP)('a client that half-closes in the middle of a body (RF
   }
 });
 
+describe.each(EVERY_SERVER)('the request-target (RFC 9112 §3.2, RFC 9110 §4.2) on the %s', (server) => {
+  it('answers 400 to a target with a #fragment, which no client sends, and runs nothing', async () => {
+    for (const target of ['/hello?name=a#b', '/admin#/../hello']) {
+      const responses = await send(server, `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(statuses(responses), target).toEqual([400]);
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('answers 400 to an absolute-form target whose authority is not a valid Host: userinfo, bad characters, a port above 65535, no host', async () => {
+    for (const authority of ['admin@evil.example:8443', 'a"<b>x:99999', 'example.com:99999', '']) {
+      const responses = await send(server, `GET http://${authority}/hello HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(statuses(responses), authority).toEqual([400]);
+      expect(header(responses[0], 'connection')).toBe('close');
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('accepts an absolute-form target with a valid authority', async () => {
+    const responses = await send(server, 'GET http://example.com:8080/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(statuses(responses)).toEqual([200]);
+  });
+});
+
+describe.each(EVERY_SERVER)('numbers with leading zeros (RFC 9110 §8.6, RFC 9112 §7.1) on the %s', (server) => {
+  it('reads a Content-Length written with leading zeros as the number it is', async () => {
+    const responses = await send(server, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 00000000000000000005\r\nConnection: close\r\n\r\nhello');
+    expect(statuses(responses)).toEqual([200]);
+    expect(responses[0].body.endsWith('hello')).toBe(true);
+  });
+
+  it('reads a chunk size written with leading zeros as the number it is', async () => {
+    const responses = await send(server, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n000000005\r\nhello\r\n0000\r\n\r\n');
+    expect(statuses(responses)).toEqual([200]);
+    expect(responses[0].body.endsWith('hello')).toBe(true);
+  });
+});
+
+describe.each(EVERY_SERVER)('Connection: close wins (RFC 9112 §9.3, §9.6) on the %s', (server) => {
+  it('closes an HTTP/1.0 connection whose request says both keep-alive and close, leaving the next request unanswered', async () => {
+    const hello = 'GET /hello HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n';
+    const responses = await send(server, `${hello}GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`);
+    expect(statuses(responses)).toEqual([200]);
+    expect(header(responses[0], 'connection')).toBe('close');
+  });
+});
+
+describe.each(EVERY_SERVER)('Expect: 100-continue on a request without a body (RFC 9110 §10.1.1) on the %s', (server) => {
+  it('keeps the connection, since nothing waits for a 100 Continue, and answers a pipelined request behind it', async () => {
+    const expecting = 'GET /hello HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n';
+    const responses = await send(server, `${expecting}GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    // A server may send a 100 Continue all the same (part 4's node:http server does).
+    const final = responses.filter((response) => response.status >= 200);
+    expect(statuses(final)).toEqual([200, 200]);
+    expect(header(final[0], 'connection')).not.toBe('close');
+  });
+});
+
 describe('the send timeout: a client that stops reading', () => {
   // Far more than the kernel's socket buffers hold on either side, so a client that does not
   // read stops the server's writes for good.

@@ -111,6 +111,19 @@ describe('unknown paths and methods', () => {
     const responses = await exchangeResponses(server.port, 'BREW / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(statuses(responses)).toEqual([501]);
   });
+
+  it("logs a client's unknown method as one line, without a stack trace (those are for the server's bugs)", async () => {
+    const log: unknown[][] = [];
+    const logged = await start(createSiteServer({ logError: (...entry) => log.push(entry) }));
+    const requests = 'FOO / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3) + 'FOO / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    expect(statuses(await exchangeResponses(logged.port, requests))).toEqual([501, 501, 501, 501]);
+    await logged.close();
+    expect(log).toHaveLength(4);
+    for (const entry of log) {
+      expect(entry).toHaveLength(1);
+      expect(entry[0]).toBe('FOO /: answered 501: Unknown method: this server implements GET, HEAD and POST.');
+    }
+  });
 });
 
 describe('/echo', () => {

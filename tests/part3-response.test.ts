@@ -49,6 +49,7 @@ const apps: Record<string, Application> = {
   ]),
   '/generator': streamedAsync('200 OK', TEXT, ['one\n', 'two\n', 'three\n']),
   '/too-long': streamed('200 OK', [...TEXT, ['Content-Length', '10']], ['12345678', '90abcdef']),
+  '/first-chunk-too-long': streamed('200 OK', [...TEXT, ['Content-Length', '5']], ['hello, world']),
   '/too-short': streamed('200 OK', [...TEXT, ['Content-Length', '100']], ['only ', 'these bytes']),
   '/array-too-long': mismatchedArray(5, ['hello, ', 'world']),
   '/array-too-short': mismatchedArray(100, ['hello']),
@@ -172,6 +173,13 @@ describe('framing the body', () => {
     expect(wire).toContain('Content-Length: 10\r\n');
     expect(body).toBe('12345678'); // the chunk that fitted; the one that did not is never written
     expect(gateway.log.join('')).toMatch(/connection cut.*longer than its Content-Length/);
+  });
+
+  it('answers a clean 500 when the first chunk alone overruns the Content-Length: nothing had reached the wire', async () => {
+    const { response, wire } = await rawAnswer(get('/first-chunk-too-long'));
+    expect(response.status).toBe(500);
+    expect(wire).not.toContain('hello');
+    expect(gateway.log.join('')).toMatch(/answered 500: Error: The body is longer than its Content-Length/);
   });
 
   it('cuts the connection when the body ends short of its Content-Length, so the client sees it is incomplete', async () => {

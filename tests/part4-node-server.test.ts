@@ -57,6 +57,7 @@ const apps: Record<string, Application> = {
   },
   '/own-server': streamed('200 OK', [...TEXT, ['Server', 'my-app/1.0']], ['mine\n']),
   '/too-long': streamed('200 OK', [...TEXT, ['Content-Length', '10']], ['12345678', '90abcdef']),
+  '/first-chunk-too-long': streamed('200 OK', [...TEXT, ['Content-Length', '5']], ['hello, world']),
   '/array-too-long': mismatchedArray(5, ['hello, ', 'world']),
   '/array-too-short': mismatchedArray(100, ['hello']),
   '/too-short': streamed('200 OK', [...TEXT, ['Content-Length', '100']], ['only ', 'these bytes']),
@@ -160,6 +161,13 @@ describe('node-server: framing and headers', () => {
     expect(head).toMatch(/Content-Length: 10\r\n/i);
     expect(wire.slice(head.length)).toBe('12345678'); // the second chunk would have gone past 10
     expect(log.join('')).toMatch(/longer than its Content-Length/);
+  });
+
+  it('answers a clean 500, as the gateway does, when the first chunk alone overruns the Content-Length', async () => {
+    const [response] = parseResponses(await exchange(server.port, get('/first-chunk-too-long')), { closed: true });
+    expect(response.status).toBe(500);
+    expect(response.body).not.toContain('hello');
+    expect(log.join('')).toMatch(/answered 500: Error: The body is longer than its Content-Length/);
   });
 
   it("answers a clean 500, as the gateway does, when an array body does not match its declared Content-Length, and logs the app's bug", async () => {

@@ -36,7 +36,7 @@ const MINIMAL_FAILS = [
   'answers 431 to a header section larger than 16 KiB',
   'answers 413 to a Content-Length over 1 MiB before reading the body',
   'refuses a request with both Content-Length and Transfer-Encoding (400, then close): no smuggled request runs',
-  'answers 501 to a transfer coding other than chunked',
+  'refuses a Transfer-Encoding that does not end in chunked (400 or 501), then closes',
   'answers 505 to HTTP/2.0 on this HTTP/1.1 connection',
   'answers 400 to a NUL byte in a header value',
   'answers 408 and closes when a request head does not complete in time',

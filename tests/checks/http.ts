@@ -37,9 +37,12 @@ export function statusAdvice(response: HttpResponse, expected: number[], advice?
   return advice === undefined ? SERVER_ERROR_ADVICE : `${SERVER_ERROR_ADVICE} What the check asks: ${advice}`;
 }
 
-export function expectStatus(response: HttpResponse, status: number, advice?: string): void {
-  if (response.status !== status) {
-    throw new CheckFailure({ expected: `status ${status}`, seen: `status ${response.status} ${response.reason}`, advice: statusAdvice(response, [status], advice), caretAt: response.start + 9 });
+/** The response's status must be `status`, or one of them where the RFC allows either. */
+export function expectStatus(response: HttpResponse, status: number | number[], advice?: string): void {
+  const allowed = Array.isArray(status) ? status : [status];
+  if (!allowed.includes(response.status)) {
+    const expected = `status ${allowed.join(' or ')}`;
+    throw new CheckFailure({ expected, seen: `status ${response.status} ${response.reason}`, advice: statusAdvice(response, allowed, advice), caretAt: response.start + 9 });
   }
 }
 

@@ -6,10 +6,10 @@ import type { Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { drained } from '../../part2-tcp-http/response.ts';
 import { runStage, type StageRun } from '../helpers/child.ts';
-import { exchangeResponses, parseResponses } from '../helpers/http-text.ts';
+import { parseResponses } from '../helpers/http-text.ts';
+import { measured, MiB } from '../helpers/memory.ts';
 import { openSocket, readUntilClose } from '../helpers/wire.ts';
 
-const MiB = 1024 * 1024;
 /** The bound: the server's resident memory may grow by at most this while the test runs. */
 const MEMORY_GROWTH_BOUND_BYTES = 64 * MiB;
 /** What the client tries to upload: four times the bound, 256 times the body limit. */
@@ -17,7 +17,6 @@ const UPLOAD_BYTES = 256 * MiB;
 const DOWNLOAD_MIB = 100;
 /** The slow reader's pace: 100 MiB take about 4 s. */
 const READER_BYTES_PER_SECOND = 25 * MiB;
-const SAMPLE_EVERY_MS = 50;
 
 let stage: StageRun;
 let port = 0;
@@ -32,30 +31,6 @@ afterAll(async () => {
   }
 });
 
-async function serverRss(): Promise<number> {
-  const [response] = await exchangeResponses(port, 'GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  return (JSON.parse(response.body) as { rss: number }).rss;
-}
-
-/** Run `work` while sampling the server's RSS; resolve with its result and the largest growth seen. */
-async function measured<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
-  const baseline = await serverRss();
-  let peak = baseline;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      peak = Math.max(peak, await serverRss());
-      await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS));
-    }
-  })();
-  try {
-    return { result: await work(), growth: peak - baseline };
-  } finally {
-    sampling = false;
-    await sampler;
-  }
-}
-
 /** Write `total` bytes of chunked body, 1 MiB per chunk, waiting for drain; stop when the server closes. Returns the bytes written. */
 async function uploadChunked(socket: Socket, total: number): Promise<number> {
   const chunk = Buffer.alloc(MiB, 'u');
@@ -69,7 +44,7 @@ async function uploadChunked(socket: Socket, total: number): Promise<number> {
 }
 
 it(`answers 413 to a ${UPLOAD_BYTES / MiB} MiB chunked upload without buffering it: the server grows by less than ${MEMORY_GROWTH_BOUND_BYTES / MiB} MiB`, async () => {
-  const { result, growth } = await measured(async () => {
+  const { result, growth } = await measured(port, async () => {
     const socket = await openSocket(port);
     socket.on('error', () => {}); // the server drops the connection once it has answered
     const answer = readUntilClose(socket, 30_000);
@@ -83,7 +58,7 @@ it(`answers 413 to a ${UPLOAD_BYTES / MiB} MiB chunked upload without buffering 
 }, 60_000);
 
 it(`answers 413 at once to a declared Content-Length of ${UPLOAD_BYTES / MiB} MiB, and reads none of it into memory`, async () => {
-  const { result, growth } = await measured(async () => {
+  const { result, growth } = await measured(port, async () => {
     const socket = await openSocket(port);
     socket.on('error', () => {});
     const answer = readUntilClose(socket, 30_000);
@@ -99,7 +74,7 @@ it(`answers 413 at once to a declared Content-Length of ${UPLOAD_BYTES / MiB} Mi
 }, 60_000);
 
 it(`streams ${DOWNLOAD_MIB} MiB to a reader taking ${READER_BYTES_PER_SECOND / MiB} MiB/s with the server growing by less than ${MEMORY_GROWTH_BOUND_BYTES / MiB} MiB`, async () => {
-  const { result, growth } = await measured(async () => {
+  const { result, growth } = await measured(port, async () => {
     const socket = await openSocket(port);
     const started = Date.now();
     let received = 0;
