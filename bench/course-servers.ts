@@ -29,7 +29,13 @@ export async function checkSameResponse(label: string, port: number): Promise<vo
   const type = response.headers.get('content-type') ?? '';
   const length = response.headers.get('content-length');
   const chunked = response.headers.has('transfer-encoding');
-  if (response.status !== 200 || body !== HELLO || !type.startsWith('text/plain') || length !== String(HELLO_BYTES.length) || chunked) {
+  if (
+    response.status !== 200 ||
+    body !== HELLO ||
+    !type.startsWith('text/plain') ||
+    length !== String(HELLO_BYTES.length) ||
+    chunked
+  ) {
     const framing = chunked ? 'chunked' : `Content-Length: ${length ?? 'none'}`;
     throw new Error(
       `${label} answered ${response.status} (${type}, ${framing}) ${JSON.stringify(body)}; ` +
@@ -69,7 +75,8 @@ const generatorApp: Application = function* (_environ, startResponse) {
 export const BASELINE_SERVER: ServerSpec = {
   name: 'node-http',
   label: 'node:http',
-  description: "Node's own HTTP server (llhttp, a C parser), a handler calling writeHead (with Content-Length) and end: the baseline",
+  description:
+    "Node's own HTTP server (llhttp, a C parser), a handler calling writeHead (with Content-Length) and end: the baseline",
   create: () =>
     createNodeHttpServer((_request, response) => {
       // Content-Length given, as every other server here sends it. Without it, writeHead()
@@ -85,7 +92,8 @@ export const COURSE_SERVERS: readonly ServerSpec[] = [
   {
     name: 'part2',
     label: 'part 2 server',
-    description: 'createHttpServer (part2-tcp-http/server.ts) with a one-line handler, sendWhole(); not the part 2 site and its routes',
+    description:
+      'createHttpServer (part2-tcp-http/server.ts) with a one-line handler, sendWhole(); not the part 2 site and its routes',
     create: async () => {
       const { createHttpServer } = await import('../part2-tcp-http/server.ts');
       return createHttpServer((_request, response) => response.sendWhole(200, [['Content-Type', 'text/plain']], HELLO));
@@ -94,7 +102,8 @@ export const COURSE_SERVERS: readonly ServerSpec[] = [
   {
     name: 'part3',
     label: 'part 3 gateway',
-    description: 'createGatewayServer (part3-gateway/server.ts): environ, startResponse, an array body, on the part 2 server',
+    description:
+      'createGatewayServer (part3-gateway/server.ts): environ, startResponse, an array body, on the part 2 server',
     create: async () => {
       const { createGatewayServer } = await import('../part3-gateway/server.ts');
       return createGatewayServer(minimalApp);
@@ -103,7 +112,8 @@ export const COURSE_SERVERS: readonly ServerSpec[] = [
   {
     name: 'part3-generator',
     label: 'part 3, generator app',
-    description: 'createGatewayServer with the app the part 3 README teaches: function* { startResponse(...); yield body }',
+    description:
+      'createGatewayServer with the app the part 3 README teaches: function* { startResponse(...); yield body }',
     create: async () => {
       const { createGatewayServer } = await import('../part3-gateway/server.ts');
       return createGatewayServer(generatorApp);
@@ -116,19 +126,24 @@ export const COURSE_SERVERS: readonly ServerSpec[] = [
     create: async () => {
       const { createGatewayServer } = await import('../part3-gateway/server.ts');
       const { micro, reply } = await import('../part4-frameworks/micro/micro.ts');
-      return createGatewayServer(micro().get('/hello/:name', () => reply({ headers: { 'Content-Type': 'text/plain' }, body: HELLO })));
+      return createGatewayServer(
+        micro().get('/hello/:name', () => reply({ headers: { 'Content-Type': 'text/plain' }, body: HELLO })),
+      );
     },
   },
   {
     name: 'mvc',
     label: 'part 4 mvc',
-    description: "the mvc framework on the part 3 gateway: URL pattern 'hello/<name>', HttpRequest, a view, no middleware",
+    description:
+      "the mvc framework on the part 3 gateway: URL pattern 'hello/<name>', HttpRequest, a view, no middleware",
     create: async () => {
       const { createGatewayServer } = await import('../part3-gateway/server.ts');
       const { createApp } = await import('../part4-frameworks/mvc/app.ts');
       const { HttpResponse } = await import('../part4-frameworks/mvc/http.ts');
       const { path } = await import('../part4-frameworks/mvc/urls.ts');
-      return createGatewayServer(createApp({ urls: [path('hello/<name>', () => new HttpResponse(HELLO, { contentType: 'text/plain' }))] }));
+      return createGatewayServer(
+        createApp({ urls: [path('hello/<name>', () => new HttpResponse(HELLO, { contentType: 'text/plain' }))] }),
+      );
     },
   },
   {
@@ -146,7 +161,8 @@ export const COURSE_SERVERS: readonly ServerSpec[] = [
 export const REFERENCE_SERVER: ServerSpec = {
   name: 'net-minimal',
   label: 'node:net, no parser (reference)',
-  description: 'not a real server: finds the end of each head, looks for "close", writes a canned response; the ceiling for JavaScript on node:net',
+  description:
+    'not a real server: finds the end of each head, looks for "close", writes a canned response; the ceiling for JavaScript on node:net',
   create: () => createNetServer(answerWithoutParsing),
 };
 

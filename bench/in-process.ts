@@ -20,7 +20,10 @@ const CONNECTIONS = 50;
 const WARM_UP_REQUESTS = 20_000;
 const MEASURED_REQUESTS = 100_000;
 const ROUNDS = 5;
-const REQUEST = Buffer.from('GET /hello/world HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: in-process\r\nAccept: */*\r\n\r\n', 'latin1');
+const REQUEST = Buffer.from(
+  'GET /hello/world HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: in-process\r\nAccept: */*\r\n\r\n',
+  'latin1',
+);
 
 /** What part 2's Connection uses of a net.Socket, doing nothing but counting the writes. */
 class FakeSocket extends EventEmitter {
@@ -85,5 +88,7 @@ const names = process.argv.slice(2);
 for (const name of names.length > 0 ? names : ['part2', 'part3', 'micro', 'mvc']) {
   const rounds = await measure(name);
   const median = [...rounds].sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
-  console.log(`${name.padEnd(6)} ${median.toFixed(2)} µs per request (median of ${ROUNDS} rounds of ${MEASURED_REQUESTS}: ${rounds.map((us) => us.toFixed(2)).join(', ')})`);
+  console.log(
+    `${name.padEnd(6)} ${median.toFixed(2)} µs per request (median of ${ROUNDS} rounds of ${MEASURED_REQUESTS}: ${rounds.map((us) => us.toFixed(2)).join(', ')})`,
+  );
 }

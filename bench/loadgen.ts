@@ -54,7 +54,10 @@ export function hasCommand(command: string): boolean {
 
 export async function runLoad(generator: GeneratorName, options: LoadOptions): Promise<LoadResult> {
   const { command, args } = generator === 'wrk' ? wrkCommand(options) : autocannonCommand(options);
-  const pinned = options.cpu === null ? { command, args } : { command: 'taskset', args: ['-c', String(options.cpu), command, ...args] };
+  const pinned =
+    options.cpu === null
+      ? { command, args }
+      : { command: 'taskset', args: ['-c', String(options.cpu), command, ...args] };
   const output = await runBounded(pinned.command, pinned.args, options.durationSeconds * 1000 + LOADGEN_GRACE_MS);
   return generator === 'wrk' ? readWrk(output) : readAutocannon(output);
 }
@@ -101,7 +104,15 @@ function readWrk(output: string): LoadResult {
 
 function autocannonCommand(options: LoadOptions): { command: string; args: string[] } {
   const script = createRequire(import.meta.url).resolve('autocannon');
-  const args = [script, '--json', '--no-progress', '-c', String(options.connections), '-d', String(options.durationSeconds)];
+  const args = [
+    script,
+    '--json',
+    '--no-progress',
+    '-c',
+    String(options.connections),
+    '-d',
+    String(options.durationSeconds),
+  ];
   if (options.close) args.push('-H', 'Connection=close');
   return { command: process.execPath, args: [...args, options.url] };
 }
@@ -144,7 +155,12 @@ function runBounded(command: string, args: string[], timeoutMs: number): Promise
     child.on('close', (code, signal) => {
       clearTimeout(deadline);
       if (code === 0) resolve(stdout);
-      else reject(new Error(`${command} ${signal === 'SIGKILL' ? `overran its time and was killed` : `exited with ${code}`}:\n${stderr || stdout}`));
+      else
+        reject(
+          new Error(
+            `${command} ${signal === 'SIGKILL' ? `overran its time and was killed` : `exited with ${code}`}:\n${stderr || stdout}`,
+          ),
+        );
     });
   });
 }

@@ -50,7 +50,8 @@ export async function sampleBusyCores(): Promise<BusySample> {
   const before = cpuTimes();
   await sleep(SAMPLE_MS);
   const after = cpuTimes();
-  const busyShare = before === null || after === null ? null : (after.busy - before.busy) / (after.total - before.total);
+  const busyShare =
+    before === null || after === null ? null : (after.busy - before.busy) / (after.total - before.total);
   return { busyShare, loadAverage: loadavg()[0] };
 }
 

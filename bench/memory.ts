@@ -59,7 +59,9 @@ async function main(): Promise<void> {
     { label: `npm run part3 -- ${APP} (node --import tsx)`, args: ['--import', 'tsx', MAIN, APP] },
     { label: 'the same, compiled ahead (node main.js hello.js)', args: [main, app] },
   ];
-  console.log(`Node ${process.version}; ${rounds} round${rounds === 1 ? '' : 's'}; ${durationSeconds} s of keep-alive and ${durationSeconds} s of Connection: close load (${generator}) a round.`);
+  console.log(
+    `Node ${process.version}; ${rounds} round${rounds === 1 ? '' : 's'}; ${durationSeconds} s of keep-alive and ${durationSeconds} s of Connection: close load (${generator}) a round.`,
+  );
   const samples = new Map<Variant, Sample[]>(variants.map((variant) => [variant, []]));
   for (let round = 1; round <= rounds; round++) {
     // Alternate the order, as run.ts does, so neither always runs first.
@@ -67,21 +69,34 @@ async function main(): Promise<void> {
     for (const variant of order) {
       const sample = await measure(variant, generator, durationSeconds);
       samples.get(variant)?.push(sample);
-      console.log(`round ${round}/${rounds}  ${variant.label}: ${mib(sample.restBytes)} at rest, ${mib(sample.loadBytes)} after load`);
+      console.log(
+        `round ${round}/${rounds}  ${variant.label}: ${mib(sample.restBytes)} at rest, ${mib(sample.loadBytes)} after load`,
+      );
     }
   }
   const [tsx, compiled] = variants.map((variant) => {
     const list = samples.get(variant) ?? [];
-    return { rest: median(list.map((sample) => sample.restBytes)), load: median(list.map((sample) => sample.loadBytes)) };
+    return {
+      rest: median(list.map((sample) => sample.restBytes)),
+      load: median(list.map((sample) => sample.loadBytes)),
+    };
   });
   const ratio = tsx.load / compiled.load;
-  console.log(`\nMedians: npm run part3 ${mib(tsx.load)} after load (${mib(tsx.rest)} at rest); compiled ahead ${mib(compiled.load)} (${mib(compiled.rest)}).`);
-  console.log(`${ratio <= GOAL ? '✓' : '✗'} npm run part3, peak RSS ÷ compiled ahead: ${ratio.toFixed(2)}× (goal ≤ ${GOAL.toFixed(2)})`);
+  console.log(
+    `\nMedians: npm run part3 ${mib(tsx.load)} after load (${mib(tsx.rest)} at rest); compiled ahead ${mib(compiled.load)} (${mib(compiled.rest)}).`,
+  );
+  console.log(
+    `${ratio <= GOAL ? '✓' : '✗'} npm run part3, peak RSS ÷ compiled ahead: ${ratio.toFixed(2)}× (goal ≤ ${GOAL.toFixed(2)})`,
+  );
 }
 
 /** Start one variant, measure it at rest and after load, stop it. */
 async function measure(variant: Variant, generator: GeneratorName, durationSeconds: number): Promise<Sample> {
-  const child = spawn(process.execPath, [...variant.args, '--port', '0'], { cwd: REPOSITORY, env: { ...process.env, PORT: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...variant.args, '--port', '0'], {
+    cwd: REPOSITORY,
+    env: { ...process.env, PORT: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const url = await listeningUrl(child);
     const pid = child.pid ?? 0;
@@ -99,7 +114,10 @@ async function measure(variant: Variant, generator: GeneratorName, durationSecon
 function listeningUrl(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`No "http://127.0.0.1:PORT/" within ${START_TIMEOUT_MS} ms; it printed: ${output}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`No "http://127.0.0.1:PORT/" within ${START_TIMEOUT_MS} ms; it printed: ${output}`)),
+      START_TIMEOUT_MS,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(output);

@@ -77,7 +77,9 @@ function main(argv: string[]): void {
   });
 
   const busyUs = allUs - idleUs;
-  console.log(`${file}: ${(allUs / 1e6).toFixed(2)} s sampled, ${(busyUs / 1e6).toFixed(2)} s busy (${((busyUs / allUs) * 100).toFixed(0)}%); percentages are of busy time.\n`);
+  console.log(
+    `${file}: ${(allUs / 1e6).toFixed(2)} s sampled, ${(busyUs / 1e6).toFixed(2)} s busy (${((busyUs / allUs) * 100).toFixed(0)}%); percentages are of busy time.\n`,
+  );
   console.log(`${'self %'.padStart(7)} ${'total %'.padStart(8)}  ${byFile ? 'file' : 'function (file:line)'}`);
   const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
   for (const [key, selfUs] of rows) {

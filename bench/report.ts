@@ -148,17 +148,46 @@ function checkTargets(rows: Row[]): TargetCheck[] {
     const row = rows.find((candidate) => candidate.spec.name === name);
     return row === undefined ? null : pick(row.ratios);
   };
-  const atLeast = (what: string, measured: number | null, goal: number): TargetCheck => ({ what, goal: `≥ ${goal.toFixed(2)}`, measured, met: measured === null || Number.isNaN(measured) ? null : measured >= goal });
+  const atLeast = (what: string, measured: number | null, goal: number): TargetCheck => ({
+    what,
+    goal: `≥ ${goal.toFixed(2)}`,
+    measured,
+    met: measured === null || Number.isNaN(measured) ? null : measured >= goal,
+  });
 
   const micro = ratio('micro', (r) => r.keepAlive);
   const fastify = ratio('fastify', (r) => r.keepAlive);
   return [
-    atLeast('part 3 gateway, generator app, keep-alive', ratio('part3-generator', (r) => r.keepAlive), 1.0),
-    atLeast('part 2 server, Connection: close', ratio('part2', (r) => r.close), 1.0),
-    atLeast('part 3 gateway, Connection: close', ratio('part3', (r) => r.close), 0.95),
-    atLeast('part 2 server, keep-alive (held)', ratio('part2', (r) => r.keepAlive), 1.2),
-    atLeast('part 3 gateway, array app, keep-alive (held)', ratio('part3', (r) => r.keepAlive), 1.0),
-    atLeast('part 4 micro ÷ Fastify, keep-alive (held)', micro === null || fastify === null ? null : micro / fastify, 1.05),
+    atLeast(
+      'part 3 gateway, generator app, keep-alive',
+      ratio('part3-generator', (r) => r.keepAlive),
+      1.0,
+    ),
+    atLeast(
+      'part 2 server, Connection: close',
+      ratio('part2', (r) => r.close),
+      1.0,
+    ),
+    atLeast(
+      'part 3 gateway, Connection: close',
+      ratio('part3', (r) => r.close),
+      0.95,
+    ),
+    atLeast(
+      'part 2 server, keep-alive (held)',
+      ratio('part2', (r) => r.keepAlive),
+      1.2,
+    ),
+    atLeast(
+      'part 3 gateway, array app, keep-alive (held)',
+      ratio('part3', (r) => r.keepAlive),
+      1.0,
+    ),
+    atLeast(
+      'part 4 micro ÷ Fastify, keep-alive (held)',
+      micro === null || fastify === null ? null : micro / fastify,
+      1.05,
+    ),
   ];
 }
 
@@ -185,9 +214,13 @@ function targetText(target: TargetCheck): string {
 
 export function renderTerminal(summary: Summary): string {
   const header = ['server', ...COLUMNS.map((column) => column.title)];
-  const body = summary.rows.map((row) => [row.spec.label + (row.figures.problems > 0 ? ' (!)' : ''), ...COLUMNS.map((column) => ratioText(column.pick(row.ratios)))]);
+  const body = summary.rows.map((row) => [
+    row.spec.label + (row.figures.problems > 0 ? ' (!)' : ''),
+    ...COLUMNS.map((column) => ratioText(column.pick(row.ratios))),
+  ]);
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i].length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   const lines = [
     'Ratios to node:http in this run (↑ higher is better, ↓ lower is better):',
     '',
@@ -198,9 +231,13 @@ export function renderTerminal(summary: Summary): string {
     `node:http itself: ${describeAbsolute(summary.baseline.figures)}`,
     '',
     'Targets:',
-    ...summary.targets.map((target) => `  ${target.met === null ? '–' : target.met ? '✓' : '✗'} ${target.what}: ${targetText(target)} (goal ${target.goal})`),
+    ...summary.targets.map(
+      (target) =>
+        `  ${target.met === null ? '–' : target.met ? '✓' : '✗'} ${target.what}: ${targetText(target)} (goal ${target.goal})`,
+    ),
   ];
-  if (summary.rows.some((row) => row.figures.problems > 0)) lines.push('', '(!) errors or non-2xx answers during the run: see the progress lines above.');
+  if (summary.rows.some((row) => row.figures.problems > 0))
+    lines.push('', '(!) errors or non-2xx answers during the run: see the progress lines above.');
   return lines.join('\n');
 }
 
@@ -224,25 +261,33 @@ export function renderMarkdown(summary: Summary, context: ReportContext): string
   const table = [
     `| server | ${COLUMNS.map((column) => column.title).join(' | ')} |`,
     `|---|${COLUMNS.map(() => '---:').join('|')}|`,
-    ...summary.rows.map((row) => `| ${row.spec.label}${row.figures.problems > 0 ? ' (!)' : ''} | ${COLUMNS.map((column) => ratioText(column.pick(row.ratios))).join(' | ')} |`),
+    ...summary.rows.map(
+      (row) =>
+        `| ${row.spec.label}${row.figures.problems > 0 ? ' (!)' : ''} | ${COLUMNS.map((column) => ratioText(column.pick(row.ratios))).join(' | ')} |`,
+    ),
   ];
   const absolute = [
     '| server | keep-alive req/s | close req/s | 1-conn mean latency | p99, 50 conns | p99, 1 conn | CPU/request | peak RSS |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...summary.rows.map(({ spec, figures }) =>
-      [
-        spec.label,
-        figures.keepAliveRps.toFixed(0),
-        figures.closeRps.toFixed(0),
-        `${(1000 / figures.oneConnectionRps).toFixed(3)} ms`,
-        `${figures.keepAliveP99Ms.toFixed(2)} ms`,
-        `${figures.oneConnectionP99Ms.toFixed(2)} ms`,
-        `${figures.keepAliveCpuUs.toFixed(1)} µs`,
-        `${(figures.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
-      ].join(' | '),
-    ).map((cells) => `| ${cells} |`),
+    ...summary.rows
+      .map(({ spec, figures }) =>
+        [
+          spec.label,
+          figures.keepAliveRps.toFixed(0),
+          figures.closeRps.toFixed(0),
+          `${(1000 / figures.oneConnectionRps).toFixed(3)} ms`,
+          `${figures.keepAliveP99Ms.toFixed(2)} ms`,
+          `${figures.oneConnectionP99Ms.toFixed(2)} ms`,
+          `${figures.keepAliveCpuUs.toFixed(1)} µs`,
+          `${(figures.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+        ].join(' | '),
+      )
+      .map((cells) => `| ${cells} |`),
   ];
-  const targets = summary.targets.map((target) => `| ${target.what} | ${target.goal} | ${targetText(target)} | ${target.met === null ? 'not measured' : target.met ? 'met' : '**missed**'} |`);
+  const targets = summary.targets.map(
+    (target) =>
+      `| ${target.what} | ${target.goal} | ${targetText(target)} | ${target.met === null ? 'not measured' : target.met ? 'met' : '**missed**'} |`,
+  );
   return `# Benchmark results
 
 Written by \`npm run bench\` (bench/run.ts); see [README.md](README.md) for what is measured and
@@ -309,7 +354,9 @@ export function renderChart(summary: Summary, context: ReportContext): string {
   const x = (ratio: number): number => labelWidth + (ratio / scaleMax) * plotWidth;
 
   const parts: string[] = [];
-  parts.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">Requests per second, as a multiple of node:http (same run)</text>`);
+  parts.push(
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">Requests per second, as a multiple of node:http (same run)</text>`,
+  );
   SERIES.forEach((series, i) => {
     const legendX = labelWidth + i * 260;
     parts.push(`<rect x="${legendX}" y="40" width="12" height="12" fill="${series.color}"/>`);
@@ -318,21 +365,33 @@ export function renderChart(summary: Summary, context: ReportContext): string {
   for (let tick = 0; tick <= scaleMax + 1e-9; tick += 0.5) {
     const tickX = x(tick).toFixed(1);
     const isBaseline = Math.abs(tick - 1) < 1e-9;
-    parts.push(`<line x1="${tickX}" y1="${top - 8}" x2="${tickX}" y2="${height - bottom + 4}" stroke="${isBaseline ? '#333' : '#ddd'}" ${isBaseline ? 'stroke-dasharray="4 3"' : ''}/>`);
-    parts.push(`<text x="${tickX}" y="${height - bottom + 18}" text-anchor="middle" font-size="11">${tick.toFixed(1)}×</text>`);
+    parts.push(
+      `<line x1="${tickX}" y1="${top - 8}" x2="${tickX}" y2="${height - bottom + 4}" stroke="${isBaseline ? '#333' : '#ddd'}" ${isBaseline ? 'stroke-dasharray="4 3"' : ''}/>`,
+    );
+    parts.push(
+      `<text x="${tickX}" y="${height - bottom + 18}" text-anchor="middle" font-size="11">${tick.toFixed(1)}×</text>`,
+    );
   }
   summary.rows.forEach((row, i) => {
     const rowTop = top + i * rowHeight;
-    parts.push(`<text x="${labelWidth - 10}" y="${rowTop + rowHeight / 2 + 2}" text-anchor="end" font-size="12">${escapeXml(row.spec.label)}</text>`);
+    parts.push(
+      `<text x="${labelWidth - 10}" y="${rowTop + rowHeight / 2 + 2}" text-anchor="end" font-size="12">${escapeXml(row.spec.label)}</text>`,
+    );
     SERIES.forEach((series, j) => {
       const value = series.pick(row.ratios);
       const barY = rowTop + 6 + j * (barHeight + 2);
-      parts.push(`<rect x="${labelWidth}" y="${barY}" width="${(x(value) - labelWidth).toFixed(1)}" height="${barHeight}" fill="${series.color}"/>`);
-      parts.push(`<text x="${(x(value) + 4).toFixed(1)}" y="${barY + barHeight - 3}" font-size="11">${value.toFixed(2)}</text>`);
+      parts.push(
+        `<rect x="${labelWidth}" y="${barY}" width="${(x(value) - labelWidth).toFixed(1)}" height="${barHeight}" fill="${series.color}"/>`,
+      );
+      parts.push(
+        `<text x="${(x(value) + 4).toFixed(1)}" y="${barY + barHeight - 3}" font-size="11">${value.toFixed(2)}</text>`,
+      );
     });
   });
   const footer = `${context.machine.cpuModel}, ${context.machine.cores} cores, Node ${context.machine.node}, ${context.generator}, ${context.machine.date.slice(0, 10)}; dashed line: node:http = 1`;
-  parts.push(`<text x="${width / 2}" y="${height - 14}" text-anchor="middle" font-size="11" fill="#555">${escapeXml(footer)}</text>`);
+  parts.push(
+    `<text x="${width / 2}" y="${height - 14}" text-anchor="middle" font-size="11" fill="#555">${escapeXml(footer)}</text>`,
+  );
 
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>

@@ -69,11 +69,16 @@ interface Pinning {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const machine = describeMachine();
-  const pinning: Pinning | null = process.platform === 'linux' && machine.cores >= 2 && hasCommand('taskset') ? { serverCpu: 0, loadCpu: 1 } : null;
-  const specs = SERVERS.filter((spec) => options.only === null || options.only.includes(spec.name) || spec.name === BASELINE);
+  const pinning: Pinning | null =
+    process.platform === 'linux' && machine.cores >= 2 && hasCommand('taskset') ? { serverCpu: 0, loadCpu: 1 } : null;
+  const specs = SERVERS.filter(
+    (spec) => options.only === null || options.only.includes(spec.name) || spec.name === BASELINE,
+  );
   const minutes = (specs.length * (options.tests.length * options.rounds + 1) * options.durationSeconds) / 60;
   console.log(`Load generator: ${options.generator}. ${describePinning(pinning)}`);
-  console.log(`${specs.length} servers × ${options.tests.length} tests × ${options.rounds} rounds of ${options.durationSeconds} s: about ${minutes.toFixed(0)} minutes.`);
+  console.log(
+    `${specs.length} servers × ${options.tests.length} tests × ${options.rounds} rounds of ${options.durationSeconds} s: about ${minutes.toFixed(0)} minutes.`,
+  );
   const busyBefore = await sampleBusyCores();
 
   const running: RunningServer[] = [];
@@ -93,7 +98,16 @@ async function main(): Promise<void> {
   const summary = summarize(measurements, specs, BASELINE);
   console.log(`\n${renderTerminal(summary)}`);
   if (!options.write) return;
-  const context = { machine, busyBefore, busyAfter, generator: options.generator, pinning: describePinning(pinning), rounds: options.rounds, durationSeconds: options.durationSeconds, note: options.note };
+  const context = {
+    machine,
+    busyBefore,
+    busyAfter,
+    generator: options.generator,
+    pinning: describePinning(pinning),
+    rounds: options.rounds,
+    durationSeconds: options.durationSeconds,
+    note: options.note,
+  };
   writeFileSync(new URL('./RESULTS.md', import.meta.url), renderMarkdown(summary, context));
   writeFileSync(new URL('./results.svg', import.meta.url), renderChart(summary, context));
   console.log('\nWrote bench/RESULTS.md and bench/results.svg.');
@@ -101,7 +115,9 @@ async function main(): Promise<void> {
 
 /** Warm every server up, then the rounds: each test, every server in turn. */
 async function measure(servers: RunningServer[], options: Options, pinning: Pinning | null): Promise<Measurements> {
-  const results: Measurements = new Map(servers.map((server) => [server.spec.name, { keepAlive: [], close: [], oneConnection: [], peakRssBytes: 0 }]));
+  const results: Measurements = new Map(
+    servers.map((server) => [server.spec.name, { keepAlive: [], close: [], oneConnection: [], peakRssBytes: 0 }]),
+  );
   // The first seconds of a JavaScript server are spent compiling the hot path (the JIT).
   for (const server of servers) await load(server, TESTS[0], WARM_UP_SECONDS, options.generator, pinning);
   for (let round = 0; round < options.rounds; round++) {
@@ -111,7 +127,9 @@ async function measure(servers: RunningServer[], options: Options, pinning: Pinn
       for (const server of order) {
         const result = await load(server, test, options.durationSeconds, options.generator, pinning);
         results.get(server.spec.name)?.[test.id].push(result);
-        console.log(`round ${round + 1}/${options.rounds}  ${test.title.padEnd(34)} ${server.spec.label.padEnd(32)} ${describeResult(result)}`);
+        console.log(
+          `round ${round + 1}/${options.rounds}  ${test.title.padEnd(34)} ${server.spec.label.padEnd(32)} ${describeResult(result)}`,
+        );
       }
     }
   }
@@ -123,7 +141,13 @@ async function measure(servers: RunningServer[], options: Options, pinning: Pinn
 }
 
 /** One load run against one server, and the server's CPU time spent on it. */
-async function load(server: RunningServer, test: (typeof TESTS)[number], durationSeconds: number, generator: GeneratorName, pinning: Pinning | null): Promise<Sample> {
+async function load(
+  server: RunningServer,
+  test: (typeof TESTS)[number],
+  durationSeconds: number,
+  generator: GeneratorName,
+  pinning: Pinning | null,
+): Promise<Sample> {
   const cpuBefore = processCpuSeconds(server.pid);
   const result = await runLoad(generator, {
     url: `http://127.0.0.1:${server.port}${PATH}`,
@@ -134,24 +158,33 @@ async function load(server: RunningServer, test: (typeof TESTS)[number], duratio
   });
   const cpuAfter = processCpuSeconds(server.pid);
   const requests = result.requestsPerSecond * durationSeconds;
-  const serverCpuUsPerRequest = cpuBefore === null || cpuAfter === null ? NaN : ((cpuAfter - cpuBefore) * 1e6) / requests;
+  const serverCpuUsPerRequest =
+    cpuBefore === null || cpuAfter === null ? NaN : ((cpuAfter - cpuBefore) * 1e6) / requests;
   return { ...result, serverCpuUsPerRequest };
 }
 
 function describeResult(sample: Sample): string {
   const problems = sample.errors + sample.non2xx > 0 ? `  (${sample.errors} errors, ${sample.non2xx} non-2xx)` : '';
-  const cpu = Number.isNaN(sample.serverCpuUsPerRequest) ? '' : `  ${sample.serverCpuUsPerRequest.toFixed(1)} µs CPU/req`;
+  const cpu = Number.isNaN(sample.serverCpuUsPerRequest)
+    ? ''
+    : `  ${sample.serverCpuUsPerRequest.toFixed(1)} µs CPU/req`;
   return `${sample.requestsPerSecond.toFixed(0).padStart(7)} req/s  p99 ${sample.latencyP99Ms.toFixed(2).padStart(6)} ms${cpu}${problems}`;
 }
 
 function describePinning(pinning: Pinning | null): string {
-  if (pinning === null) return 'Not pinned to cores (needs Linux, taskset and 2 cores): server and load generator share the CPUs.';
+  if (pinning === null)
+    return 'Not pinned to cores (needs Linux, taskset and 2 cores): server and load generator share the CPUs.';
   return `Pinned with taskset: each server on core ${pinning.serverCpu}, the load generator on core ${pinning.loadCpu}.`;
 }
 
 // ---- Server processes --------------------------------------------------------------------------
 
-function startServer(spec: ServerSpec, serveScript: string, pinning: Pinning | null, cpuProfile: boolean): Promise<RunningServer> {
+function startServer(
+  spec: ServerSpec,
+  serveScript: string,
+  pinning: Pinning | null,
+  cpuProfile: boolean,
+): Promise<RunningServer> {
   const profileArgs = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_DIR}profiles/${spec.name}`] : [];
   // Plain node on the compiled JavaScript (compile.ts): no loader thread in the process.
   const nodeArgs = [...profileArgs, serveScript, spec.name];
@@ -206,7 +239,16 @@ function stopServer(server: RunningServer): Promise<void> {
 // ---- Options -------------------------------------------------------------------------------------
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { rounds: 3, durationSeconds: 5, only: null, tests: [...TESTS], generator: pickGenerator(undefined), cpuProfile: false, write: true, note: null };
+  const options: Options = {
+    rounds: 3,
+    durationSeconds: 5,
+    only: null,
+    tests: [...TESTS],
+    generator: pickGenerator(undefined),
+    cpuProfile: false,
+    write: true,
+    note: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -222,10 +264,16 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--cpu-prof') options.cpuProfile = true;
     else if (flag === '--no-write') options.write = false;
     else if (flag === '--note') options.note = value();
-    else throw new Error(`Unknown option ${flag}. Options: --rounds N --duration S --only a,b --tests keepAlive,close,oneConnection --loadgen wrk|autocannon --cpu-prof --no-write --note text`);
+    else
+      throw new Error(
+        `Unknown option ${flag}. Options: --rounds N --duration S --only a,b --tests keepAlive,close,oneConnection --loadgen wrk|autocannon --cpu-prof --no-write --note text`,
+      );
   }
   const unknown = (options.only ?? []).filter((name) => !SERVERS.some((spec) => spec.name === name));
-  if (unknown.length > 0) throw new Error(`No server named ${unknown.join(', ')}; the names are ${SERVERS.map((spec) => spec.name).join(', ')}.`);
+  if (unknown.length > 0)
+    throw new Error(
+      `No server named ${unknown.join(', ')}; the names are ${SERVERS.map((spec) => spec.name).join(', ')}.`,
+    );
   // A partial run must not overwrite the committed results with a partial table.
   if (options.only !== null || options.tests.length < TESTS.length || options.cpuProfile) options.write = false;
   return options;
@@ -234,7 +282,8 @@ function parseOptions(argv: string[]): Options {
 function testsNamed(ids: string[]): Array<(typeof TESTS)[number]> {
   return ids.map((id) => {
     const test = TESTS.find((candidate) => candidate.id === id);
-    if (test === undefined) throw new Error(`No test named ${id}; the names are ${TESTS.map((candidate) => candidate.id).join(', ')}.`);
+    if (test === undefined)
+      throw new Error(`No test named ${id}; the names are ${TESTS.map((candidate) => candidate.id).join(', ')}.`);
     return test;
   });
 }

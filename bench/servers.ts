@@ -32,7 +32,8 @@ export const SERVERS: readonly ServerSpec[] = [
   {
     name: 'express',
     label: 'Express',
-    description: "Express 5 on node:http, route '/hello/:name', res.type().send() (adds ETag and X-Powered-By, as it does by default)",
+    description:
+      "Express 5 on node:http, route '/hello/:name', res.type().send() (adds ETag and X-Powered-By, as it does by default)",
     create: async () => {
       const { default: express } = await import('express');
       const app = express();

@@ -23,16 +23,24 @@ export class UsageError extends Error {}
  * Read `--port N` (or `--port=N`), `--host H`, and the `PORT` environment variable.
  * The flag wins over the variable; the stage's default port is used when neither is given.
  */
-export function parseCli(defaultPort: number, argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): CliOptions {
+export function parseCli(
+  defaultPort: number,
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): CliOptions {
   let portText = env.PORT;
   let host = DEFAULT_HOST;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inlineValue] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg, '=') : [arg, undefined];
+    const [flag, inlineValue] =
+      arg.startsWith('--') && arg.includes('=') ? splitOnce(arg, '=') : [arg, undefined];
     if (flag === '--port' || flag === '--host') {
       const value = inlineValue ?? argv[++i];
-      if (value === undefined) throw new UsageError(`${flag} needs a value, e.g. ${flag} ${flag === '--port' ? '8080' : '127.0.0.1'}`);
+      if (value === undefined)
+        throw new UsageError(
+          `${flag} needs a value, e.g. ${flag} ${flag === '--port' ? '8080' : '127.0.0.1'}`,
+        );
       if (flag === '--port') portText = value;
       else host = value;
     } else {
@@ -44,9 +52,15 @@ export function parseCli(defaultPort: number, argv: string[] = process.argv.slic
   if (bare !== undefined && rest[0] === bare) {
     const event = env.npm_lifecycle_event ?? '';
     const script = /^part\d$/.test(event) ? event : 'partN';
-    throw new UsageError(`"${bare}" on its own is not an argument: did you mean \`npm run ${script} -- --port ${bare}\`? (npm keeps the options before its "--" for itself.)`);
+    throw new UsageError(
+      `"${bare}" on its own is not an argument: did you mean \`npm run ${script} -- --port ${bare}\`? (npm keeps the options before its "--" for itself.)`,
+    );
   }
-  return { port: portText === undefined || portText === '' ? defaultPort : parsePort(portText), host, rest };
+  return {
+    port: portText === undefined || portText === '' ? defaultPort : parsePort(portText),
+    host,
+    rest,
+  };
 }
 
 function splitOnce(text: string, separator: string): [string, string] {
@@ -58,7 +72,9 @@ function parsePort(text: string): number {
   const port = Number(text);
   // Port 0 asks the operating system for any free port; 65535 is the largest TCP port.
   if (!/^\d+$/.test(text) || port > 65535) {
-    throw new UsageError(`"${text}" is not a port number: use a whole number from 0 to 65535, e.g. --port 8080`);
+    throw new UsageError(
+      `"${text}" is not a port number: use a whole number from 0 to 65535, e.g. --port 8080`,
+    );
   }
   return port;
 }
@@ -68,21 +84,34 @@ function parsePort(text: string): number {
  * `report`: part 3's worker processes hand it to the primary, which says it once) and exit 1,
  * instead of letting Node print an EADDRINUSE stack trace at a learner.
  */
-export function listenOrExplain(server: Server, options: CliOptions, npmScript: string, report: (message: string) => void = (message) => console.error(message)): Promise<number> {
+export function listenOrExplain(
+  server: Server,
+  options: CliOptions,
+  npmScript: string,
+  report: (message: string) => void = (message) => console.error(message),
+): Promise<number> {
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const another = options.port === 0 ? 8080 : options.port + 10;
       // The same command again, with the learner's own arguments (an app, --workers) kept: the
       // stage's npm script for its main.ts, the file itself for any other (a starter, your own).
       const script = process.argv[1] ?? '';
-      const command = /main\.[jt]s$/.test(script) ? `npm run ${npmScript} --` : `npx tsx ${relative(process.cwd(), script)}`;
+      const command = /main\.[jt]s$/.test(script)
+        ? `npm run ${npmScript} --`
+        : `npx tsx ${relative(process.cwd(), script)}`;
       const howToPick = `pick another with: ${command} ${[...options.rest, '--port', String(another)].join(' ')}   (or PORT=${another})`;
       if (error.code === 'EADDRINUSE') {
-        report(`Port ${options.port} is already in use (is another server still running?); ${howToPick}`);
+        report(
+          `Port ${options.port} is already in use (is another server still running?); ${howToPick}`,
+        );
       } else if (error.code === 'EACCES') {
-        report(`Not allowed to listen on port ${options.port} (ports below 1024 need extra rights); ${howToPick}`);
+        report(
+          `Not allowed to listen on port ${options.port} (ports below 1024 need extra rights); ${howToPick}`,
+        );
       } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-        report(`Cannot listen on host "${options.host}": it is not an address of this machine. Try --host 127.0.0.1`);
+        report(
+          `Cannot listen on host "${options.host}": it is not an address of this machine. Try --host 127.0.0.1`,
+        );
       } else {
         report(`Cannot listen on ${options.host}:${options.port}: ${error.message}`);
       }
@@ -112,7 +141,9 @@ export function gracefulStop(server: Server, graceMs = SHUTDOWN_GRACE_MS): () =>
     socket.once('close', () => open.delete(socket));
   });
   return async () => {
-    const allClosed = [...open].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+    const allClosed = [...open].map(
+      (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    );
     // close() stops accepting at once, but calls back only when the last connection is gone.
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const socket of open) socket.end();

@@ -30,7 +30,9 @@ export function runEchoClient(options: EchoClientOptions): Promise<void> {
     const socket = connect({ host, port });
 
     socket.once('connect', () => {
-      log(`Connected to ${host}:${port}. Type a line and press Enter; Ctrl-D (Windows: Ctrl-Z, Enter) to finish.`);
+      log(
+        `Connected to ${host}:${port}. Type a line and press Enter; Ctrl-D (Windows: Ctrl-Z, Enter) to finish.`,
+      );
       // pipe() handles backpressure both ways, and when input ends it calls socket.end(): our
       // FIN. The socket stays readable, so the rest of the echo still arrives after that.
       input.pipe(socket);
@@ -40,7 +42,11 @@ export function runEchoClient(options: EchoClientOptions): Promise<void> {
 
     socket.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ECONNREFUSED') {
-        reject(new Error(`Nothing is listening on ${host}:${port}: start the echo server first (npm run part1) in another terminal.`));
+        reject(
+          new Error(
+            `Nothing is listening on ${host}:${port}: start the echo server first (npm run part1) in another terminal.`,
+          ),
+        );
       } else {
         reject(new Error(`Connection to ${host}:${port} failed: ${error.code ?? error.message}`));
       }

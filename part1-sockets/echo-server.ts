@@ -53,7 +53,11 @@ function echo(socket: Socket, log: Log): void {
 
   // ECONNRESET (the client vanished), EPIPE (it stopped reading and left): this connection is
   // over, the server is not. An 'error' event with no listener would crash the whole process.
-  socket.on('error', (error: NodeJS.ErrnoException) => log(`${peer} error: ${error.code ?? error.message}`));
+  socket.on('error', (error: NodeJS.ErrnoException) =>
+    log(`${peer} error: ${error.code ?? error.message}`),
+  );
 
-  socket.on('close', () => log(`${peer} closed; bytes in: ${socket.bytesRead}, out: ${socket.bytesWritten}`));
+  socket.on('close', () =>
+    log(`${peer} closed; bytes in: ${socket.bytesRead}, out: ${socket.bytesWritten}`),
+  );
 }

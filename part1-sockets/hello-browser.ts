@@ -27,14 +27,18 @@ export function helloResponse(): Buffer {
   const body = Buffer.from(HELLO_BODY, 'utf8');
   const head =
     // RFC 9112 §4 status line: the version we speak, a status code, a reason phrase for humans.
-    'HTTP/1.1 200 OK' + CRLF +
+    'HTTP/1.1 200 OK' +
+    CRLF +
     // Without it the browser has to guess (sniff) what the bytes are; charset says how to decode.
-    'Content-Type: text/plain; charset=utf-8' + CRLF +
+    'Content-Type: text/plain; charset=utf-8' +
+    CRLF +
     // TCP has no message boundaries: this is how the client knows where the body ends. Counted
     // in bytes, not characters. Without it (and without closing) the browser keeps waiting.
-    `Content-Length: ${body.length}` + CRLF +
+    `Content-Length: ${body.length}` +
+    CRLF +
     // RFC 9112 §9.6: a server that closes after one response must say so in that response.
-    'Connection: close' + CRLF +
+    'Connection: close' +
+    CRLF +
     // The empty line ends the head. Everything after it is body.
     CRLF;
   // Header bytes are ASCII (latin1 maps each character to one byte); the body is UTF-8.
@@ -59,9 +63,13 @@ function sayHello(socket: Socket, log: Log): void {
     if (!socket.writableEnded) socket.end(helloResponse());
   });
 
-  socket.on('error', (error: NodeJS.ErrnoException) => log(`${peer} error: ${error.code ?? error.message}`));
+  socket.on('error', (error: NodeJS.ErrnoException) =>
+    log(`${peer} error: ${error.code ?? error.message}`),
+  );
   // Browsers often open a spare connection ahead of time and close it unused: 0 bytes in.
-  socket.on('close', () => log(`${peer} closed; bytes in: ${socket.bytesRead}, out: ${socket.bytesWritten}`));
+  socket.on('close', () =>
+    log(`${peer} closed; bytes in: ${socket.bytesRead}, out: ${socket.bytesWritten}`),
+  );
 }
 
 /**

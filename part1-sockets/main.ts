@@ -9,7 +9,15 @@
 // What it deliberately does not do: anything a server needs beyond bytes in and bytes out.
 // No protocol, no timeouts, no limits: those arrive with HTTP in part 2.
 import type { Server } from 'node:net';
-import { gracefulStop, listenOrExplain, parseCli, runMain, stopOnSignals, UsageError, type CliOptions } from './cli.ts';
+import {
+  gracefulStop,
+  listenOrExplain,
+  parseCli,
+  runMain,
+  stopOnSignals,
+  UsageError,
+  type CliOptions,
+} from './cli.ts';
 import { runEchoClient } from './echo-client.ts';
 import { createEchoServer } from './echo-server.ts';
 import { createHelloServer } from './hello-browser.ts';
@@ -26,14 +34,20 @@ async function main(): Promise<void> {
 
   if (command === 'echo') {
     const port = await serve(createEchoServer(), cli, 'part1');
-    console.log(`Echo server listening on ${cli.host}:${port} (Ctrl-C to stop). Try it from another terminal:`);
+    console.log(
+      `Echo server listening on ${cli.host}:${port} (Ctrl-C to stop). Try it from another terminal:`,
+    );
     console.log(`  nc ${cli.host} ${port}`);
     console.log(`  telnet ${cli.host} ${port}`);
     console.log(`  npm run part1 -- client --port ${port}`);
   } else if (command === 'hello') {
     const port = await serve(createHelloServer(), cli, 'part1');
-    console.log(`"Hello, browser" server listening on ${cli.host}:${port} (Ctrl-C to stop). Try it:`);
-    console.log(`  open http://${cli.host}:${port}/ in a browser, or: curl -v http://${cli.host}:${port}/`);
+    console.log(
+      `"Hello, browser" server listening on ${cli.host}:${port} (Ctrl-C to stop). Try it:`,
+    );
+    console.log(
+      `  open http://${cli.host}:${port}/ in a browser, or: curl -v http://${cli.host}:${port}/`,
+    );
   } else if (command === 'client') {
     await runClient(cli);
   } else {
@@ -51,7 +65,12 @@ async function serve(server: Server, cli: CliOptions, npmScript: string): Promis
 
 async function runClient(cli: CliOptions): Promise<void> {
   try {
-    await runEchoClient({ host: cli.host, port: cli.port, input: process.stdin, output: process.stdout });
+    await runEchoClient({
+      host: cli.host,
+      port: cli.port,
+      input: process.stdin,
+      output: process.stdout,
+    });
   } catch (error) {
     // A refused or broken connection is an everyday event here, not a bug: one line, no stack.
     console.error(error instanceof Error ? error.message : String(error));

@@ -9,7 +9,7 @@
 import { createServer } from 'node:net';
 
 const portFlag = process.argv.indexOf('--port');
-const port = Number(portFlag === -1 ? (process.env.PORT || 8001) : process.argv[portFlag + 1]);
+const port = Number(portFlag === -1 ? process.env.PORT || 8001 : process.argv[portFlag + 1]);
 
 createServer((socket) => {
   // Simplification: write() returning false (the client is not reading, the queue is full) is

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 
 // The checker starts this file with --port P (and PORT=P): listen where it says.
 const portFlag = process.argv.indexOf('--port');
-const port = Number(portFlag === -1 ? (process.env.PORT || 8001) : process.argv[portFlag + 1]);
+const port = Number(portFlag === -1 ? process.env.PORT || 8001 : process.argv[portFlag + 1]);
 
 const server = createServer((socket) => {
   // A client has connected: `socket` is this one connection, both ways.
@@ -21,4 +21,6 @@ const server = createServer((socket) => {
 });
 
 // server.address() is where it really listens (with port 0 the system picks a free port).
-server.listen(port, '127.0.0.1', () => console.log('Listening (Ctrl-C to stop):', server.address()));
+server.listen(port, '127.0.0.1', () =>
+  console.log('Listening (Ctrl-C to stop):', server.address()),
+);

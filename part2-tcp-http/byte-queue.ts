@@ -27,7 +27,9 @@ export class ByteQueue {
       let block = this.blocks.at(-1);
       if (block === undefined || this.writeAt === block.length) {
         const grown = Math.max(SMALLEST_BLOCK_BYTES, 2 * (block?.length ?? 0));
-        block = Buffer.allocUnsafe(Math.min(LARGEST_BLOCK_BYTES, Math.max(grown, bytes.length - from)));
+        block = Buffer.allocUnsafe(
+          Math.min(LARGEST_BLOCK_BYTES, Math.max(grown, bytes.length - from)),
+        );
         this.blocks.push(block);
         this.writeAt = 0;
       }
@@ -54,7 +56,7 @@ export class ByteQueue {
     if (first.length === wanted) return first;
     const joined = Buffer.allocUnsafe(wanted);
     joined.set(first, 0);
-    for (let filled = first.length; filled < wanted; ) {
+    for (let filled = first.length; filled < wanted;) {
       const piece = this.shift(wanted - filled);
       joined.set(piece, filled);
       filled += piece.length;

@@ -8,7 +8,13 @@
 //
 // What it deliberately does not do: TLS, HTTP/2, compression, caching, range requests, or
 // streaming a request body to the handler as it arrives (see "Limits" in README.md).
-import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
+import {
+  listenOrExplain,
+  parseCli,
+  runMain,
+  stopOnSignals,
+  UsageError,
+} from '../part1-sockets/cli.ts';
 import { createSiteServer } from './site.ts';
 import { traceWanted } from './trace.ts';
 
@@ -29,10 +35,14 @@ async function main(): Promise<void> {
   stopOnSignals(() => server.shutdown());
 
   const url = `http://${cli.host}:${port}/`;
-  console.log(`Part 2 HTTP server listening on ${url} (Ctrl-C to stop)${trace ? ', tracing every byte' : ''}. Try it:`);
+  console.log(
+    `Part 2 HTTP server listening on ${url} (Ctrl-C to stop)${trace ? ', tracing every byte' : ''}. Try it:`,
+  );
   // Quoted: an unquoted `?` is a wildcard to some shells (zsh: "no matches found").
   console.log(`  curl -v '${url}hello?name=Ada'`);
-  console.log(`  open ${url} in a browser${trace ? '' : '; see the bytes with: npm run part2 -- --trace'}`);
+  console.log(
+    `  open ${url} in a browser${trace ? '' : '; see the bytes with: npm run part2 -- --trace'}`,
+  );
 }
 
 runMain(main);

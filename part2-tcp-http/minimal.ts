@@ -13,7 +13,13 @@
 // Expect: 100-continue, bare-LF line ends, backpressure. README.md, "Build it yourself", lists
 // the checks this file fails, and why each one matters.
 import { createServer, type Socket } from 'node:net';
-import { gracefulStop, listenOrExplain, parseCli, runMain, stopOnSignals } from '../part1-sockets/cli.ts';
+import {
+  gracefulStop,
+  listenOrExplain,
+  parseCli,
+  runMain,
+  stopOnSignals,
+} from '../part1-sockets/cli.ts';
 
 interface Request {
   method: string;
@@ -46,7 +52,8 @@ function parseRequest(bytes: Buffer): { request: Request; size: number } | null 
   const [requestLine, ...fieldLines] = bytes.toString('latin1', 0, headEnd).split('\r\n');
   // RFC 9112 §3: method SP request-target SP HTTP-version.
   const match = /^([A-Z]+) (\S+) (HTTP\/1\.[01])$/.exec(requestLine);
-  if (match === null) throw new BadRequest('Malformed request line: expected "METHOD /target HTTP/1.1".');
+  if (match === null)
+    throw new BadRequest('Malformed request line: expected "METHOD /target HTTP/1.1".');
   const [, method, target, version] = match;
   const headers = fieldLines.map((line): [string, string] => {
     const colon = line.indexOf(':');
@@ -59,13 +66,19 @@ function parseRequest(bytes: Buffer): { request: Request; size: number } | null 
   // (RFC 9112 §6.3 says to refuse: that is how requests get smuggled).
   if (/chunked/i.test(headerOf(headers, 'transfer-encoding'))) {
     const chunked = readChunkedBody(bytes, bodyStart);
-    return chunked === null ? null : { request: { method, target, version, headers, body: chunked.body }, size: chunked.end };
+    return chunked === null
+      ? null
+      : { request: { method, target, version, headers, body: chunked.body }, size: chunked.end };
   }
   const lengthText = headerOf(headers, 'content-length') || '0';
-  if (!/^\d+$/.test(lengthText)) throw new BadRequest('Content-Length must be a whole number of bytes.');
+  if (!/^\d+$/.test(lengthText))
+    throw new BadRequest('Content-Length must be a whole number of bytes.');
   const end = bodyStart + Number(lengthText);
   if (bytes.length < end) return null;
-  return { request: { method, target, version, headers, body: bytes.subarray(bodyStart, end) }, size: end };
+  return {
+    request: { method, target, version, headers, body: bytes.subarray(bodyStart, end) },
+    size: end,
+  };
 }
 
 /** RFC 9112 §7.1: chunks of "size-in-hex\r\n data \r\n", up to a "0\r\n\r\n". Null: not all here yet. */
@@ -91,12 +104,29 @@ function readChunkedBody(bytes: Buffer, start: number): { body: Buffer; end: num
 function route(request: Request): [status: number, type: string, body: string] {
   const [path, query = ''] = request.target.split('?');
   // Simplification: any method is served on every path (the full site answers 405 or 501).
-  if (path === '/') return [200, 'text/html; charset=utf-8', '<!doctype html>\n<h1>Minimal</h1>\n<p><a href="/hello?name=Ada">Hello</a>, <a href="/echo">echo</a></p>\n'];
+  if (path === '/')
+    return [
+      200,
+      'text/html; charset=utf-8',
+      '<!doctype html>\n<h1>Minimal</h1>\n<p><a href="/hello?name=Ada">Hello</a>, <a href="/echo">echo</a></p>\n',
+    ];
   // URLSearchParams decodes %20 and "+" as a space; text/plain, so a name is never run as HTML.
-  if (path === '/hello') return [200, 'text/plain; charset=utf-8', `Hello, ${new URLSearchParams(query).get('name') || 'world'}!\n`];
+  if (path === '/hello')
+    return [
+      200,
+      'text/plain; charset=utf-8',
+      `Hello, ${new URLSearchParams(query).get('name') || 'world'}!\n`,
+    ];
   if (path === '/echo') {
-    const lines = [`${request.method} ${request.target} ${request.version}`, ...request.headers.map(([name, value]) => `${name}: ${value}`)];
-    return [200, 'text/plain; charset=utf-8', `${lines.join('\n')}\n\n${request.body.toString('utf8')}`];
+    const lines = [
+      `${request.method} ${request.target} ${request.version}`,
+      ...request.headers.map(([name, value]) => `${name}: ${value}`),
+    ];
+    return [
+      200,
+      'text/plain; charset=utf-8',
+      `${lines.join('\n')}\n\n${request.body.toString('utf8')}`,
+    ];
   }
   return [404, 'text/plain; charset=utf-8', `Nothing at ${path}.\n`];
 }
@@ -104,12 +134,24 @@ function route(request: Request): [status: number, type: string, body: string] {
 const REASONS: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found' };
 
 /** Status line, headers, empty line, body: Content-Length is the body's length in bytes. */
-function responseBytes(status: number, type: string, body: string, options: { keepAlive: boolean; head: boolean }): Buffer {
+function responseBytes(
+  status: number,
+  type: string,
+  body: string,
+  options: { keepAlive: boolean; head: boolean },
+): Buffer {
   const payload = Buffer.from(body, 'utf8');
-  const lines = [`HTTP/1.1 ${status} ${REASONS[status]}`, `Content-Type: ${type}`, `Content-Length: ${payload.length}`];
+  const lines = [
+    `HTTP/1.1 ${status} ${REASONS[status]}`,
+    `Content-Type: ${type}`,
+    `Content-Length: ${payload.length}`,
+  ];
   if (!options.keepAlive) lines.push('Connection: close');
   // RFC 9110 §9.3.2: HEAD gets GET's headers, Content-Length included, and no body.
-  return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), options.head ? Buffer.alloc(0) : payload]);
+  return Buffer.concat([
+    Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'),
+    options.head ? Buffer.alloc(0) : payload,
+  ]);
 }
 
 /** The connection loop: buffer what arrives, answer every complete request in it, in order. */
@@ -127,7 +169,12 @@ function serveConnection(socket: Socket): void {
       } catch (error) {
         if (!(error instanceof BadRequest)) throw error;
         // We cannot tell where this request ends, so nothing after it can be trusted: hang up.
-        socket.end(responseBytes(400, 'text/plain; charset=utf-8', `400 Bad Request: ${error.message}\n`, { keepAlive: false, head: false }));
+        socket.end(
+          responseBytes(400, 'text/plain; charset=utf-8', `400 Bad Request: ${error.message}\n`, {
+            keepAlive: false,
+            head: false,
+          }),
+        );
         closing = true;
         return;
       }
@@ -136,9 +183,12 @@ function serveConnection(socket: Socket): void {
       buffered = buffered.subarray(size); // what is left may be the next request (pipelining)
       const connection = headerOf(request.headers, 'connection').toLowerCase();
       // HTTP/1.1 keeps the connection open unless told otherwise; HTTP/1.0 closes unless asked.
-      const keepAlive = request.version === 'HTTP/1.1' ? connection !== 'close' : connection === 'keep-alive';
+      const keepAlive =
+        request.version === 'HTTP/1.1' ? connection !== 'close' : connection === 'keep-alive';
       const [status, type, body] = route(request);
-      socket.write(responseBytes(status, type, body, { keepAlive, head: request.method === 'HEAD' }));
+      socket.write(
+        responseBytes(status, type, body, { keepAlive, head: request.method === 'HEAD' }),
+      );
       if (!keepAlive) {
         socket.end();
         closing = true;

@@ -75,7 +75,11 @@ export function helloPage(name: string): string {
 
 /** `POST /form`: every field the form sent, in order. */
 export function formResultPage(fields: Array<[name: string, value: string]>): string {
-  const rows = fields.map(([name, value]) => `    <tr><th>${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`).join('\n');
+  const rows = fields
+    .map(
+      ([name, value]) => `    <tr><th>${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`,
+    )
+    .join('\n');
   return layout(
     'Form received',
     `  <h1>Thank you${fields.length > 0 ? `, ${escapeHtml(fields[0][1])}` : ''}!</h1>

@@ -76,7 +76,8 @@ export interface HeaderField {
 }
 
 /** How the body of this request is delimited (RFC 9112 §6.3). */
-export type BodyFraming = { type: 'none' } | { type: 'length'; length: number } | { type: 'chunked' };
+export type BodyFraming =
+  { type: 'none' } | { type: 'length'; length: number } | { type: 'chunked' };
 
 export interface RequestHead {
   method: string;
@@ -105,7 +106,8 @@ export function headerValue(headers: HeaderField[], name: string): string | unde
   const wanted = name.toLowerCase();
   let joined: string | undefined;
   for (const field of headers) {
-    if (field.name.toLowerCase() === wanted) joined = joined === undefined ? field.value : `${joined}, ${field.value}`;
+    if (field.name.toLowerCase() === wanted)
+      joined = joined === undefined ? field.value : `${joined}, ${field.value}`;
   }
   return joined;
 }
@@ -271,7 +273,8 @@ export class RequestParser {
     const firstLineEnd = this.buffer.indexOf(LF);
     const requestLineLength = firstLineEnd === -1 ? this.buffer.length : firstLineEnd;
     // + 1: the line's CR, if it came, is already counted, but it is not part of the line.
-    if (requestLineLength > this.limits.maxRequestLineBytes + 1) throw requestLineTooLong(this.limits);
+    if (requestLineLength > this.limits.maxRequestLineBytes + 1)
+      throw requestLineTooLong(this.limits);
     if (firstLineEnd !== -1 && this.buffer.length - firstLineEnd - 1 > this.limits.maxHeaderBytes) {
       throw headersTooLarge(this.limits);
     }
@@ -284,14 +287,23 @@ export class RequestParser {
     for (let i = 1; i < lines.length; i++) headerBytes += lines[i].length + 2;
     if (headerBytes > this.limits.maxHeaderBytes) throw headersTooLarge(this.limits);
     if (lines.length - 1 > this.limits.maxHeaderFields) {
-      throw new HttpError(431, `Too many header fields: at most ${this.limits.maxHeaderFields} are allowed.`);
+      throw new HttpError(
+        431,
+        `Too many header fields: at most ${this.limits.maxHeaderFields} are allowed.`,
+      );
     }
     const { method, target, version } = parseRequestLine(requestLine);
 
     // One pass over the field lines: parse each, and note the few fields that decide how this
     // request is read (each name lower-cased once).
     const headers: HeaderField[] = [];
-    const framingFields: FramingFields = { hosts: [], lengths: [], transferEncodings: [], connections: [], expects: [] };
+    const framingFields: FramingFields = {
+      hosts: [],
+      lengths: [],
+      transferEncodings: [],
+      connections: [],
+      expects: [],
+    };
     for (let i = 1; i < lines.length; i++) {
       const field = parseFieldLine(lines[i]);
       headers.push(field);
@@ -300,20 +312,36 @@ export class RequestParser {
 
     // RFC 9112 §3.2: an HTTP/1.1 request MUST have exactly one Host field, with a valid value.
     const { hosts } = framingFields;
-    if (version === 'HTTP/1.1' && hosts.length === 0) throw new HttpError(400, 'Missing Host header: HTTP/1.1 requires one, e.g. "Host: localhost".');
+    if (version === 'HTTP/1.1' && hosts.length === 0)
+      throw new HttpError(
+        400,
+        'Missing Host header: HTTP/1.1 requires one, e.g. "Host: localhost".',
+      );
     if (hosts.length > 1) throw new HttpError(400, 'More than one Host header: send exactly one.');
     if (hosts.length === 1 && !isValidHost(hosts[0])) throw new HttpError(400, INVALID_HOST);
 
     const framing = this.decideFraming(framingFields, version);
     const keepAlive = clientKeepsAlive(version, framingFields.connections);
-    const expect = framingFields.expects.length === 0 ? undefined : framingFields.expects.join(', ');
+    const expect =
+      framingFields.expects.length === 0 ? undefined : framingFields.expects.join(', ');
     if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
       // RFC 9110 §10.1.1: the only expectation defined is 100-continue.
-      throw new HttpError(417, 'Unsupported Expect header: only "Expect: 100-continue" is understood.');
+      throw new HttpError(
+        417,
+        'Unsupported Expect header: only "Expect: 100-continue" is understood.',
+      );
     }
     // A request without a body has nothing to wait for: no 100 Continue is owed.
     const hasBody = framing.type === 'chunked' || (framing.type === 'length' && framing.length > 0);
-    return { method, target, version, headers, framing, keepAlive, expectContinue: expect !== undefined && version === 'HTTP/1.1' && hasBody };
+    return {
+      method,
+      target,
+      version,
+      headers,
+      framing,
+      keepAlive,
+      expectContinue: expect !== undefined && version === 'HTTP/1.1' && hasBody,
+    };
   }
 
   /**
@@ -324,29 +352,49 @@ export class RequestParser {
   private decideFraming(fields: FramingFields, version: RequestHead['version']): BodyFraming {
     const { lengths } = fields;
     if (fields.transferEncodings.length > 0) {
-      if (lengths.length > 0) throw new HttpError(400, 'Both Transfer-Encoding and Content-Length were sent: send only one of them.');
-      if (version === 'HTTP/1.0') throw new HttpError(400, 'Transfer-Encoding is not allowed in an HTTP/1.0 request: use Content-Length.');
+      if (lengths.length > 0)
+        throw new HttpError(
+          400,
+          'Both Transfer-Encoding and Content-Length were sent: send only one of them.',
+        );
+      if (version === 'HTTP/1.0')
+        throw new HttpError(
+          400,
+          'Transfer-Encoding is not allowed in an HTTP/1.0 request: use Content-Length.',
+        );
       // Its value is never echoed back: it is the attacker's text.
       const codings = listTokens(fields.transferEncodings);
       // §6.3: if chunked is not the final coding, nothing says where the body ends. §6.1:
       // chunked is applied once.
       if (codings.at(-1) !== 'chunked' || codings.indexOf('chunked') !== codings.length - 1) {
-        throw new HttpError(400, 'Bad Transfer-Encoding: it must end with "chunked", once, e.g. "Transfer-Encoding: chunked".');
+        throw new HttpError(
+          400,
+          'Bad Transfer-Encoding: it must end with "chunked", once, e.g. "Transfer-Encoding: chunked".',
+        );
       }
       // A coding before it (gzip, chunked) would frame the body well, but we decode no other.
-      if (codings.length > 1) throw new HttpError(501, 'Unsupported Transfer-Encoding: this server decodes only "chunked".');
+      if (codings.length > 1)
+        throw new HttpError(
+          501,
+          'Unsupported Transfer-Encoding: this server decodes only "chunked".',
+        );
       return { type: 'chunked' };
     }
 
     if (lengths.length === 0) return { type: 'none' };
     // Simplification: RFC 9112 §6.3 lets a server accept repeated identical lengths; refusing
     // every repeat is simpler and just as safe.
-    if (lengths.length > 1) throw new HttpError(400, 'More than one Content-Length header: send exactly one.');
+    if (lengths.length > 1)
+      throw new HttpError(400, 'More than one Content-Length header: send exactly one.');
     const text = lengths[0];
     // 1*DIGIT only: no sign, no spaces inside, no lists (RFC 9110 §8.6). Leading zeros are
     // allowed; a number of more than 15 significant digits is too large to be exact, and far
     // too large to accept.
-    if (!/^[0-9]+$/.test(text)) throw new HttpError(400, 'Bad Content-Length: it must be a whole number of bytes, e.g. "Content-Length: 42".');
+    if (!/^[0-9]+$/.test(text))
+      throw new HttpError(
+        400,
+        'Bad Content-Length: it must be a whole number of bytes, e.g. "Content-Length: 42".',
+      );
     if (significant(text).length > 15) throw bodyTooLarge(this.limits);
     const length = Number(text);
     if (length > this.limits.maxBodyBytes) throw bodyTooLarge(this.limits);
@@ -375,10 +423,12 @@ export class RequestParser {
   private takeStrictLine(maxBytes: number, what: string): string | null {
     const lf = this.buffer.indexOf(LF);
     if (lf === -1) {
-      if (this.buffer.length > maxBytes) throw new HttpError(400, `Bad chunked body: ${what} is too long.`);
+      if (this.buffer.length > maxBytes)
+        throw new HttpError(400, `Bad chunked body: ${what} is too long.`);
       return null;
     }
-    if (lf === 0 || this.buffer[lf - 1] !== CR) throw new HttpError(400, `Bad chunked body: ${what} must end with CRLF.`);
+    if (lf === 0 || this.buffer[lf - 1] !== CR)
+      throw new HttpError(400, `Bad chunked body: ${what} must end with CRLF.`);
     if (lf - 1 > maxBytes) throw new HttpError(400, `Bad chunked body: ${what} is too long.`);
     const line = this.take(lf + 1).toString('latin1', 0, lf - 1);
     if (line.includes('\r')) throw new HttpError(400, `Bad chunked body: a bare CR in ${what}.`);
@@ -391,7 +441,10 @@ export class RequestParser {
     const { size, extensionBytes } = parseChunkSizeLine(line);
     this.extensionBytes += extensionBytes;
     if (this.extensionBytes > this.limits.maxChunkExtensionBytes) {
-      throw new HttpError(413, `Chunk extensions too large: at most ${this.limits.maxChunkExtensionBytes} bytes of them in one body. Send the chunks without extensions.`);
+      throw new HttpError(
+        413,
+        `Chunk extensions too large: at most ${this.limits.maxChunkExtensionBytes} bytes of them in one body. Send the chunks without extensions.`,
+      );
     }
     if (size === 0) {
       this.state = { at: 'trailers' };
@@ -406,13 +459,20 @@ export class RequestParser {
   private readChunkData(remaining: number): ParseEvent | null {
     if (this.buffer.length === 0) return null;
     const chunk = this.take(Math.min(remaining, this.buffer.length));
-    this.state = chunk.length === remaining ? { at: 'chunk-data-end' } : { at: 'chunk-data', remaining: remaining - chunk.length };
+    this.state =
+      chunk.length === remaining
+        ? { at: 'chunk-data-end' }
+        : { at: 'chunk-data', remaining: remaining - chunk.length };
     return { kind: 'body', chunk };
   }
 
   private readChunkDataEnd(): ParseEvent | null {
     if (this.buffer.length < 2) return null;
-    if (this.buffer[0] !== CR || this.buffer[1] !== LF) throw new HttpError(400, 'Bad chunked body: chunk data must be followed by CRLF (is the chunk size right?).');
+    if (this.buffer[0] !== CR || this.buffer[1] !== LF)
+      throw new HttpError(
+        400,
+        'Bad chunked body: chunk data must be followed by CRLF (is the chunk size right?).',
+      );
     this.take(2);
     this.state = { at: 'chunk-size' };
     return this.readChunkSize();
@@ -428,15 +488,18 @@ export class RequestParser {
     for (;;) {
       const lf = this.buffer.indexOf(LF, offset);
       if (lf === -1) {
-        if (this.buffer.length - offset + bytes > this.limits.maxHeaderBytes) throw headersTooLarge(this.limits);
+        if (this.buffer.length - offset + bytes > this.limits.maxHeaderBytes)
+          throw headersTooLarge(this.limits);
         return null;
       }
-      if (lf === offset || this.buffer[lf - 1] !== CR) throw new HttpError(400, 'Bad chunked body: trailer lines must end with CRLF.');
+      if (lf === offset || this.buffer[lf - 1] !== CR)
+        throw new HttpError(400, 'Bad chunked body: trailer lines must end with CRLF.');
       const line = this.buffer.toString('latin1', offset, lf - 1);
       offset = lf + 1;
       if (line === '') break;
       bytes += line.length + 2;
-      if (bytes > this.limits.maxHeaderBytes || trailers.length >= this.limits.maxHeaderFields) throw headersTooLarge(this.limits);
+      if (bytes > this.limits.maxHeaderBytes || trailers.length >= this.limits.maxHeaderFields)
+        throw headersTooLarge(this.limits);
       trailers.push(parseFieldLine(line));
     }
     this.take(offset);
@@ -497,24 +560,42 @@ function splitLines(head: Buffer): string[] {
       endedByCrlf++;
       line = line.slice(0, -1);
     }
-    if (line.includes('\r')) throw new HttpError(400, 'A bare CR (carriage return not followed by LF) in the request head: end lines with CRLF.');
+    if (line.includes('\r'))
+      throw new HttpError(
+        400,
+        'A bare CR (carriage return not followed by LF) in the request head: end lines with CRLF.',
+      );
     lines[i] = line;
   }
   if (endedByCrlf !== 0 && endedByCrlf !== lines.length) {
-    throw new HttpError(400, 'The request head mixes CRLF and bare LF line endings: end every line with CRLF.');
+    throw new HttpError(
+      400,
+      'The request head mixes CRLF and bare LF line endings: end every line with CRLF.',
+    );
   }
   lines.pop(); // the empty line that ended the head
   return lines;
 }
 
 /** request-line = method SP request-target SP HTTP-version (RFC 9112 §3). */
-function parseRequestLine(line: string): { method: string; target: string; version: RequestHead['version'] } {
+function parseRequestLine(line: string): {
+  method: string;
+  target: string;
+  version: RequestHead['version'];
+} {
   const parts = line.split(' ');
   if (parts.length !== 3) {
-    throw new HttpError(400, 'Malformed request line: expected "METHOD /target HTTP/1.1" with single spaces.');
+    throw new HttpError(
+      400,
+      'Malformed request line: expected "METHOD /target HTTP/1.1" with single spaces.',
+    );
   }
   const [method, target, sentVersion] = parts;
-  if (!TOKEN.test(method)) throw new HttpError(400, 'Malformed request line: the method must be a token such as GET or POST.');
+  if (!TOKEN.test(method))
+    throw new HttpError(
+      400,
+      'Malformed request line: the method must be a token such as GET or POST.',
+    );
   const version = parseVersion(sentVersion);
   checkTarget(method, target);
   return { method, target, version };
@@ -526,28 +607,45 @@ function parseRequestLine(line: string): { method: string; target: string; versi
  * asterisk-form `*` (OPTIONS only), authority-form `host:port` (CONNECT only).
  */
 export function checkTarget(method: string, target: string): void {
-  if (!TARGET.test(target)) throw new HttpError(400, 'Malformed request target: it must be visible ASCII without spaces (percent-encode the rest).');
+  if (!TARGET.test(target))
+    throw new HttpError(
+      400,
+      'Malformed request target: it must be visible ASCII without spaces (percent-encode the rest).',
+    );
   // A fragment (#...) stays in the browser: it is never part of a request-target (§3.2).
-  if (target.includes('#')) throw new HttpError(400, 'Malformed request target: a "#fragment" is never sent; leave it out (or percent-encode "#" as %23).');
+  if (target.includes('#'))
+    throw new HttpError(
+      400,
+      'Malformed request target: a "#fragment" is never sent; leave it out (or percent-encode "#" as %23).',
+    );
   if (method === 'CONNECT') {
     // RFC 9112 §3.2.3: CONNECT takes the authority-form, host:port, and no other method does.
     // RFC 9110 §9.3.6: CONNECT asks for a tunnel, which a proxy opens; we are not one, for no
     // target (501, not 405, which would name the methods a resource of ours allows). Closed:
     // a client may send the bytes meant for the tunnel right behind its request.
     if (!/:\d+$/.test(target) || !isValidHost(target)) {
-      throw new HttpError(400, 'Malformed request target: CONNECT takes host:port, e.g. "CONNECT example.com:443 HTTP/1.1".');
+      throw new HttpError(
+        400,
+        'Malformed request target: CONNECT takes host:port, e.g. "CONNECT example.com:443 HTTP/1.1".',
+      );
     }
     throw new HttpError(501, NO_TUNNEL);
   }
   if (target.startsWith('/') || (target === '*' && method === 'OPTIONS')) return;
   const { authority } = splitTarget(target);
   if (authority === null) {
-    throw new HttpError(400, 'Malformed request target: expected a path starting with "/" (or an absolute http:// URL).');
+    throw new HttpError(
+      400,
+      'Malformed request target: expected a path starting with "/" (or an absolute http:// URL).',
+    );
   }
   // §3.2.2: the authority of an absolute-form target stands in for Host, so it obeys Host's
   // rules; an http URI has a host, and no userinfo (RFC 9110 §4.2.1, §4.2.4).
   if (authority === '' || !isValidHost(authority)) {
-    throw new HttpError(400, 'Malformed request target: the host of an absolute URL must be a host name or address and an optional port, e.g. "http://example.com:8080/".');
+    throw new HttpError(
+      400,
+      'Malformed request target: the host of an absolute URL must be a host name or address and an optional port, e.g. "http://example.com:8080/".',
+    );
   }
 }
 
@@ -587,20 +685,26 @@ export function splitTarget(target: string): TargetParts {
  * Simplification: a port above 65535 is refused although the grammar (*DIGIT) allows it: it
  * names no TCP port. IPvFuture (`[v1.x]`) is refused too; nothing sends it.
  */
-const HOST = /^(?:\[([0-9A-Fa-f:.]+)\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::(\d{0,5}))?$/;
+const HOST =
+  /^(?:\[([0-9A-Fa-f:.]+)\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::(\d{0,5}))?$/;
 
 export function isValidHost(value: string): boolean {
   const match = HOST.exec(value);
   if (match === null) return false;
   const [, ipv6, port] = match;
-  return (ipv6 === undefined || isIPv6(ipv6)) && (port === undefined || port === '' || Number(port) <= 65535);
+  return (
+    (ipv6 === undefined || isIPv6(ipv6)) &&
+    (port === undefined || port === '' || Number(port) <= 65535)
+  );
 }
 
 /** The answer to CONNECT, on every server of this course. */
-export const NO_TUNNEL = 'This server does not tunnel: CONNECT is for proxies. Send your request to the server itself.';
+export const NO_TUNNEL =
+  'This server does not tunnel: CONNECT is for proxies. Send your request to the server itself.';
 
 /** The answer to an invalid Host value (which it does not echo). */
-export const INVALID_HOST = 'Invalid Host header: send a host name or address and an optional port, e.g. "Host: example.com:8080".';
+export const INVALID_HOST =
+  'Invalid Host header: send a host name or address and an optional port, e.g. "Host: example.com:8080".';
 
 /**
  * HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3). RFC 9110 §6.2: a minor version above
@@ -610,7 +714,8 @@ export const INVALID_HOST = 'Invalid Host header: send a host name or address an
  */
 function parseVersion(version: string): RequestHead['version'] {
   if (version === 'HTTP/1.1' || version === 'HTTP/1.0') return version;
-  if (!VERSION.test(version)) throw new HttpError(400, 'Malformed request line: the version must look like HTTP/1.1.');
+  if (!VERSION.test(version))
+    throw new HttpError(400, 'Malformed request line: the version must look like HTTP/1.1.');
   if (version.startsWith('HTTP/1.')) return 'HTTP/1.1';
   throw new HttpError(505, 'HTTP version not supported: this server speaks HTTP/1.1 and HTTP/1.0.');
 }
@@ -624,7 +729,8 @@ function parseVersion(version: string): RequestHead['version'] {
  * each is refused, where lenient parsers guess (and two guesses that differ are how a request
  * gets smuggled).
  */
-const CHUNK_EXTENSIONS = /^(?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t !#-[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"))?)*$/;
+const CHUNK_EXTENSIONS =
+  /^(?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t !#-[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"))?)*$/;
 
 /**
  * chunk-size [ chunk-ext ] (RFC 9112 §7.1): the size, in hex, and how many bytes of extensions
@@ -632,14 +738,19 @@ const CHUNK_EXTENSIONS = /^(?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*
  */
 function parseChunkSizeLine(line: string): { size: number; extensionBytes: number } {
   const digits = /^[0-9a-fA-F]*/.exec(line)?.[0] ?? '';
-  if (digits === '') throw new HttpError(400, 'Bad chunked body: a chunk size must be hex digits, e.g. "1a".');
+  if (digits === '')
+    throw new HttpError(400, 'Bad chunked body: a chunk size must be hex digits, e.g. "1a".');
   const extensions = line.slice(digits.length);
   if (!CHUNK_EXTENSIONS.test(extensions)) {
-    throw new HttpError(400, 'Bad chunked body: after the chunk size, only extensions may follow: ";name" or ";name=value", the value a token or a "quoted string".');
+    throw new HttpError(
+      400,
+      'Bad chunked body: after the chunk size, only extensions may follow: ";name" or ";name=value", the value a token or a "quoted string".',
+    );
   }
   // Leading zeros are allowed (1*HEXDIG). More than 8 significant digits is over 4 GiB: far
   // beyond any body limit, and a number some parsers downstream would overflow.
-  if (significant(digits).length > 8) throw new HttpError(413, 'Chunk too large: a chunk size has at most 8 hex digits.');
+  if (significant(digits).length > 8)
+    throw new HttpError(413, 'Chunk too large: a chunk size has at most 8 hex digits.');
   return { size: parseInt(digits, 16), extensionBytes: extensions.length };
 }
 
@@ -654,16 +765,25 @@ function significant(digits: string): string {
 function parseFieldLine(line: string): HeaderField {
   if (line.startsWith(' ') || line.startsWith('\t')) {
     // RFC 9112 §5.2: obsolete line folding; a server may reject it with 400, and we do.
-    throw new HttpError(400, 'Obsolete line folding (a header line starting with a space) is not accepted: put each field on one line.');
+    throw new HttpError(
+      400,
+      'Obsolete line folding (a header line starting with a space) is not accepted: put each field on one line.',
+    );
   }
   const colon = line.indexOf(':');
   if (colon <= 0) throw new HttpError(400, 'Malformed header line: expected "Name: value".');
   const name = line.slice(0, colon);
   // RFC 9112 §5.1: no whitespace between the field name and the colon; a server MUST reject it.
-  if (name.endsWith(' ') || name.endsWith('\t')) throw new HttpError(400, 'Whitespace before the colon in a header line: write "Name: value".');
-  if (!TOKEN.test(name)) throw new HttpError(400, 'Malformed header name: only letters, digits and !#$%&\'*+-.^_`|~ are allowed.');
+  if (name.endsWith(' ') || name.endsWith('\t'))
+    throw new HttpError(400, 'Whitespace before the colon in a header line: write "Name: value".');
+  if (!TOKEN.test(name))
+    throw new HttpError(
+      400,
+      "Malformed header name: only letters, digits and !#$%&'*+-.^_`|~ are allowed.",
+    );
   const value = trimWhitespace(line.slice(colon + 1));
-  if (FORBIDDEN_IN_VALUE.test(value)) throw new HttpError(400, 'A control character (such as NUL) in a header value is not allowed.');
+  if (FORBIDDEN_IN_VALUE.test(value))
+    throw new HttpError(400, 'A control character (such as NUL) in a header value is not allowed.');
   return { name, value };
 }
 
@@ -680,11 +800,17 @@ function trimWhitespace(text: string): string {
 }
 
 function requestLineTooLong(limits: ParserLimits): HttpError {
-  return new HttpError(414, `Request line too long: at most ${limits.maxRequestLineBytes} bytes. Shorten the URL or send data in a POST body.`);
+  return new HttpError(
+    414,
+    `Request line too long: at most ${limits.maxRequestLineBytes} bytes. Shorten the URL or send data in a POST body.`,
+  );
 }
 
 function headersTooLarge(limits: ParserLimits): HttpError {
-  return new HttpError(431, `Request header fields too large: at most ${limits.maxHeaderBytes} bytes in all.`);
+  return new HttpError(
+    431,
+    `Request header fields too large: at most ${limits.maxHeaderBytes} bytes in all.`,
+  );
 }
 
 function bodyTooLarge(limits: ParserLimits): HttpError {

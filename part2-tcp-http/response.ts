@@ -62,7 +62,8 @@ let cachedDate = { second: -1, text: '' };
 /** The Date header value in IMF-fixdate form (RFC 9110 §5.6.7), computed once a second. */
 export function httpDate(now = Date.now()): string {
   const second = Math.floor(now / 1000);
-  if (second !== cachedDate.second) cachedDate = { second, text: new Date(second * 1000).toUTCString() };
+  if (second !== cachedDate.second)
+    cachedDate = { second, text: new Date(second * 1000).toUTCString() };
   return cachedDate.text;
 }
 
@@ -88,7 +89,11 @@ const HEAD_WITH_BODY_MAX_BYTES = 16 * 1024;
 const MAX_WRITE_BYTES = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 
-type Framing = { type: 'none' } | { type: 'length'; remaining: number } | { type: 'chunked' } | { type: 'close' };
+type Framing =
+  | { type: 'none' }
+  | { type: 'length'; remaining: number }
+  | { type: 'chunked' }
+  | { type: 'close' };
 
 /**
  * Writes one response to one request. `writeHead` then any number of `write`s then `end`; or
@@ -120,7 +125,11 @@ export class ResponseWriter {
   private readonly request: Pick<RequestHead, 'method' | 'version' | 'keepAlive'>;
   private readonly options: ResponseWriterOptions;
 
-  constructor(socket: Socket, request: Pick<RequestHead, 'method' | 'version' | 'keepAlive'>, options: ResponseWriterOptions = {}) {
+  constructor(
+    socket: Socket,
+    request: Pick<RequestHead, 'method' | 'version' | 'keepAlive'>,
+    options: ResponseWriterOptions = {},
+  ) {
     this.socket = socket;
     this.request = request;
     this.options = options;
@@ -132,14 +141,25 @@ export class ResponseWriter {
    * gave one; else `knownLength` if the whole body is known; else chunked (HTTP/1.1) or
    * "until the connection closes" (HTTP/1.0).
    */
-  writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason?: string): void {
+  writeHead(
+    status: number,
+    headers: ResponseHeader[],
+    knownLength?: number,
+    reason?: string,
+  ): void {
     this.heldHead = Buffer.from(this.composeHead(status, headers, knownLength, reason), 'latin1');
     process.nextTick(() => this.releaseHead());
   }
 
   /** The head as text, framing decided; from here on the response has its head. */
-  private composeHead(status: number, headers: ResponseHeader[], knownLength: number | undefined, reason = STATUS_REASONS[status] ?? 'Unknown'): string {
-    if (this.headSent) throw new Error('writeHead() called twice: a response has exactly one head.');
+  private composeHead(
+    status: number,
+    headers: ResponseHeader[],
+    knownLength: number | undefined,
+    reason = STATUS_REASONS[status] ?? 'Unknown',
+  ): string {
+    if (this.headSent)
+      throw new Error('writeHead() called twice: a response has exactly one head.');
     const given = findManagedHeaders(headers);
     // The caller's fields first, in its order; then the ones this writer adds.
     let head = `HTTP/1.1 ${status} ${reason}\r\n`;
@@ -148,7 +168,10 @@ export class ResponseWriter {
     if (statusForbidsBody(status)) {
       this.framing = { type: 'none' };
     } else if (given.contentLength !== undefined) {
-      if (!/^\d{1,15}$/.test(given.contentLength)) throw new Error(`Content-Length must be a whole number of bytes, got ${JSON.stringify(given.contentLength)}.`);
+      if (!/^\d{1,15}$/.test(given.contentLength))
+        throw new Error(
+          `Content-Length must be a whole number of bytes, got ${JSON.stringify(given.contentLength)}.`,
+        );
       this.framing = { type: 'length', remaining: Number(given.contentLength) };
     } else if (knownLength !== undefined) {
       head += `Content-Length: ${knownLength}\r\n`;
@@ -188,7 +211,9 @@ export class ResponseWriter {
         return true;
       case 'length':
         if (chunk.length > this.framing.remaining) {
-          throw new Error(`The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.framing.remaining} left.`);
+          throw new Error(
+            `The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.framing.remaining} left.`,
+          );
         }
         this.framing.remaining -= chunk.length;
         return this.send(chunk);
@@ -211,7 +236,9 @@ export class ResponseWriter {
     if (this.framing.type === 'chunked') this.send(Buffer.from('0\r\n\r\n', 'latin1'));
     this.releaseHead();
     if (this.framing.type === 'length' && this.framing.remaining > 0) {
-      throw new Error(`The body ended ${this.framing.remaining} bytes short of its Content-Length.`);
+      throw new Error(
+        `The body ended ${this.framing.remaining} bytes short of its Content-Length.`,
+      );
     }
     if (this.keepAlive) return;
     if (this.backlog.length === 0) this.socket.end();
@@ -219,10 +246,19 @@ export class ResponseWriter {
   }
 
   /** A whole response whose body is known: head, body, end, with Content-Length computed. */
-  sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = '', reason?: string): void {
+  sendWhole(
+    status: number,
+    headers: ResponseHeader[],
+    body: string | Uint8Array = '',
+    reason?: string,
+  ): void {
     const length = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
     const head = this.composeHead(status, headers, length, reason);
-    if (this.framing.type === 'length' && this.framing.remaining === length && length <= HEAD_WITH_BODY_MAX_BYTES) {
+    if (
+      this.framing.type === 'length' &&
+      this.framing.remaining === length &&
+      length <= HEAD_WITH_BODY_MAX_BYTES
+    ) {
       // Fast path: head and body encoded straight into one buffer, sent in one write, now.
       const message = Buffer.allocUnsafe(head.length + length);
       message.write(head, 0, 'latin1');
@@ -297,8 +333,10 @@ export class ResponseWriter {
   private writeToSocket(bytes: Uint8Array): boolean {
     if (this.options.trace) traceBytes(this.options.trace, '<', bytes);
     // Fast path: nothing waiting, and small enough to go whole.
-    if (this.backlog.length === 0 && bytes.length <= MAX_WRITE_BYTES) return this.socket.write(bytes) || this.waitForDrain();
-    for (let start = 0; start < bytes.length; start += MAX_WRITE_BYTES) this.backlog.push(bytes.subarray(start, start + MAX_WRITE_BYTES));
+    if (this.backlog.length === 0 && bytes.length <= MAX_WRITE_BYTES)
+      return this.socket.write(bytes) || this.waitForDrain();
+    for (let start = 0; start < bytes.length; start += MAX_WRITE_BYTES)
+      this.backlog.push(bytes.subarray(start, start + MAX_WRITE_BYTES));
     return this.sendBacklog();
   }
 
@@ -329,7 +367,8 @@ export class ResponseWriter {
       this.socket.once('drain', () => this.onDrain());
     }
     const ms = this.options.sendTimeoutMs;
-    if (this.sendTimer === null && ms !== undefined) this.sendTimer = setTimeout(() => this.socket.destroy(), ms).unref();
+    if (this.sendTimer === null && ms !== undefined)
+      this.sendTimer = setTimeout(() => this.socket.destroy(), ms).unref();
     return false;
   }
 
@@ -337,7 +376,8 @@ export class ResponseWriter {
     this.waitingForDrain = false;
     this.sendBacklog();
     if (this.sendTimer === null) return;
-    if (this.waitingForDrain) this.sendTimer.refresh(); // progress: the timeout starts again
+    if (this.waitingForDrain)
+      this.sendTimer.refresh(); // progress: the timeout starts again
     else {
       clearTimeout(this.sendTimer);
       this.sendTimer = null;
@@ -383,18 +423,29 @@ export function drained(stream: Writable): Promise<void> {
  * Answer with an HttpError: a short plain-text body saying what was wrong (never the raw input),
  * and `Connection: close` when the error leaves the framing in doubt.
  */
-export function sendError(response: Pick<ResponseWriter, 'keepAlive' | 'sendWhole'>, error: HttpError): void {
+export function sendError(
+  response: Pick<ResponseWriter, 'keepAlive' | 'sendWhole'>,
+  error: HttpError,
+): void {
   if (error.closeConnection) response.keepAlive = false;
   const headers: ResponseHeader[] = [['Content-Type', 'text/plain; charset=utf-8']];
-  if (error.status === 405 && error instanceof MethodNotAllowed) headers.push(['Allow', error.allow.join(', ')]);
-  response.sendWhole(error.status, headers, `${error.status} ${STATUS_REASONS[error.status] ?? 'Error'}: ${error.message}\n`);
+  if (error.status === 405 && error instanceof MethodNotAllowed)
+    headers.push(['Allow', error.allow.join(', ')]);
+  response.sendWhole(
+    error.status,
+    headers,
+    `${error.status} ${STATUS_REASONS[error.status] ?? 'Error'}: ${error.message}\n`,
+  );
 }
 
 /**
  * The answer to `OPTIONS *` (RFC 9110 §9.3.7): 200, the methods this server handles in Allow,
  * and no content (Content-Length: 0).
  */
-export function sendServerOptions(response: Pick<ResponseWriter, 'sendWhole'>, methods: readonly string[]): void {
+export function sendServerOptions(
+  response: Pick<ResponseWriter, 'sendWhole'>,
+  methods: readonly string[],
+): void {
   response.sendWhole(200, [['Allow', methods.join(', ')]], '');
 }
 
@@ -403,7 +454,11 @@ export class MethodNotAllowed extends HttpError {
   readonly allow: string[];
 
   constructor(method: string, allow: string[]) {
-    super(405, `Method ${method.replace(/[^A-Z]/gi, '?')} is not allowed here; use ${allow.join(' or ')}.`, false);
+    super(
+      405,
+      `Method ${method.replace(/[^A-Z]/gi, '?')} is not allowed here; use ${allow.join(' or ')}.`,
+      false,
+    );
     this.allow = allow;
   }
 }

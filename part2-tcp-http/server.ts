@@ -196,7 +196,12 @@ class Connection {
   private readonly options: HttpServerOptions;
   private readonly onClosed: (connection: Connection) => void;
 
-  constructor(socket: Socket, handler: Handler, options: HttpServerOptions, onClosed: (connection: Connection) => void) {
+  constructor(
+    socket: Socket,
+    handler: Handler,
+    options: HttpServerOptions,
+    onClosed: (connection: Connection) => void,
+  ) {
     this.socket = socket;
     this.handler = handler;
     this.options = options;
@@ -256,7 +261,12 @@ class Connection {
    * deadline cut it.
    */
   private get readingLastBody(): boolean {
-    return this.current !== null && !this.current.messageComplete && !this.current.responseDone && !this.parseFailed;
+    return (
+      this.current !== null &&
+      !this.current.messageComplete &&
+      !this.current.responseDone &&
+      !this.parseFailed
+    );
   }
 
   private onData(chunk: Buffer): void {
@@ -294,12 +304,17 @@ class Connection {
     // pipelined request waits in the parser's buffer. We keep reading (that is how we notice a
     // client that leaves) unless too much piles up: then pump() pauses the socket and the bytes
     // wait in the kernel, which in time stops the client sending (TCP flow control).
-    while ((!this.closing || this.readingLastBody) && !(this.current !== null && this.current.messageComplete)) {
+    while (
+      (!this.closing || this.readingLastBody) &&
+      !(this.current !== null && this.current.messageComplete)
+    ) {
       let event;
       try {
         event = this.parser.next();
       } catch (error) {
-        this.onBadRequest(error instanceof HttpError ? error : new HttpError(400, 'Malformed request.'));
+        this.onBadRequest(
+          error instanceof HttpError ? error : new HttpError(400, 'Malformed request.'),
+        );
         return;
       }
       if (event === null) return;
@@ -339,7 +354,8 @@ class Connection {
       // answers it, whatever its handler: a handler routes on paths, and `*` is none (a gateway
       // app would see an empty PATH_INFO and answer 404 or 405). The parser allows `*` with
       // OPTIONS only.
-      if (exchange.head.target === '*') result = sendServerOptions(exchange.response, this.options.serverMethods ?? SERVER_METHODS);
+      if (exchange.head.target === '*')
+        result = sendServerOptions(exchange.response, this.options.serverMethods ?? SERVER_METHODS);
       else result = this.handler(new ExchangeRequest(exchange, this.socket), exchange.response);
     } catch (error) {
       this.finishResponse(exchange, error);
@@ -357,7 +373,8 @@ class Connection {
 
   /** RFC 9110 §10.1.1: the client sent only the head and waits for this before the body. */
   private sendContinue(exchange: Exchange): void {
-    if (!exchange.head.expectContinue || exchange.continueSent || exchange.response.headSent) return;
+    if (!exchange.head.expectContinue || exchange.continueSent || exchange.response.headSent)
+      return;
     exchange.continueSent = true;
     // Having asked for the body, we will read it to its end: the connection can be reused.
     exchange.response.keepAlive = exchange.head.keepAlive && !this.closing;
@@ -383,9 +400,17 @@ class Connection {
         // A stack trace is for a bug; an HttpError is an answer the handler chose. One line
         // for a 5xx of its own (a 4xx is the client's doing, not worth a line per request).
         if (!(error instanceof HttpError)) this.options.logError?.('Handler failed:', error);
-        else if (error.status >= 500) this.options.logError?.(`${exchange.head.method} ${exchange.head.target}: answered ${error.status}: ${error.message}`);
+        else if (error.status >= 500)
+          this.options.logError?.(
+            `${exchange.head.method} ${exchange.head.target}: answered ${error.status}: ${error.message}`,
+          );
         if (response.headSent) throw error; // too late for an error page: cut the connection below
-        sendError(response, error instanceof HttpError ? error : new HttpError(500, 'The server failed to answer this request.', false));
+        sendError(
+          response,
+          error instanceof HttpError
+            ? error
+            : new HttpError(500, 'The server failed to answer this request.', false),
+        );
       } else if (!response.headSent) {
         throw new Error('The handler returned without sending a response.');
       } else {
@@ -423,7 +448,12 @@ class Connection {
   /** When both the request and its response are complete, move on to the next request. */
   private maybeNextRequest(): void {
     const exchange = this.current;
-    if (exchange !== null && exchange.responseDone && !exchange.messageComplete && this.clientEnded) {
+    if (
+      exchange !== null &&
+      exchange.responseDone &&
+      !exchange.messageComplete &&
+      this.clientEnded
+    ) {
       // The client sent FIN partway through the body: the rest can never come, and our answer
       // is out. Nothing is left to wait for: close now, not when the body timeout fires.
       this.current = null;
@@ -462,7 +492,14 @@ class Connection {
     }
     // We never got a usable head, so answer as HTTP/1.1 and close: we cannot tell where the
     // next request would start.
-    sendError(new ResponseWriter(this.socket, { method: 'GET', version: 'HTTP/1.1', keepAlive: false }, this.options), error);
+    sendError(
+      new ResponseWriter(
+        this.socket,
+        { method: 'GET', version: 'HTTP/1.1', keepAlive: false },
+        this.options,
+      ),
+      error,
+    );
     this.clearTimer();
   }
 
@@ -484,7 +521,9 @@ class Connection {
       exchange.response.keepAlive = false;
       // An HttpError, not a plain Error: a cut-off body is the client's doing, answered with
       // 400 (it may still be reading), not logged as a failure of the handler.
-      exchange.body.fail(new HttpError(400, 'The client closed the connection before sending the whole body.'));
+      exchange.body.fail(
+        new HttpError(400, 'The client closed the connection before sending the whole body.'),
+      );
       // If the handler answered early, without waiting for the body, we are done here.
       this.maybeNextRequest();
     } else if (this.parser.bufferedBytes === 0 && !exchange.response.headSent) {
@@ -517,7 +556,10 @@ class Connection {
       // the last request, empty lines included (RFC 9112 §2.2 lets us skip them, not wait for
       // ever): a client trickling one byte at a time (slowloris) still has to finish in time.
       const kind: TimerKind = this.headStarted || !this.parser.isIdle ? 'head' : 'idle';
-      const ms = kind === 'idle' ? (this.options.idleTimeoutMs ?? IDLE_TIMEOUT_MS) : (this.options.headTimeoutMs ?? HEAD_TIMEOUT_MS);
+      const ms =
+        kind === 'idle'
+          ? (this.options.idleTimeoutMs ?? IDLE_TIMEOUT_MS)
+          : (this.options.headTimeoutMs ?? HEAD_TIMEOUT_MS);
       if (this.timerKind !== kind) this.setTimer(kind, ms);
     } else if (!this.current.messageComplete) {
       this.setTimer('body', this.options.bodyTimeoutMs ?? BODY_TIMEOUT_MS); // again at every read
@@ -542,9 +584,13 @@ class Connection {
       this.closing = true;
       this.endOurSide();
     } else if (kind === 'head') {
-      this.onBadRequest(new HttpError(408, 'The request head did not arrive in time; send the whole head at once.'));
+      this.onBadRequest(
+        new HttpError(408, 'The request head did not arrive in time; send the whole head at once.'),
+      );
     } else {
-      this.onBadRequest(new HttpError(408, 'The request body stopped arriving; send it without long pauses.'));
+      this.onBadRequest(
+        new HttpError(408, 'The request body stopped arriving; send it without long pauses.'),
+      );
     }
   }
 }
@@ -602,7 +648,12 @@ export class HttpServer extends Server {
     // noDelay: send each response at once, not held back for more bytes (Nagle's algorithm):
     // a response is written whole, so there is nothing to gain from waiting.
     super({ allowHalfOpen: true, noDelay: true });
-    const settings = { logError: (message: string, error?: unknown) => (error === undefined ? console.error(message) : console.error(message, error)), ...options, sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS };
+    const settings = {
+      logError: (message: string, error?: unknown) =>
+        error === undefined ? console.error(message) : console.error(message, error),
+      ...options,
+      sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,
+    };
     const clock = new Clock(this.openConnections, settings);
     const onClosed = (connection: Connection): void => {
       this.openConnections.delete(connection);

@@ -15,7 +15,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError, headerValue, splitTarget } from './parser.ts';
 import { MethodNotAllowed, type ResponseWriter } from './response.ts';
-import { createHttpServer, type Handler, type HttpRequest, type HttpServer, type HttpServerOptions } from './server.ts';
+import {
+  createHttpServer,
+  type Handler,
+  type HttpRequest,
+  type HttpServer,
+  type HttpServerOptions,
+} from './server.ts';
 import { formResultPage, helloPage, homePage } from './pages.ts';
 import { PUBLIC_DIR, serveStatic } from './static.ts';
 
@@ -37,14 +43,28 @@ export interface SiteTarget {
  * copy such as `{ ...request, path }` would lose the request's getters (the client's address,
  * its AbortSignal), which a spread does not copy.
  */
-type RouteHandler = (request: HttpRequest, target: SiteTarget, response: ResponseWriter) => void | Promise<void>;
+type RouteHandler = (
+  request: HttpRequest,
+  target: SiteTarget,
+  response: ResponseWriter,
+) => void | Promise<void>;
 /** What a path answers to. HEAD is never listed: it runs the GET handler without the body. */
 type Route = { GET?: RouteHandler; POST?: RouteHandler };
 
 const STATIC_PREFIX = '/static/';
 const DEFAULT_STREAM_INTERVAL_MS = 300;
 /** RFC 9110 §9: the methods HTTP defines. Any other is not "wrong here" but unknown: 501. */
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+const KNOWN_METHODS = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
 
 export function createSiteServer(options: SiteOptions = {}): HttpServer {
   return createHttpServer(createSiteHandler(options), options);
@@ -60,14 +80,21 @@ export function createSiteHandler(options: SiteOptions = {}): Handler {
     '/echo': { GET: sendEcho, POST: sendEcho },
     '/form': { POST: receiveForm },
     '/api/greeting': { POST: receiveJson },
-    '/stream': { GET: (request, _target, response) => sendStream(request, response, streamIntervalMs) },
+    '/stream': {
+      GET: (request, _target, response) => sendStream(request, response, streamIntervalMs),
+    },
   };
-  const staticRoute: Route = { GET: (_request, target, response) => serveStatic(publicDir, target.path.slice(STATIC_PREFIX.length), response) };
+  const staticRoute: Route = {
+    GET: (_request, target, response) =>
+      serveStatic(publicDir, target.path.slice(STATIC_PREFIX.length), response),
+  };
 
   return async (request, response) => {
     const target = parseTarget(request.head.target);
-    const route = routes[target.path] ?? (target.path.startsWith(STATIC_PREFIX) ? staticRoute : undefined);
-    if (route === undefined) throw new HttpError(404, 'Nothing here: try / for the list of pages.', false);
+    const route =
+      routes[target.path] ?? (target.path.startsWith(STATIC_PREFIX) ? staticRoute : undefined);
+    if (route === undefined)
+      throw new HttpError(404, 'Nothing here: try / for the list of pages.', false);
     const handle = pickHandler(route, request.head.method);
     await handle(request, target, response);
   };
@@ -84,7 +111,11 @@ function parseTarget(target: string): SiteTarget {
   try {
     path = decodeURIComponent(rawPath === '' ? '/' : rawPath);
   } catch {
-    throw new HttpError(400, 'Bad percent-encoding in the path: "%" must be followed by two hex digits of UTF-8.', false);
+    throw new HttpError(
+      400,
+      'Bad percent-encoding in the path: "%" must be followed by two hex digits of UTF-8.',
+      false,
+    );
   }
   // URLSearchParams decodes "+" as a space and %XX as UTF-8, as HTML forms encode them.
   return { path, query: new URLSearchParams(rawQuery) };
@@ -96,7 +127,8 @@ function pickHandler(route: Route, method: string): RouteHandler {
   if (method === 'GET' || method === 'HEAD') handler = route.GET;
   else if (method === 'POST') handler = route.POST;
   if (handler !== undefined) return handler;
-  if (!KNOWN_METHODS.has(method)) throw new HttpError(501, 'Unknown method: this server implements GET, HEAD and POST.', false);
+  if (!KNOWN_METHODS.has(method))
+    throw new HttpError(501, 'Unknown method: this server implements GET, HEAD and POST.', false);
   const allow = [...(route.GET ? ['GET', 'HEAD'] : []), ...(route.POST ? ['POST'] : [])];
   throw new MethodNotAllowed(method, allow);
 }
@@ -105,7 +137,8 @@ function pickHandler(route: Route, method: string): RouteHandler {
 
 function sendHomePage(request: HttpRequest, _target: SiteTarget, response: ResponseWriter): void {
   // HTTP/1.0 requests may have no Host; then name the address the client reached.
-  const host = headerValue(request.head.headers, 'host') ?? `${request.localAddress}:${request.localPort}`;
+  const host =
+    headerValue(request.head.headers, 'host') ?? `${request.localAddress}:${request.localPort}`;
   sendHtml(response, 200, homePage(host));
 }
 
@@ -115,30 +148,59 @@ function sendHello(_request: HttpRequest, target: SiteTarget, response: Response
 }
 
 /** The request as parsed: request line, header fields in order (duplicates kept), body. */
-async function sendEcho(request: HttpRequest, siteTarget: SiteTarget, response: ResponseWriter): Promise<void> {
+async function sendEcho(
+  request: HttpRequest,
+  siteTarget: SiteTarget,
+  response: ResponseWriter,
+): Promise<void> {
   const { method, target, version, headers } = request.head;
   // Simplification: the body is shown as UTF-8 text; other bytes become U+FFFD.
   const body = (await request.body.readAll()).toString('utf8');
   const client = `${request.remoteAddress}:${request.remotePort}`;
   if (wantsJson(request, siteTarget)) {
-    const report = { method, target, version, headers: headers.map((field) => [field.name, field.value]), body, client };
+    const report = {
+      method,
+      target,
+      version,
+      headers: headers.map((field) => [field.name, field.value]),
+      body,
+      client,
+    };
     sendJson(response, 200, report);
     return;
   }
-  const lines = [`${method} ${target} ${version}`, ...headers.map((field) => `${field.name}: ${field.value}`)];
+  const lines = [
+    `${method} ${target} ${version}`,
+    ...headers.map((field) => `${field.name}: ${field.value}`),
+  ];
   const text = `Your request, as parsed by the server (from ${client}):\n\n${lines.join('\n')}\n\n${body}`;
   // text/plain + nosniff: the request is shown as text, never interpreted as HTML.
-  response.sendWhole(200, [['Content-Type', 'text/plain; charset=utf-8'], ['X-Content-Type-Options', 'nosniff']], text);
+  response.sendWhole(
+    200,
+    [
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['X-Content-Type-Options', 'nosniff'],
+    ],
+    text,
+  );
 }
 
-async function receiveForm(request: HttpRequest, _target: SiteTarget, response: ResponseWriter): Promise<void> {
+async function receiveForm(
+  request: HttpRequest,
+  _target: SiteTarget,
+  response: ResponseWriter,
+): Promise<void> {
   requireContentType(request, 'application/x-www-form-urlencoded', 'name=Ada&message=hi');
   // The body looks like a query string: name=Ada&message=Hello+%26+welcome
   const form = new URLSearchParams((await request.body.readAll()).toString('utf8'));
   sendHtml(response, 200, formResultPage([...form.entries()]));
 }
 
-async function receiveJson(request: HttpRequest, _target: SiteTarget, response: ResponseWriter): Promise<void> {
+async function receiveJson(
+  request: HttpRequest,
+  _target: SiteTarget,
+  response: ResponseWriter,
+): Promise<void> {
   requireContentType(request, 'application/json', '{"name": "Ada"}');
   const text = (await request.body.readAll()).toString('utf8');
   let data: unknown;
@@ -148,21 +210,36 @@ async function receiveJson(request: HttpRequest, _target: SiteTarget, response: 
     // Not JSON.parse's own message: it quotes the body back, and we never echo raw input.
     const position = /position (\d+)/.exec(String(error));
     const where = position === null ? '' : ` (near byte ${position[1]})`;
-    throw new HttpError(400, `The body is not valid JSON${where}: send e.g. {"name": "Ada"}.`, false);
+    throw new HttpError(
+      400,
+      `The body is not valid JSON${where}: send e.g. {"name": "Ada"}.`,
+      false,
+    );
   }
   const name = typeof data === 'object' && data !== null && 'name' in data ? data.name : undefined;
   if (typeof name !== 'string' || name.trim() === '') {
     // Well-formed JSON that means nothing to us: RFC 9110 §15.5.21.
-    throw new HttpError(422, 'Expected a JSON object with a non-empty "name" string, e.g. {"name": "Ada"}.', false);
+    throw new HttpError(
+      422,
+      'Expected a JSON object with a non-empty "name" string, e.g. {"name": "Ada"}.',
+      false,
+    );
   }
-  sendJson(response, 200, { greeting: `Hello, ${name.trim()}!`, receivedBytes: Buffer.byteLength(text) });
+  sendJson(response, 200, {
+    greeting: `Hello, ${name.trim()}!`,
+    receivedBytes: Buffer.byteLength(text),
+  });
 }
 
 /**
  * A body whose length is not known when the head goes out: no Content-Length, so the writer
  * frames it with `Transfer-Encoding: chunked` (RFC 9112 §7.1). `curl -N` shows each line arrive.
  */
-async function sendStream(request: HttpRequest, response: ResponseWriter, intervalMs: number): Promise<void> {
+async function sendStream(
+  request: HttpRequest,
+  response: ResponseWriter,
+  intervalMs: number,
+): Promise<void> {
   const count = 5;
   response.writeHead(200, [['Content-Type', 'text/plain; charset=utf-8']]);
   if (request.head.method === 'HEAD') return;
@@ -180,7 +257,11 @@ function sendHtml(response: ResponseWriter, status: number, html: string): void 
 }
 
 function sendJson(response: ResponseWriter, status: number, value: unknown): void {
-  response.sendWhole(status, [['Content-Type', 'application/json']], `${JSON.stringify(value, null, 2)}\n`);
+  response.sendWhole(
+    status,
+    [['Content-Type', 'application/json']],
+    `${JSON.stringify(value, null, 2)}\n`,
+  );
 }
 
 /** `/echo?format=json`, or `Accept: application/json` (RFC 9110 §12.5.1, much simplified). */

@@ -10,7 +10,13 @@
 // README.md, "Build it yourself", has the list of checks; minimal.ts is one way to pass the
 // core ones, main.ts the full server.
 import { createServer, type Socket } from 'node:net';
-import { gracefulStop, listenOrExplain, parseCli, runMain, stopOnSignals } from '../part1-sockets/cli.ts';
+import {
+  gracefulStop,
+  listenOrExplain,
+  parseCli,
+  runMain,
+  stopOnSignals,
+} from '../part1-sockets/cli.ts';
 
 function serveConnection(socket: Socket): void {
   console.log(`${socket.remoteAddress}:${socket.remotePort} connected`);
@@ -21,7 +27,9 @@ function serveConnection(socket: Socket): void {
     //   "HTTP/1.1 200 OK\r\n" + "Content-Length: 6\r\n" + "\r\n" + "Hello\n"
     // Content-Length counts the body's bytes. Then check 2: a 404 for other paths.
   });
-  socket.on('end', () => console.log(`${socket.remoteAddress}:${socket.remotePort} closed its side`));
+  socket.on('end', () =>
+    console.log(`${socket.remoteAddress}:${socket.remotePort} closed its side`),
+  );
   // A client that resets the connection must not take the server down.
   socket.on('error', (error) => console.log(`connection error: ${error.message}`));
 }

@@ -34,7 +34,11 @@ const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
  * Send `relativePath` (already percent-decoded, e.g. "hello.txt") from `publicDir`.
  * 404 when there is no such file, 403 when the path leads outside the folder.
  */
-export async function serveStatic(publicDir: string, relativePath: string, response: ResponseWriter): Promise<void> {
+export async function serveStatic(
+  publicDir: string,
+  relativePath: string,
+  response: ResponseWriter,
+): Promise<void> {
   const file = await resolveInside(publicDir, relativePath);
   // Simplification: the whole file is read into memory; the files here are a few hundred
   // bytes. Part 3 streams bodies chunk by chunk, with backpressure.
@@ -54,8 +58,10 @@ export async function serveStatic(publicDir: string, relativePath: string, respo
 export async function resolveInside(root: string, relativePath: string): Promise<string> {
   // No file in public/ has these in its name; on Windows a backslash is a separator, so
   // "..\\server.ts" would be another spelling of "../server.ts".
-  if (relativePath.includes('\0')) throw new HttpError(400, 'A NUL byte in a file path is not allowed.', false);
-  if (relativePath.includes('\\')) throw new HttpError(400, 'A backslash in a file path is not allowed: use "/".', false);
+  if (relativePath.includes('\0'))
+    throw new HttpError(400, 'A NUL byte in a file path is not allowed.', false);
+  if (relativePath.includes('\\'))
+    throw new HttpError(400, 'A backslash in a file path is not allowed: use "/".', false);
 
   const rootPath = resolve(root);
   // resolve() applies every "..", "." and "//", and an absolute path ("/etc/passwd") replaces
@@ -72,7 +78,8 @@ export async function resolveInside(root: string, relativePath: string): Promise
   // A symlink inside the folder could still point out of it: compare the real paths too.
   const realRoot = await realpath(rootPath);
   if (!isInside(realRoot, realFile)) throw outside();
-  if (!(await stat(realFile)).isFile()) throw new HttpError(404, 'Not a file: directories are not listed.', false);
+  if (!(await stat(realFile)).isFile())
+    throw new HttpError(404, 'Not a file: directories are not listed.', false);
   return realFile;
 }
 

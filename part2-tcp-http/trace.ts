@@ -9,7 +9,9 @@
 
 /** Is trace mode asked for: a `--trace` argument, or TRACE set to anything but '', '0' or 'false'? */
 export function traceWanted(args: string[], env: NodeJS.ProcessEnv = process.env): boolean {
-  return args.includes('--trace') || (env.TRACE !== undefined && !['', '0', 'false'].includes(env.TRACE));
+  return (
+    args.includes('--trace') || (env.TRACE !== undefined && !['', '0', 'false'].includes(env.TRACE))
+  );
 }
 
 /** Where trace lines go; console.log by default, a collecting function in tests. */
@@ -19,10 +21,15 @@ export type TraceSink = (line: string) => void;
 export const TRACE_MAX_BYTES = 2048;
 
 export function traceBytes(sink: TraceSink, direction: '>' | '<', bytes: Uint8Array): void {
-  const shown = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, TRACE_MAX_BYTES)).toString('latin1');
+  const shown = Buffer.from(
+    bytes.buffer,
+    bytes.byteOffset,
+    Math.min(bytes.length, TRACE_MAX_BYTES),
+  ).toString('latin1');
   // One output line per wire line: split after each LF, keeping it visible.
   for (const line of shown.split(/(?<=\n)/)) sink(`${direction} ${visible(line)}`);
-  if (bytes.length > TRACE_MAX_BYTES) sink(`${direction} ... (${bytes.length - TRACE_MAX_BYTES} more bytes)`);
+  if (bytes.length > TRACE_MAX_BYTES)
+    sink(`${direction} ... (${bytes.length - TRACE_MAX_BYTES} more bytes)`);
 }
 
 function visible(text: string): string {

@@ -114,7 +114,11 @@ export type Body = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & {
  * body (PEP 3333 keeps it for old frameworks). Prefer yielding chunks from the body: `write`
  * sends the head at once and cannot wait for a slow client.
  */
-export type StartResponse = (status: string, headers: ResponseHeader[], error?: unknown) => WriteFunction;
+export type StartResponse = (
+  status: string,
+  headers: ResponseHeader[],
+  error?: unknown,
+) => WriteFunction;
 
 /** Legacy: send `chunk` now (see StartResponse). Throws if the client has gone away. */
 export type WriteFunction = (chunk: Uint8Array) => void;

@@ -158,11 +158,18 @@ function percentDecode(path: string): string {
 }
 
 /** SERVER_NAME and SERVER_PORT from the Host header (`[::1]:8003`, `example.com`), else the socket. */
-function serverNameAndPort(request: RequestInfo, targetAuthority: string | null): { name: string; port: string } {
+function serverNameAndPort(
+  request: RequestInfo,
+  targetAuthority: string | null,
+): { name: string; port: string } {
   // RFC 9112 §3.2.2: with an absolute-form target, its authority wins over the Host header.
-  const host = targetAuthority ?? request.headers.find((field) => field.name.toLowerCase() === 'host')?.value ?? '';
+  const host =
+    targetAuthority ??
+    request.headers.find((field) => field.name.toLowerCase() === 'host')?.value ??
+    '';
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
-  if (host === '' || match === null) return { name: request.localAddress, port: String(request.localPort) };
+  if (host === '' || match === null)
+    return { name: request.localAddress, port: String(request.localPort) };
   return { name: match[1], port: match[2] ?? '80' };
 }
 
@@ -185,7 +192,9 @@ export class GatewayInput implements InputStream {
 
   async read(size?: number): Promise<Uint8Array> {
     if (size !== undefined && (!Number.isInteger(size) || size < 0)) {
-      throw new RangeError(`read(size): size must be a whole number of bytes or omitted, got ${size}.`);
+      throw new RangeError(
+        `read(size): size must be a whole number of bytes or omitted, got ${size}.`,
+      );
     }
     const wanted = size ?? Infinity;
     while (this.pending.length < wanted && (await this.fill()));
@@ -207,7 +216,8 @@ export class GatewayInput implements InputStream {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     if (this.pending.length > 0) yield this.pending.take(this.pending.length);
-    for (let chunk = await this.nextChunk(); chunk !== null; chunk = await this.nextChunk()) yield chunk;
+    for (let chunk = await this.nextChunk(); chunk !== null; chunk = await this.nextChunk())
+      yield chunk;
     this.ended = true;
   }
 

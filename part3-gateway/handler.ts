@@ -13,16 +13,41 @@
 // both: deferred head, Content-Length honoured, backpressure, the body always closed.
 import { HttpError } from '../part2-tcp-http/parser.ts';
 import { sendError, statusForbidsBody, type ResponseWriter } from '../part2-tcp-http/response.ts';
-import type { Application, Body, Environ, ErrorStream, ResponseHeader, StartResponse } from './contract.ts';
+import type {
+  Application,
+  Body,
+  Environ,
+  ErrorStream,
+  ResponseHeader,
+  StartResponse,
+} from './contract.ts';
 
 /** What a server must offer to send a response (part 2's ResponseWriter has exactly this). */
-export type ResponseSink = Pick<ResponseWriter, 'headSent' | 'keepAlive' | 'clientGone' | 'writeHead' | 'write' | 'drained' | 'end' | 'abort' | 'sendWhole'>;
+export type ResponseSink = Pick<
+  ResponseWriter,
+  | 'headSent'
+  | 'keepAlive'
+  | 'clientGone'
+  | 'writeHead'
+  | 'write'
+  | 'drained'
+  | 'end'
+  | 'abort'
+  | 'sendWhole'
+>;
 
 /**
  * Headers that describe one connection, not the response; the server alone manages them
  * (RFC 9110 §7.6.1). An app that sets one could break the framing of the whole connection.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Latin-1 text without CR, LF or NUL: what may go into a header line unchanged. */
 const SAFE_HEADER_TEXT = /^[^\r\n\0\u0100-\uffff]*$/;
@@ -57,7 +82,12 @@ export interface RunOptions {
  * Call the application for one request and send its response through `sink`. Never throws.
  * Returns a promise only when there is something left to wait for (see the fast path).
  */
-export function runApplication(app: Application, environ: Environ, sink: ResponseSink, options: RunOptions = {}): void | Promise<void> {
+export function runApplication(
+  app: Application,
+  environ: Environ,
+  sink: ResponseSink,
+  options: RunOptions = {},
+): void | Promise<void> {
   const response = new PendingResponse(sink, environ.REQUEST_METHOD);
   let returned: Body | Promise<Body>;
   try {
@@ -102,7 +132,12 @@ export function runApplication(app: Application, environ: Environ, sink: Respons
  * write() has started, one that threw (its error comes after the held chunks, as if they had
  * gone out as they came).
  */
-function sendSyncBody(body: Iterable<Uint8Array>, environ: Environ, sink: ResponseSink, response: PendingResponse): Iterable<Uint8Array> | null {
+function sendSyncBody(
+  body: Iterable<Uint8Array>,
+  environ: Environ,
+  sink: ResponseSink,
+  response: PendingResponse,
+): Iterable<Uint8Array> | null {
   const held: Uint8Array[] = [];
   response.held = held;
   let heldBytes = 0;
@@ -117,7 +152,8 @@ function sendSyncBody(body: Iterable<Uint8Array>, environ: Environ, sink: Respon
       if (chunk.length === 0) continue;
       held.push(chunk);
       heldBytes += chunk.length;
-      if (heldBytes > SYNC_BODY_HOLD_BYTES || sink.headSent) return response.streamHeld(iterator, null);
+      if (heldBytes > SYNC_BODY_HOLD_BYTES || sink.headSent)
+        return response.streamHeld(iterator, null);
     }
   } catch (error) {
     return response.streamHeld(iterator, { error });
@@ -133,7 +169,9 @@ function sendSyncBody(body: Iterable<Uint8Array>, environ: Environ, sink: Respon
   try {
     iterator.return?.();
   } catch (error) {
-    environ['gateway.errors'].write(`[gateway] the body iterator's return() failed: ${String(error)}\n`);
+    environ['gateway.errors'].write(
+      `[gateway] the body iterator's return() failed: ${String(error)}\n`,
+    );
   }
   return null;
 }
@@ -143,7 +181,11 @@ function sendSyncBody(body: Iterable<Uint8Array>, environ: Environ, sink: Respon
  * error, or) the chunks still to come, pulled one at a time with backpressure. Its return() is
  * the body's: the iterator's own return() runs once, however the stream ends.
  */
-function* resumeBody(held: Uint8Array[], iterator: Iterator<Uint8Array> | undefined, failure: { error: unknown } | null): Generator<Uint8Array, void, undefined> {
+function* resumeBody(
+  held: Uint8Array[],
+  iterator: Iterator<Uint8Array> | undefined,
+  failure: { error: unknown } | null,
+): Generator<Uint8Array, void, undefined> {
   try {
     yield* held;
     if (failure !== null) throw failure.error;
@@ -155,13 +197,26 @@ function* resumeBody(held: Uint8Array[], iterator: Iterator<Uint8Array> | undefi
 }
 
 /** The general path: wait for the body and send it, within the app's deadline. */
-async function finishWithin(timeoutMs: number, returned: Body | Promise<Body>, environ: Environ, sink: ResponseSink, response: PendingResponse): Promise<void> {
+async function finishWithin(
+  timeoutMs: number,
+  returned: Body | Promise<Body>,
+  environ: Environ,
+  sink: ResponseSink,
+  response: PendingResponse,
+): Promise<void> {
   const body = new BodyCloser(environ['gateway.errors']);
-  if (!(await settlesWithin(sendResponse(returned, environ, sink, response, body), timeoutMs))) giveUp(timeoutMs, response, sink, environ, body);
+  if (!(await settlesWithin(sendResponse(returned, environ, sink, response, body), timeoutMs)))
+    giveUp(timeoutMs, response, sink, environ, body);
 }
 
 /** The rest of the exchange with the app: send its body, answer its errors, close the body. */
-async function sendResponse(returned: Body | Promise<Body>, environ: Environ, sink: ResponseSink, response: PendingResponse, body: BodyCloser): Promise<void> {
+async function sendResponse(
+  returned: Body | Promise<Body>,
+  environ: Environ,
+  sink: ResponseSink,
+  response: PendingResponse,
+  body: BodyCloser,
+): Promise<void> {
   try {
     const awaited = await returned;
     body.body = awaited;
@@ -197,7 +252,13 @@ async function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> 
  * the client sees an incomplete response; close its body as far as it can be; log it. Whatever
  * the app does later goes nowhere (see PendingResponse.timedOut).
  */
-function giveUp(timeoutMs: number, response: PendingResponse, sink: ResponseSink, environ: Environ, body: BodyCloser): void {
+function giveUp(
+  timeoutMs: number,
+  response: PendingResponse,
+  sink: ResponseSink,
+  environ: Environ,
+  body: BodyCloser,
+): void {
   response.timedOut = true;
   let consequence: string;
   if (response.answered) {
@@ -211,7 +272,9 @@ function giveUp(timeoutMs: number, response: PendingResponse, sink: ResponseSink
     sink.abort();
     consequence = 'connection cut (head already sent)';
   }
-  environ['gateway.errors'].write(`[gateway] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: not finished within ${timeoutMs} ms: ${consequence}\n`);
+  environ['gateway.errors'].write(
+    `[gateway] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: not finished within ${timeoutMs} ms: ${consequence}\n`,
+  );
   // A hand-written iterator can run return() now; an async generator stuck in an await runs it
   // only once that await ends (if ever). Either way, nobody waits for it any more.
   void body.close();
@@ -243,7 +306,12 @@ async function sendBody(
 }
 
 /** Before the head: a clean error response. After: log, and cut the connection. */
-function handleError(error: unknown, response: PendingResponse, sink: ResponseSink, environ: Environ): void {
+function handleError(
+  error: unknown,
+  response: PendingResponse,
+  sink: ResponseSink,
+  environ: Environ,
+): void {
   if (environ['gateway.signal'].aborted) return; // the client is gone; there is no one to tell
   if (response.timedOut) return; // giveUp() has answered already
   // An HttpError comes from reading gateway.input (413 body too large, 400 bad chunk): the
@@ -318,13 +386,19 @@ class PendingResponse {
     this.startResponse = this.start.bind(this);
   }
 
-  private start(status: string, headers: ResponseHeader[], error?: unknown): (chunk: Uint8Array) => void {
+  private start(
+    status: string,
+    headers: ResponseHeader[],
+    error?: unknown,
+  ): (chunk: Uint8Array) => void {
     if (error !== undefined && error !== null) {
       // PEP 3333: with an error, a second call may replace the head — if it is not out yet.
       // (Chunks held by the fast path count as sent: the head they would have gone with is out.)
       if (this.sink.headSent || (this.held !== null && this.held.length > 0)) throw error;
     } else if (this.pending !== null) {
-      throw new Error('startResponse() was called a second time without an error: call it once, or pass the caught error as the third argument to replace the head.');
+      throw new Error(
+        'startResponse() was called a second time without an error: call it once, or pass the caught error as the third argument to replace the head.',
+      );
     }
     const { code, reason } = parseStatus(status);
     this.pending = { status: code, reason, headers: checkHeaders(headers) };
@@ -337,7 +411,8 @@ class PendingResponse {
    * writes faster than the client reads. Yielding from the body is the way that waits.
    */
   private write(chunk: Uint8Array): void {
-    if (!(chunk instanceof Uint8Array)) throw new TypeError(`write() was given ${describe(chunk)}; pass a Uint8Array.`);
+    if (!(chunk instanceof Uint8Array))
+      throw new TypeError(`write() was given ${describe(chunk)}; pass a Uint8Array.`);
     // The contract's promise: an app pushing data with write() (no backpressure, no signal
     // checks of its own) must learn that nobody is reading any more.
     if (this.sink.clientGone) throw new Error('write(): the client has gone away; stop sending.');
@@ -349,7 +424,10 @@ class PendingResponse {
   }
 
   /** The fast path stops holding (sendSyncBody): what it held, and the rest, are streamed. */
-  streamHeld(iterator: Iterator<Uint8Array> | undefined, failure: { error: unknown } | null): Iterable<Uint8Array> {
+  streamHeld(
+    iterator: Iterator<Uint8Array> | undefined,
+    failure: { error: unknown } | null,
+  ): Iterable<Uint8Array> {
     const held = this.held ?? [];
     this.held = null;
     return resumeBody(held, iterator, failure);
@@ -357,12 +435,18 @@ class PendingResponse {
 
   /** The app gave a Content-Length of its own. */
   declaresLength(): boolean {
-    return this.pending !== null && this.pending.headers.some(([name]) => name.toLowerCase() === 'content-length');
+    return (
+      this.pending !== null &&
+      this.pending.headers.some(([name]) => name.toLowerCase() === 'content-length')
+    );
   }
 
   /** Send the head if it has not gone yet. After the deadline, refuse: the app's late chunks and write() calls go nowhere. */
   sendHead(knownLength: number | undefined): void {
-    if (this.timedOut) throw new Error('The application missed its deadline; the server has answered for it already.');
+    if (this.timedOut)
+      throw new Error(
+        'The application missed its deadline; the server has answered for it already.',
+      );
     if (this.sink.headSent) return;
     const { status, reason, headers } = this.started();
     this.sink.writeHead(status, headers, knownLength, reason);
@@ -378,7 +462,9 @@ class PendingResponse {
   checkDeclaredLength(length: number): void {
     const declared = this.declaredLength();
     if (declared !== undefined && declared !== length) {
-      throw new Error(`Content-Length: ${declared} was declared for a body of ${length} bytes: give the exact length, or leave Content-Length out and let the server count.`);
+      throw new Error(
+        `Content-Length: ${declared} was declared for a body of ${length} bytes: give the exact length, or leave Content-Length out and let the server count.`,
+      );
     }
   }
 
@@ -389,14 +475,24 @@ class PendingResponse {
   checkFirstChunk(length: number): void {
     const declared = this.declaredLength();
     if (declared !== undefined && length > declared) {
-      throw new Error(`The body is longer than its Content-Length: its first chunk alone is ${length} bytes, with ${declared} declared. Give the exact length, or leave Content-Length out.`);
+      throw new Error(
+        `The body is longer than its Content-Length: its first chunk alone is ${length} bytes, with ${declared} declared. Give the exact length, or leave Content-Length out.`,
+      );
     }
   }
 
   /** The app's Content-Length while the head is not sent, unless it is not the body's length (HEAD, 204, 304). */
   private declaredLength(): number | undefined {
-    if (this.pending === null || this.sink.headSent || this.method === 'HEAD' || statusForbidsBody(this.pending.status)) return undefined;
-    const declared = this.pending.headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1];
+    if (
+      this.pending === null ||
+      this.sink.headSent ||
+      this.method === 'HEAD' ||
+      statusForbidsBody(this.pending.status)
+    )
+      return undefined;
+    const declared = this.pending.headers.find(
+      ([name]) => name.toLowerCase() === 'content-length',
+    )?.[1];
     return declared === undefined ? undefined : Number(declared);
   }
 
@@ -410,14 +506,23 @@ class PendingResponse {
       this.sink.end();
     } else {
       const { status, reason, headers } = this.started();
-      this.sink.sendWhole(status, headers, chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks as Uint8Array[], length), reason);
+      this.sink.sendWhole(
+        status,
+        headers,
+        chunks.length === 1
+          ? (chunks[0] as Uint8Array)
+          : Buffer.concat(chunks as Uint8Array[], length),
+        reason,
+      );
     }
     this.answered = true;
   }
 
   private started(): { status: number; reason: string; headers: ResponseHeader[] } {
     if (this.pending === null) {
-      throw new Error('The body produced data before startResponse() was called: call startResponse(status, headers) first (in a generator, before the first yield).');
+      throw new Error(
+        'The body produced data before startResponse() was called: call startResponse(status, headers) first (in a generator, before the first yield).',
+      );
     }
     return this.pending;
   }
@@ -426,37 +531,61 @@ class PendingResponse {
 function parseStatus(status: unknown): { code: number; reason: string } {
   const match = typeof status === 'string' ? STATUS.exec(status) : null;
   if (match === null) {
-    throw new TypeError(`Bad status ${JSON.stringify(status)}: use a code, a space and a reason phrase, e.g. '200 OK' or '404 Not Found'.`);
+    throw new TypeError(
+      `Bad status ${JSON.stringify(status)}: use a code, a space and a reason phrase, e.g. '200 OK' or '404 Not Found'.`,
+    );
   }
   const code = Number(match[1]);
   if (code < 200) {
     // A 1xx head is interim (RFC 9110 §15.2): the client would wait for the real answer after
     // it, and read the next response on the connection as this one's.
-    throw new TypeError(`${code} is an interim status: the server sends those itself (100 Continue); answer with a final status from 200 to 599.`);
+    throw new TypeError(
+      `${code} is an interim status: the server sends those itself (100 Continue); answer with a final status from 200 to 599.`,
+    );
   }
   return { code, reason: match[2] };
 }
 
 /** The server's own checks: enough to keep the framing and the header block intact. */
 function checkHeaders(headers: unknown): ResponseHeader[] {
-  if (!Array.isArray(headers)) throw new TypeError('startResponse() headers must be an array of [name, value] pairs.');
+  if (!Array.isArray(headers))
+    throw new TypeError('startResponse() headers must be an array of [name, value] pairs.');
   const checked: ResponseHeader[] = [];
   for (const header of headers as unknown[]) {
-    if (!Array.isArray(header) || header.length !== 2 || typeof header[0] !== 'string' || typeof header[1] !== 'string') {
-      throw new TypeError(`Bad header ${describe(header)}: each header must be a [name, value] pair of strings.`);
+    if (
+      !Array.isArray(header) ||
+      header.length !== 2 ||
+      typeof header[0] !== 'string' ||
+      typeof header[1] !== 'string'
+    ) {
+      throw new TypeError(
+        `Bad header ${describe(header)}: each header must be a [name, value] pair of strings.`,
+      );
     }
     const [name, value] = header;
-    if (!TOKEN.test(name)) throw new TypeError(`Bad header name ${JSON.stringify(name)}: use letters, digits and - only, e.g. 'Content-Type'.`);
+    if (!TOKEN.test(name))
+      throw new TypeError(
+        `Bad header name ${JSON.stringify(name)}: use letters, digits and - only, e.g. 'Content-Type'.`,
+      );
     if (!SAFE_HEADER_TEXT.test(value)) {
-      throw new TypeError(`Bad value for header ${name}: it contains CR, LF, NUL or a character above U+00FF; percent-encode it or use RFC 8187 encoding.`);
+      throw new TypeError(
+        `Bad value for header ${name}: it contains CR, LF, NUL or a character above U+00FF; percent-encode it or use RFC 8187 encoding.`,
+      );
     }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')) {
-      throw new TypeError(`The hop-by-hop header ${name} is the server's to set, not the application's: remove it.`);
+      throw new TypeError(
+        `The hop-by-hop header ${name} is the server's to set, not the application's: remove it.`,
+      );
     }
-    if (lower === 'content-length' && checked.some(([other]) => other.toLowerCase() === 'content-length')) {
+    if (
+      lower === 'content-length' &&
+      checked.some(([other]) => other.toLowerCase() === 'content-length')
+    ) {
       // Two lengths, and a client or a proxy may believe either (RFC 9110 §8.6): refuse, like a request's.
-      throw new TypeError('Content-Length was given twice: give it once, or leave it out and let the server frame the body.');
+      throw new TypeError(
+        'Content-Length was given twice: give it once, or leave it out and let the server frame the body.',
+      );
     }
     checked.push([name, value]);
   }
@@ -466,14 +595,20 @@ function checkHeaders(headers: unknown): ResponseHeader[] {
 /** The body's iterator, async or not; a string or a bare byte array is refused. */
 function iterate(body: unknown): Iterator<Uint8Array> | AsyncIterator<Uint8Array> {
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    throw new TypeError(`The application returned ${describe(body)} as its body: return an iterable of chunks instead, e.g. [bytes].`);
+    throw new TypeError(
+      `The application returned ${describe(body)} as its body: return an iterable of chunks instead, e.g. [bytes].`,
+    );
   }
   if (body === undefined) {
-    throw new TypeError('The application returned undefined: is a `return` missing? Return the body, an iterable of Uint8Array chunks, e.g. [bytes].');
+    throw new TypeError(
+      'The application returned undefined: is a `return` missing? Return the body, an iterable of Uint8Array chunks, e.g. [bytes].',
+    );
   }
   if (isAsyncIterable(body)) return body[Symbol.asyncIterator]();
   if (isIterable(body)) return body[Symbol.iterator]();
-  throw new TypeError(`The application returned ${describe(body)}: return an iterable of Uint8Array chunks, e.g. a generator or [bytes].`);
+  throw new TypeError(
+    `The application returned ${describe(body)}: return an iterable of Uint8Array chunks, e.g. a generator or [bytes].`,
+  );
 }
 
 function isArrayWithoutClose(body: unknown): body is unknown[] {
@@ -482,7 +617,14 @@ function isArrayWithoutClose(body: unknown): body is unknown[] {
 
 /** A synchronous iterable without a close() of its own: a `function*` generator, typically. */
 function isSyncBody(body: unknown): body is Iterable<Uint8Array> {
-  return typeof body === 'object' && body !== null && Symbol.iterator in body && !(Symbol.asyncIterator in body) && !(body instanceof Uint8Array) && !('close' in body);
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    Symbol.iterator in body &&
+    !(Symbol.asyncIterator in body) &&
+    !(body instanceof Uint8Array) &&
+    !('close' in body)
+  );
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
@@ -504,7 +646,9 @@ function totalLength(chunks: unknown[]): number {
 }
 
 function notBytes(chunk: unknown): TypeError {
-  return new TypeError(`The body yielded ${describe(chunk)}; yield Uint8Array chunks (encode text with new TextEncoder().encode(text)).`);
+  return new TypeError(
+    `The body yielded ${describe(chunk)}; yield Uint8Array chunks (encode text with new TextEncoder().encode(text)).`,
+  );
 }
 
 /** A short description of a value for an error message: its type, never its full content. */

@@ -12,7 +12,13 @@
 // Not here: reloading on file changes, logging each request (an app or middleware's job).
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
+import {
+  listenOrExplain,
+  parseCli,
+  runMain,
+  stopOnSignals,
+  UsageError,
+} from '../part1-sockets/cli.ts';
 import { SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import { traceWanted } from '../part2-tcp-http/trace.ts';
 import { app as demoApp } from './apps/demo.ts';
@@ -32,14 +38,19 @@ function parseGatewayArgs(rest: string[]): GatewayCli {
   const cli: GatewayCli = { appSpec: null, workers: 1, trace: traceWanted(rest) };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    if (arg === '--trace') continue; // read by traceWanted above
+    if (arg === '--trace')
+      continue; // read by traceWanted above
     else if (arg === '--workers' || arg.startsWith('--workers=')) {
       const text = arg.includes('=') ? arg.slice('--workers='.length) : rest[++i];
       const workers = Number(text);
       const most = availableParallelism() * 4;
-      if (!Number.isInteger(workers) || workers < 1 || workers > most) throw new UsageError(`--workers needs a whole number from 1 to ${most}, e.g. --workers 2`);
+      if (!Number.isInteger(workers) || workers < 1 || workers > most)
+        throw new UsageError(`--workers needs a whole number from 1 to ${most}, e.g. --workers 2`);
       cli.workers = workers;
-    } else if (arg.startsWith('--')) throw new UsageError(`Unknown option ${arg}. Usage: npm run part3 -- [app.ts[:export]] [--port N] [--host H] [--workers N] [--trace]`);
+    } else if (arg.startsWith('--'))
+      throw new UsageError(
+        `Unknown option ${arg}. Usage: npm run part3 -- [app.ts[:export]] [--port N] [--host H] [--workers N] [--trace]`,
+      );
     else if (cli.appSpec === null) cli.appSpec = arg;
     else throw new UsageError(`One app at a time: got "${cli.appSpec}" and "${arg}".`);
   }
@@ -56,14 +67,17 @@ async function main(): Promise<void> {
     if (error instanceof LoadError) throw new UsageError(error.message);
     throw error;
   }
-  if (cli.workers > 1 && cluster.isPrimary) return superviseWorkers(cli.workers, cli.appSpec, options.host);
+  if (cli.workers > 1 && cluster.isPrimary)
+    return superviseWorkers(cli.workers, cli.appSpec, options.host);
 
   const server = createGatewayServer(app, {
     multiprocess: cli.workers > 1,
     trace: cli.trace ? (line) => console.log(line) : undefined,
   });
   // A worker that cannot listen tells the primary, which says it once for all of them.
-  const report = cluster.isWorker ? (message: string) => process.send?.({ listenError: message }) : undefined;
+  const report = cluster.isWorker
+    ? (message: string) => process.send?.({ listenError: message })
+    : undefined;
   const port = await listenOrExplain(server, options, 'part3', report);
   const stop = (): Promise<void> => server.shutdown(SHUTDOWN_DEADLINE_MS);
   if (cluster.isWorker) {
@@ -75,7 +89,9 @@ async function main(): Promise<void> {
     process.on('disconnect', () => void stop().then(() => process.exit(0)));
     process.send?.({ listening: port });
   } else {
-    console.log(`Gateway serving ${cli.appSpec ?? 'the demo app'} on http://${options.host}:${port}/`);
+    console.log(
+      `Gateway serving ${cli.appSpec ?? 'the demo app'} on http://${options.host}:${port}/`,
+    );
     printTryIt(options.host, port);
     stopOnSignals(stop);
   }
@@ -105,7 +121,9 @@ function superviseWorkers(count: number, appSpec: string | null, host: string): 
       if (message.listening === undefined) return;
       listening++;
       if (listening === count) {
-        console.log(`Gateway serving ${appSpec ?? 'the demo app'} with ${count} worker processes on http://${host}:${message.listening}/`);
+        console.log(
+          `Gateway serving ${appSpec ?? 'the demo app'} with ${count} worker processes on http://${host}:${message.listening}/`,
+        );
         printTryIt(host, message.listening);
       }
     });
@@ -114,16 +132,23 @@ function superviseWorkers(count: number, appSpec: string | null, host: string): 
     if (stopping) return;
     if (listening < count) {
       // Failed before it could serve (port in use, bad app): forking again would fail again.
-      if (!listenErrorShown) console.error(`A worker exited during start-up (code ${code}); stopping.`);
+      if (!listenErrorShown)
+        console.error(`A worker exited during start-up (code ${code}); stopping.`);
       stopping = true;
       // The other workers are starting too, and would fail the same way, or write to a primary
       // that is gone (EPIPE, a stack trace): stop them first. They serve nothing yet.
-      const others = Object.values(cluster.workers ?? {}).filter((other): other is Worker => other !== undefined && !other.isDead());
-      void Promise.all(others.map((other) => new Promise((resolve) => other.once('exit', resolve)))).then(() => process.exit(1));
+      const others = Object.values(cluster.workers ?? {}).filter(
+        (other): other is Worker => other !== undefined && !other.isDead(),
+      );
+      void Promise.all(
+        others.map((other) => new Promise((resolve) => other.once('exit', resolve))),
+      ).then(() => process.exit(1));
       for (const other of others) other.process.kill('SIGKILL');
       return;
     }
-    console.error(`Worker ${worker.process.pid} died (${signal ?? `code ${code}`}); starting a replacement.`);
+    console.error(
+      `Worker ${worker.process.pid} died (${signal ?? `code ${code}`}); starting a replacement.`,
+    );
     listening--;
     fork();
   });

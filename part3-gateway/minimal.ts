@@ -23,7 +23,9 @@ function buildEnviron(request: HttpRequest): Environ {
   const { method, target, version, headers } = request.head;
   const mark = target.indexOf('?');
   const path = mark === -1 ? target : target.slice(0, mark);
-  const host = /^([^:]*)(?::(\d+))?$/.exec(headers.find((field) => field.name.toLowerCase() === 'host')?.value ?? '');
+  const host = /^([^:]*)(?::(\d+))?$/.exec(
+    headers.find((field) => field.name.toLowerCase() === 'host')?.value ?? '',
+  );
   const environ: Environ = {
     REQUEST_METHOD: method,
     SCRIPT_NAME: '',
@@ -55,13 +57,18 @@ function buildEnviron(request: HttpRequest): Environ {
   return environ;
 }
 
-async function handle(app: Application, request: HttpRequest, response: ResponseWriter): Promise<void> {
+async function handle(
+  app: Application,
+  request: HttpRequest,
+  response: ResponseWriter,
+): Promise<void> {
   // startResponse only keeps the status and headers: the head goes with the first chunk, so an
   // app that fails before it can still get a 500.
   let started: { status: number; reason: string; headers: ResponseHeader[] } | null = null;
   const sendHead = (length?: number): void => {
     if (started === null) throw new Error('The app sent a body before calling startResponse.');
-    if (!response.headSent) response.writeHead(started.status, started.headers, length, started.reason);
+    if (!response.headSent)
+      response.writeHead(started.status, started.headers, length, started.reason);
   };
   const startResponse: StartResponse = (status, headers) => {
     const space = status.indexOf(' ');
@@ -74,7 +81,9 @@ async function handle(app: Application, request: HttpRequest, response: Response
   try {
     const body = await app(buildEnviron(request), startResponse);
     // An array is known in full: one write, with its Content-Length.
-    const length = Array.isArray(body) ? body.reduce((sum: number, chunk: Uint8Array) => sum + chunk.length, 0) : undefined;
+    const length = Array.isArray(body)
+      ? body.reduce((sum: number, chunk: Uint8Array) => sum + chunk.length, 0)
+      : undefined;
     for await (const chunk of body) {
       if (chunk.length === 0) continue;
       sendHead(length);
@@ -94,12 +103,15 @@ async function handle(app: Application, request: HttpRequest, response: Response
 async function main(): Promise<void> {
   const options = parseCli(8003);
   const [file] = options.rest;
-  if (file === undefined) throw new UsageError('Usage: npx tsx part3-gateway/minimal.ts path/to/app.ts [--port N]');
+  if (file === undefined)
+    throw new UsageError('Usage: npx tsx part3-gateway/minimal.ts path/to/app.ts [--port N]');
   // The app file's default export, else its export named `app` (loader.ts).
   const app = await loadApplication(file).catch((error: unknown) => {
     throw error instanceof LoadError ? new UsageError(error.message) : error;
   });
-  const server = createHttpServer((request, response) => handle(app, request, response), { serverName: 'minimal-gateway' });
+  const server = createHttpServer((request, response) => handle(app, request, response), {
+    serverName: 'minimal-gateway',
+  });
   const port = await listenOrExplain(server, options, 'part3');
   console.log(`Minimal gateway serving ${file} on http://${options.host}:${port}/`);
 }

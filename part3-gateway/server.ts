@@ -9,7 +9,13 @@
 //
 // Not here: TLS (gateway.url_scheme is always 'http'), HTTP/2, a thread pool — one event loop
 // serves every connection, and `--workers N` adds processes (main.ts).
-import { createHttpServer, type Handler, type HttpRequest, type HttpServer, type HttpServerOptions } from '../part2-tcp-http/server.ts';
+import {
+  createHttpServer,
+  type Handler,
+  type HttpRequest,
+  type HttpServer,
+  type HttpServerOptions,
+} from '../part2-tcp-http/server.ts';
 import type { ResponseWriter } from '../part2-tcp-http/response.ts';
 import type { Application, ErrorStream } from './contract.ts';
 import { buildEnviron, GatewayInput, signalOnDemand, type RequestInfo } from './environ.ts';
@@ -34,7 +40,10 @@ export function createGatewayServer(app: Application, options: GatewayOptions = 
   const errors = options.errors ?? stderrErrors;
   return createHttpServer(createGatewayHandler(app, options), {
     serverName: 'small-journey-gateway',
-    logError: (message, error) => errors.write(`[gateway] ${message}${error === undefined ? '' : ` ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}\n`),
+    logError: (message, error) =>
+      errors.write(
+        `[gateway] ${message}${error === undefined ? '' : ` ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}\n`,
+      ),
     ...options,
   });
 }
@@ -46,22 +55,22 @@ export function createGatewayServer(app: Application, options: GatewayOptions = 
 export function createGatewayHandler(app: Application, options: GatewayOptions = {}): Handler {
   const errors = options.errors ?? stderrErrors;
 
-  return function handleRequest(request: HttpRequest, response: ResponseWriter): void | Promise<void> {
-    const environ = buildEnviron(
-      new ExchangeInfo(request),
-      {
-        // Simplification: part 2 buffers body bytes that arrive before the app reads them
-        // (bounded by the body limit, 1 MiB), rather than pausing the client's upload.
-        input: new GatewayInput(() => request.body.read()),
-        errors,
-        // Simplification: the signal fires when the connection closes. A client that leaves
-        // sends FIN, which part 2 reads as "done sending, still listening" (a half-close), so
-        // an app learns the client is gone at its next write, which fails; a Go server, say,
-        // cancels on the FIN itself.
-        signal: signalOnDemand(request),
-        multiprocess: options.multiprocess ?? false,
-      },
-    );
+  return function handleRequest(
+    request: HttpRequest,
+    response: ResponseWriter,
+  ): void | Promise<void> {
+    const environ = buildEnviron(new ExchangeInfo(request), {
+      // Simplification: part 2 buffers body bytes that arrive before the app reads them
+      // (bounded by the body limit, 1 MiB), rather than pausing the client's upload.
+      input: new GatewayInput(() => request.body.read()),
+      errors,
+      // Simplification: the signal fires when the connection closes. A client that leaves
+      // sends FIN, which part 2 reads as "done sending, still listening" (a half-close), so
+      // an app learns the client is gone at its next write, which fails; a Go server, say,
+      // cancels on the FIN itself.
+      signal: signalOnDemand(request),
+      multiprocess: options.multiprocess ?? false,
+    });
     return runApplication(app, environ, response, { appTimeoutMs: options.appTimeoutMs });
   };
 }

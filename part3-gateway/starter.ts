@@ -29,7 +29,13 @@
 // The socket itself is not in the request: createHttpServer returns a net.Server, whose
 // 'connection' event gives each socket (request.remoteAddress and remotePort tell which is a
 // request's). Only challenge 2 needs it.
-import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
+import {
+  listenOrExplain,
+  parseCli,
+  runMain,
+  stopOnSignals,
+  UsageError,
+} from '../part1-sockets/cli.ts';
 import type { ResponseWriter } from '../part2-tcp-http/response.ts';
 import { createHttpServer, type HttpRequest } from '../part2-tcp-http/server.ts';
 import type { Application } from './contract.ts';
@@ -42,13 +48,18 @@ function handle(app: Application, request: HttpRequest, response: ResponseWriter
   //   3. send the status, the headers and every chunk of the body the app returns
   //      (response.writeHead, response.write, response.end: see above).
   void app;
-  response.sendWhole(501, [['Content-Type', 'text/plain; charset=utf-8']], `TODO: call the app for ${request.head.method} ${request.head.target}\n`);
+  response.sendWhole(
+    501,
+    [['Content-Type', 'text/plain; charset=utf-8']],
+    `TODO: call the app for ${request.head.method} ${request.head.target}\n`,
+  );
 }
 
 async function main(): Promise<void> {
   const options = parseCli(8003);
   const [file] = options.rest;
-  if (file === undefined) throw new UsageError('Usage: npx tsx part3-gateway/starter.ts path/to/app.ts [--port N]');
+  if (file === undefined)
+    throw new UsageError('Usage: npx tsx part3-gateway/starter.ts path/to/app.ts [--port N]');
   // The app file's default export, else its export named `app` (loader.ts).
   const app = await loadApplication(file).catch((error: unknown) => {
     throw error instanceof LoadError ? new UsageError(error.message) : error;

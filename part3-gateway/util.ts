@@ -39,7 +39,10 @@ export function applicationUri(environ: Environ): string {
   let host = environ.HTTP_HOST;
   if (host === undefined) {
     const defaultPort = scheme === 'https' ? '443' : '80';
-    host = environ.SERVER_PORT === defaultPort ? environ.SERVER_NAME : `${environ.SERVER_NAME}:${environ.SERVER_PORT}`;
+    host =
+      environ.SERVER_PORT === defaultPort
+        ? environ.SERVER_NAME
+        : `${environ.SERVER_NAME}:${environ.SERVER_PORT}`;
   }
   return `${scheme}://${host}${encodePath(environ.SCRIPT_NAME) || '/'}`;
 }

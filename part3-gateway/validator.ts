@@ -39,8 +39,23 @@
 // Not checked: that the bytes are what the app meant (that is for tests); a server that never
 // touches the body while the client stays connected (no event marks the end of that request).
 import { statusForbidsBody } from '../part2-tcp-http/response.ts';
-import type { Application, Body, Environ, ErrorStream, StartResponse, WriteFunction } from './contract.ts';
-import { checkBodyValue, checkChunk, checkEnviron, checkHeaders, checkStatus, ContractError, fail } from './validator-rules.ts';
+import type {
+  Application,
+  Body,
+  Environ,
+  ErrorStream,
+  StartResponse,
+  WriteFunction,
+} from './contract.ts';
+import {
+  checkBodyValue,
+  checkChunk,
+  checkEnviron,
+  checkHeaders,
+  checkStatus,
+  ContractError,
+  fail,
+} from './validator-rules.ts';
 import { watchErrors, watchInput, type Enforce } from './validator-streams.ts';
 
 export { ContractError } from './validator-rules.ts';
@@ -63,7 +78,9 @@ export function validator(app: Application, options: ValidatorOptions = {}): App
     environ['gateway.input'] = watchInput(environ['gateway.input'], enforce);
     environ['gateway.errors'] = watchErrors(environ['gateway.errors'], enforce);
     const result = app(environ, watch.watchStartResponse(startResponse));
-    return result instanceof Promise ? result.then((body) => watch.watchBody(body)) : watch.watchBody(result);
+    return result instanceof Promise
+      ? result.then((body) => watch.watchBody(body))
+      : watch.watchBody(result);
   };
 }
 
@@ -122,10 +139,16 @@ class RequestWatch {
       const hasError = error !== undefined && error !== null;
       const head = this.enforce(() => {
         if (this.finished || this.closed) {
-          fail('start-response-late', 'startResponse was called after the body had ended: call it before returning the body (in a generator, before the first yield).');
+          fail(
+            'start-response-late',
+            'startResponse was called after the body had ended: call it before returning the body (in a generator, before the first yield).',
+          );
         }
         if (this.head !== null && !hasError) {
-          fail('start-response-twice', 'startResponse was called a second time without an error: call it once; to replace the head after a failure, pass the caught error as the third argument.');
+          fail(
+            'start-response-twice',
+            'startResponse was called a second time without an error: call it once; to replace the head after a failure, pass the caught error as the third argument.',
+          );
         }
         const code = checkStatus(status);
         return { code, ...checkHeaders(headers, code) };
@@ -141,7 +164,10 @@ class RequestWatch {
   private write(serverWrite: WriteFunction, chunk: unknown): void {
     const bytes = this.enforce(() => {
       if (this.finished || this.closed) {
-        fail('write-late', 'write() was called after the body had ended: the response is complete by then; produce every byte before the body ends.');
+        fail(
+          'write-late',
+          'write() was called after the body had ended: the response is complete by then; produce every byte before the body ends.',
+        );
       }
       return this.count(checkChunk(chunk, 'write()'));
     });
@@ -152,15 +178,24 @@ class RequestWatch {
   private count(chunk: Uint8Array): Uint8Array {
     const head = this.head;
     if (head === null) {
-      fail('start-response-missing', 'The body produced a chunk before startResponse was called: call startResponse(status, headers) first (before returning the body; in a generator, before the first yield).');
+      fail(
+        'start-response-missing',
+        'The body produced a chunk before startResponse was called: call startResponse(status, headers) first (before returning the body; in a generator, before the first yield).',
+      );
     }
     this.bytes += chunk.byteLength;
     if (this.isHead) return chunk;
     if (chunk.byteLength > 0 && statusForbidsBody(head.code)) {
-      fail('body-forbidden', `A ${head.code} response has no body, but the app produced ${chunk.byteLength} bytes for it: return an empty body ([]).`);
+      fail(
+        'body-forbidden',
+        `A ${head.code} response has no body, but the app produced ${chunk.byteLength} bytes for it: return an empty body ([]).`,
+      );
     }
     if (head.contentLength !== undefined && this.bytes > head.contentLength) {
-      fail('content-length-exceeded', `Content-Length says ${head.contentLength} bytes, but the body has produced ${this.bytes} already: fix the header, or leave it out and let the server frame the body.`);
+      fail(
+        'content-length-exceeded',
+        `Content-Length says ${head.contentLength} bytes, but the body has produced ${this.bytes} already: fix the header, or leave it out and let the server frame the body.`,
+      );
     }
     return chunk;
   }
@@ -169,11 +204,17 @@ class RequestWatch {
   private checkEnd(): void {
     const head = this.head;
     if (head === null) {
-      fail('start-response-missing', 'The body ended and startResponse was never called: call startResponse(status, headers) before returning the body.');
+      fail(
+        'start-response-missing',
+        'The body ended and startResponse was never called: call startResponse(status, headers) before returning the body.',
+      );
     }
     if (this.isHead || statusForbidsBody(head.code) || head.contentLength === undefined) return;
     if (this.bytes !== head.contentLength) {
-      fail('content-length-mismatch', `Content-Length says ${head.contentLength} bytes, but the body had ${this.bytes}: make them agree, or leave Content-Length out and let the server count.`);
+      fail(
+        'content-length-mismatch',
+        `Content-Length says ${head.contentLength} bytes, but the body had ${this.bytes}: make them agree, or leave Content-Length out and let the server count.`,
+      );
     }
   }
 
@@ -186,7 +227,8 @@ class RequestWatch {
     const close = (): void | Promise<void> => this.close(body);
     if (Array.isArray(value)) return this.watchArray(value, close);
     this.signal.addEventListener('abort', this.onAbort, { once: true });
-    if (Symbol.asyncIterator in body) return { [Symbol.asyncIterator]: () => this.asyncIterator(body), close };
+    if (Symbol.asyncIterator in body)
+      return { [Symbol.asyncIterator]: () => this.asyncIterator(body), close };
     return { [Symbol.iterator]: () => this.syncIterator(body), close };
   }
 
@@ -281,22 +323,37 @@ class RequestWatch {
 
   private startIteration<I>(iterate: () => I): I {
     this.enforce(() => {
-      if (this.iterating) fail('server-iterate-twice', "The server asked for the body's iterator twice: iterate a body once (a generator cannot start over).");
+      if (this.iterating)
+        fail(
+          'server-iterate-twice',
+          "The server asked for the body's iterator twice: iterate a body once (a generator cannot start over).",
+        );
     });
     this.iterating = true;
     return iterate();
   }
 
   private checkServerMayPull(): void {
-    if (this.closed) fail('server-next-after-close', "The server asked for a chunk after calling the body's close(): stop iterating before closing.");
+    if (this.closed)
+      fail(
+        'server-next-after-close',
+        "The server asked for a chunk after calling the body's close(): stop iterating before closing.",
+      );
   }
 
   private beforeNext(): void {
     this.enforce(() => {
       this.checkServerMayPull();
-      if (this.returned) fail('server-next-after-return', "The server asked for a chunk after calling the iterator's return(): a returned iterator is finished.");
+      if (this.returned)
+        fail(
+          'server-next-after-return',
+          "The server asked for a chunk after calling the iterator's return(): a returned iterator is finished.",
+        );
       if (this.nextPending) {
-        fail('server-next-concurrent', 'The server asked for a chunk while the previous one was still pending: await each next() (and the socket) before asking for more.');
+        fail(
+          'server-next-concurrent',
+          'The server asked for a chunk while the previous one was still pending: await each next() (and the socket) before asking for more.',
+        );
       }
     });
     this.nextPending = true;
@@ -306,7 +363,11 @@ class RequestWatch {
   private afterStep(step: IteratorResult<unknown>): IteratorResult<Uint8Array> {
     this.nextPending = false;
     try {
-      if (step.done !== true) return { done: false, value: this.enforce(() => this.count(checkChunk(step.value, 'the body'))) };
+      if (step.done !== true)
+        return {
+          done: false,
+          value: this.enforce(() => this.count(checkChunk(step.value, 'the body'))),
+        };
       const firstEnd = !this.finished;
       this.finished = true;
       if (firstEnd) this.enforce(() => this.checkEnd());
@@ -341,14 +402,24 @@ class RequestWatch {
 
   private close(body: Body): void | Promise<void> {
     if (this.closed) {
-      this.report(new ContractError('server-close-twice', "The server called the body's close() twice: call it exactly once, however the response ended."));
+      this.report(
+        new ContractError(
+          'server-close-twice',
+          "The server called the body's close() twice: call it exactly once, however the response ended.",
+        ),
+      );
       return;
     }
     this.closed = true;
     clearTimeout(this.deadline);
     this.signal.removeEventListener('abort', this.onAbort);
     if (this.iterating && !this.finished && !this.returned) {
-      this.report(new ContractError('server-no-return', "The server closed the body without calling its iterator's return(): call iterator.return() first, so the app's finally blocks run."));
+      this.report(
+        new ContractError(
+          'server-no-return',
+          "The server closed the body without calling its iterator's return(): call iterator.return() first, so the app's finally blocks run.",
+        ),
+      );
     }
     return body.close?.();
   }
@@ -358,7 +429,8 @@ class RequestWatch {
     clearTimeout(this.deadline);
     // While a next() or return() is pending the server is still waiting on the app: no clock.
     const stopped = this.finished || this.broken || this.returned || this.signal.aborted;
-    if (this.closed || this.cleanupReported || this.nextPending || this.returnPending || !stopped) return;
+    if (this.closed || this.cleanupReported || this.nextPending || this.returnPending || !stopped)
+      return;
     this.deadline = setTimeout(() => this.reportUnclosed(), this.closeGraceMs);
     this.deadline.unref(); // a forgotten close() must not keep the process alive
   }
@@ -368,9 +440,19 @@ class RequestWatch {
     this.signal.removeEventListener('abort', this.onAbort);
     const after = `within ${this.closeGraceMs} ms of its last use`;
     if (this.iterating && !this.finished && !this.returned) {
-      this.report(new ContractError('server-no-return', `The server did not call the body iterator's return() ${after}: call it on every exit (done, app error, client gone), so the app's finally blocks run.`));
+      this.report(
+        new ContractError(
+          'server-no-return',
+          `The server did not call the body iterator's return() ${after}: call it on every exit (done, app error, client gone), so the app's finally blocks run.`,
+        ),
+      );
     }
-    this.report(new ContractError('server-no-close', `The server did not call the body's close() ${after}: call it once on every exit (done, app error, client gone), after iterator.return().`));
+    this.report(
+      new ContractError(
+        'server-no-close',
+        `The server did not call the body's close() ${after}: call it once on every exit (done, app error, client gone), after iterator.return().`,
+      ),
+    );
   }
 
   // --- Reporting ---------------------------------------------------------------------------

@@ -18,7 +18,10 @@ export type Mounts = Record<string, Application>;
  */
 export function dispatcher(mounts: Mounts, fallback: Application = notFound): Application {
   for (const name of Object.keys(mounts)) {
-    if (name === '' || name.includes('/')) throw new Error(`Mount point "${name}" must be one path segment, e.g. "blog", without slashes.`);
+    if (name === '' || name.includes('/'))
+      throw new Error(
+        `Mount point "${name}" must be one path segment, e.g. "blog", without slashes.`,
+      );
   }
   return (environ, startResponse) => {
     const scriptName = environ.SCRIPT_NAME;
@@ -35,7 +38,10 @@ export function dispatcher(mounts: Mounts, fallback: Application = notFound): Ap
       // `/micro` → `/micro/`: the app's pages use relative links, which need the slash
       // (as Apache's DirectorySlash and Django's APPEND_SLASH do).
       startResponse('301 Moved Permanently', [
-        ['Location', `${encodeURI(environ.SCRIPT_NAME)}/${environ.QUERY_STRING === '' ? '' : `?${environ.QUERY_STRING}`}`],
+        [
+          'Location',
+          `${encodeURI(environ.SCRIPT_NAME)}/${environ.QUERY_STRING === '' ? '' : `?${environ.QUERY_STRING}`}`,
+        ],
         ['Content-Type', 'text/plain; charset=utf-8'],
       ]);
       return [Buffer.from(`Moved to ${environ.SCRIPT_NAME}/\n`)];
@@ -46,5 +52,9 @@ export function dispatcher(mounts: Mounts, fallback: Application = notFound): Ap
 
 const notFound: Application = (environ: Environ, startResponse) => {
   startResponse('404 Not Found', [['Content-Type', 'text/plain; charset=utf-8']]);
-  return [Buffer.from(`Not found: nothing is mounted at ${JSON.stringify(environ.SCRIPT_NAME + environ.PATH_INFO)}.\n`)];
+  return [
+    Buffer.from(
+      `Not found: nothing is mounted at ${JSON.stringify(environ.SCRIPT_NAME + environ.PATH_INFO)}.\n`,
+    ),
+  ];
 };

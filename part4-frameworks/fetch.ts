@@ -29,7 +29,11 @@
 // one: fromFetch gives the handler none), WebSocket upgrades.
 import { STATUS_CODES } from 'node:http';
 import { HttpError } from '../part2-tcp-http/parser.ts';
-import { STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
+import {
+  STATUS_REASONS,
+  statusForbidsBody,
+  type ResponseHeader,
+} from '../part2-tcp-http/response.ts';
 import type { Application, Body, Environ, ErrorStream } from '../part3-gateway/contract.ts';
 import { buildEnviron, GatewayInput } from '../part3-gateway/environ.ts';
 import { runApplication, type ResponseSink } from '../part3-gateway/handler.ts';
@@ -49,7 +53,9 @@ export function fromFetch(handler: FetchHandler): Application {
   return async (environ, startResponse) => {
     const response: unknown = await handler(requestFrom(environ));
     if (!isResponse(response)) {
-      throw new TypeError(`The fetch handler returned ${response === undefined ? 'undefined' : typeof response}: return a Response, e.g. new Response('Hello').`);
+      throw new TypeError(
+        `The fetch handler returned ${response === undefined ? 'undefined' : typeof response}: return a Response, e.g. new Response('Hello').`,
+      );
     }
     startResponse(`${response.status} ${reasonPhrase(response)}`, headersFrom(response));
     return response.body === null ? [] : chunksOf(response.body, environ['gateway.signal']);
@@ -61,13 +67,21 @@ export function fromFetch(handler: FetchHandler): Application {
  * loader finds the export, with its one-line errors; a fetch app (an object with a fetch
  * method, or a function of one parameter) is wrapped with fromFetch. `how` says which it was.
  */
-export async function loadAnyApp(spec: string, cwd = process.cwd()): Promise<{ app: Application; how: string }> {
+export async function loadAnyApp(
+  spec: string,
+  cwd = process.cwd(),
+): Promise<{ app: Application; how: string }> {
   const { value } = await loadExport(spec, cwd);
   if (isFetchApp(value)) {
     // What the handler returns is checked when it answers (fromFetch's isResponse).
     const handler = (request: Request): Promise<Response> =>
-      (typeof value === 'function' ? Promise.resolve(value(request)) : Promise.resolve(value.fetch(request))) as Promise<Response>;
-    const how = typeof value === 'function' ? 'a fetch handler, wrapped with fromFetch' : 'a fetch app: its fetch method, wrapped with fromFetch';
+      (typeof value === 'function'
+        ? Promise.resolve(value(request))
+        : Promise.resolve(value.fetch(request))) as Promise<Response>;
+    const how =
+      typeof value === 'function'
+        ? 'a fetch handler, wrapped with fromFetch'
+        : 'a fetch app: its fetch method, wrapped with fromFetch';
     return { app: fromFetch(handler), how };
   }
   return { app: await loadApplication(spec, cwd), how: 'an app of the contract' };
@@ -94,11 +108,21 @@ export function requestFrom(environ: Environ): Request {
     // duplex 'half': the handler may start answering before it has read the whole body (the
     // only mode fetch defines for a streamed request body). The Request's signal follows
     // gateway.signal: aborted when the client disconnects.
-    return new Request(urlOf(environ), { method, headers: headersOf(environ), body, duplex: 'half', signal: environ['gateway.signal'] });
+    return new Request(urlOf(environ), {
+      method,
+      headers: headersOf(environ),
+      body,
+      duplex: 'half',
+      signal: environ['gateway.signal'],
+    });
   } catch (error) {
     // The Request constructor refuses what fetch forbids (TRACE, a URL it cannot parse): the
     // server answers this status before the handler runs.
-    throw new HttpError(501, `This request cannot be given to a fetch handler: ${error instanceof Error ? error.message : String(error)}`, false);
+    throw new HttpError(
+      501,
+      `This request cannot be given to a fetch handler: ${error instanceof Error ? error.message : String(error)}`,
+      false,
+    );
   }
 }
 
@@ -116,7 +140,10 @@ function urlOf(environ: Environ): string {
 function authorityOf(environ: Environ): string {
   const host = environ.HTTP_HOST;
   if (host !== undefined && host !== '') return host;
-  const name = environ.SERVER_NAME.includes(':') && !environ.SERVER_NAME.startsWith('[') ? `[${environ.SERVER_NAME}]` : environ.SERVER_NAME;
+  const name =
+    environ.SERVER_NAME.includes(':') && !environ.SERVER_NAME.startsWith('[')
+      ? `[${environ.SERVER_NAME}]`
+      : environ.SERVER_NAME;
   return `${name}:${environ.SERVER_PORT}`;
 }
 
@@ -131,7 +158,8 @@ function headersOf(environ: Environ): Headers {
   if (environ.CONTENT_LENGTH !== undefined) headers.set('content-length', environ.CONTENT_LENGTH);
   for (const key of Object.keys(environ)) {
     const value = environ[key];
-    if (key.startsWith('HTTP_') && typeof value === 'string') headers.set(key.slice(5).toLowerCase().replace(/_/g, '-'), value);
+    if (key.startsWith('HTTP_') && typeof value === 'string')
+      headers.set(key.slice(5).toLowerCase().replace(/_/g, '-'), value);
   }
   return headers;
 }
@@ -163,7 +191,14 @@ function bodyStream(input: Environ['gateway.input']): ReadableStream<Uint8Array>
 
 /** A Response from any fetch implementation (the global one, undici's own): its shape, not its class. */
 function isResponse(value: unknown): value is Response {
-  return typeof value === 'object' && value !== null && 'status' in value && typeof value.status === 'number' && 'headers' in value && 'body' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'status' in value &&
+    typeof value.status === 'number' &&
+    'headers' in value &&
+    'body' in value
+  );
 }
 
 /**
@@ -171,14 +206,27 @@ function isResponse(value: unknown): value is Response {
  * has ''), else part 2's table (RFC 9110's names), else Node's, which knows every registered code.
  */
 function reasonPhrase(response: Response): string {
-  return response.statusText || STATUS_REASONS[response.status] || STATUS_CODES[response.status] || 'Unknown';
+  return (
+    response.statusText ||
+    STATUS_REASONS[response.status] ||
+    STATUS_CODES[response.status] ||
+    'Unknown'
+  );
 }
 
 /**
  * Fields that describe one connection, not the response (RFC 9110 §7.6.1). A Response may hold
  * them (fetch hosts drop them); startResponse refuses them, so they are left out here.
  */
-const CONNECTION_FIELDS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection']);
+const CONNECTION_FIELDS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-connection',
+]);
 
 /**
  * Every field of the Response, in the order Headers gives them (sorted, lower-case). Set-Cookie
@@ -196,7 +244,8 @@ function headersFrom(response: Response): ResponseHeader[] {
     if (name !== 'set-cookie' && !CONNECTION_FIELDS.has(name)) headers.push([name, value]);
   }
   for (const cookie of response.headers.getSetCookie()) headers.push(['set-cookie', cookie]);
-  if (!response.headers.has('content-type') && !statusForbidsBody(response.status)) headers.push(['content-type', 'application/octet-stream']);
+  if (!response.headers.has('content-type') && !statusForbidsBody(response.status))
+    headers.push(['content-type', 'application/octet-stream']);
   return headers;
 }
 
@@ -212,7 +261,10 @@ function headersFrom(response: Response): ResponseHeader[] {
  * Written by hand, not as an async generator: a generator's return() waits for a pending read
  * to finish, and a stream that waits for data might never give one; cancel() does not wait.
  */
-function chunksOf(stream: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncIterableIterator<Uint8Array> {
+function chunksOf(
+  stream: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): AsyncIterableIterator<Uint8Array> {
   const reader = stream.getReader();
   let finished = false;
   const cancel = async (reason: unknown): Promise<void> => {
@@ -242,7 +294,11 @@ function chunksOf(stream: ReadableStream<Uint8Array>, signal: AbortSignal): Asyn
       return { done: true, value: undefined };
     },
     async return() {
-      await cancel(new Error('The server stopped reading the response: the client left, or the response was cut.'));
+      await cancel(
+        new Error(
+          'The server stopped reading the response: the client left, or the response was cut.',
+        ),
+      );
       return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]: () => iterator,
@@ -278,7 +334,10 @@ export interface ToFetchOptions {
  * chunk per read, at most one ahead of the reader; when it ends or is cancelled, the iterator's
  * return() and the body's close() run, once each.
  */
-export function toFetch(app: Application, options: ToFetchOptions = {}): (request: Request) => Promise<Response> {
+export function toFetch(
+  app: Application,
+  options: ToFetchOptions = {},
+): (request: Request) => Promise<Response> {
   const errors = options.errors ?? stderrErrors;
   return (request) => {
     const url = new URL(request.url);
@@ -302,9 +361,13 @@ export function toFetch(app: Application, options: ToFetchOptions = {}): (reques
       },
     );
     environ['gateway.url_scheme'] = url.protocol === 'https:' ? 'https' : 'http';
-    const sink = new ResponseStreamSink(request.method, () => cancelled.abort(new Error('The Response body was cancelled.')));
+    const sink = new ResponseStreamSink(request.method, () =>
+      cancelled.abort(new Error('The Response body was cancelled.')),
+    );
     // runApplication never throws; if it ends without a head (the client left first), say so.
-    void Promise.resolve(runApplication(app, environ, sink, { appTimeoutMs: options.appTimeoutMs })).then(() => sink.noResponse());
+    void Promise.resolve(
+      runApplication(app, environ, sink, { appTimeoutMs: options.appTimeoutMs }),
+    ).then(() => sink.noResponse());
     return sink.response;
   };
 }
@@ -378,8 +441,14 @@ class ResponseStreamSink implements ResponseSink {
     );
   }
 
-  writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason = STATUS_REASONS[status] ?? 'Unknown'): void {
-    if (this.headSent) throw new Error('writeHead() called twice: a response has exactly one head.');
+  writeHead(
+    status: number,
+    headers: ResponseHeader[],
+    knownLength?: number,
+    reason = STATUS_REASONS[status] ?? 'Unknown',
+  ): void {
+    if (this.headSent)
+      throw new Error('writeHead() called twice: a response has exactly one head.');
     const fields = new Headers();
     for (const [name, value] of headers) fields.append(name, value);
     const declared = fields.get('content-length');
@@ -391,13 +460,22 @@ class ResponseStreamSink implements ResponseSink {
     // A Response with 204, 205 or 304 must have a null body (fetch's "null body status").
     this.bodyless = this.method === 'HEAD' || statusForbidsBody(status) || status === 205;
     this.headSent = true;
-    this.resolveResponse(new Response(this.bodyless ? null : this.stream, { status, statusText: reason, headers: fields }));
+    this.resolveResponse(
+      new Response(this.bodyless ? null : this.stream, {
+        status,
+        statusText: reason,
+        headers: fields,
+      }),
+    );
   }
 
   write(chunk: Uint8Array): boolean {
     if (this.bodyless) return true; // as on our servers: a HEAD answer's body is not sent, nor counted
     if (this.remaining !== null) {
-      if (chunk.length > this.remaining) throw new Error(`The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.remaining} left.`);
+      if (chunk.length > this.remaining)
+        throw new Error(
+          `The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.remaining} left.`,
+        );
       this.remaining -= chunk.length;
     }
     if (this.clientGone || chunk.length === 0) return true;
@@ -413,16 +491,27 @@ class ResponseStreamSink implements ResponseSink {
 
   end(): void {
     if (this.bodyless) return;
-    if (this.remaining !== null && this.remaining > 0) throw new Error(`The body ended ${this.remaining} bytes short of its Content-Length.`);
+    if (this.remaining !== null && this.remaining > 0)
+      throw new Error(`The body ended ${this.remaining} bytes short of its Content-Length.`);
     if (!this.clientGone) this.controller?.close();
   }
 
   /** The response cannot be completed: the reader sees the body fail instead of a short one that looks whole. */
   abort(): void {
-    if (!this.clientGone && !this.bodyless) this.controller?.error(new Error('The response was cut: the application failed after its head was sent (see the error log).'));
+    if (!this.clientGone && !this.bodyless)
+      this.controller?.error(
+        new Error(
+          'The response was cut: the application failed after its head was sent (see the error log).',
+        ),
+      );
   }
 
-  sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = '', reason?: string): void {
+  sendWhole(
+    status: number,
+    headers: ResponseHeader[],
+    body: string | Uint8Array = '',
+    reason?: string,
+  ): void {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     this.writeHead(status, headers, bytes.length, reason);
     this.write(bytes);
@@ -431,7 +520,10 @@ class ResponseStreamSink implements ResponseSink {
 
   /** The application's run ended: if no head was made (the client had gone), the Response never will be. */
   noResponse(): void {
-    if (!this.headSent) this.rejectResponse(new Error('The application produced no response: the request was aborted first.'));
+    if (!this.headSent)
+      this.rejectResponse(
+        new Error('The application produced no response: the request was aborted first.'),
+      );
   }
 
   private wakeWriter(): void {

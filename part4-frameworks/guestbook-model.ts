@@ -33,7 +33,10 @@ export type Validation = { ok: true; entry: NewEntry } | { ok: false; errors: st
  */
 export function validateEntry(input: unknown): Validation {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, errors: ['Send an object with a name and a message: {"name": "Ada", "message": "Hello!"}.'] };
+    return {
+      ok: false,
+      errors: ['Send an object with a name and a message: {"name": "Ada", "message": "Hello!"}.'],
+    };
   }
   const fields = new Map(Object.entries(input));
   const name = checkText('name', fields.get('name'), NAME_MAX_CHARS);
@@ -43,15 +46,24 @@ export function validateEntry(input: unknown): Validation {
   return { ok: true, entry: { name: name.text, message: message.text } };
 }
 
-function checkText(field: string, value: unknown, maxChars: number): { ok: true; text: string } | { ok: false; error: string } {
+function checkText(
+  field: string,
+  value: unknown,
+  maxChars: number,
+): { ok: true; text: string } | { ok: false; error: string } {
   const limits = `1 to ${maxChars} characters`;
-  if (value === undefined || value === null) return { ok: false, error: `${field} is required (${limits}).` };
+  if (value === undefined || value === null)
+    return { ok: false, error: `${field} is required (${limits}).` };
   if (typeof value !== 'string') return { ok: false, error: `${field} must be text (${limits}).` };
   const text = value.trim();
   // [...text] counts code points: an emoji is one character, as a person would count it.
   const length = [...text].length;
   if (length === 0) return { ok: false, error: `${field} is required (${limits}).` };
-  if (length > maxChars) return { ok: false, error: `${field} is too long: ${length} characters, at most ${maxChars} allowed.` };
+  if (length > maxChars)
+    return {
+      ok: false,
+      error: `${field} is too long: ${length} characters, at most ${maxChars} allowed.`,
+    };
   return { ok: true, text };
 }
 
@@ -70,7 +82,12 @@ export function createGuestbookStore(now: () => Date = () => new Date()): Guestb
     list: () => [...entries].reverse(),
     find: (id) => entries.find((entry) => entry.id === id),
     add: (entry) => {
-      const added = { id: ++lastId, name: entry.name, message: entry.message, createdAt: now().toISOString() };
+      const added = {
+        id: ++lastId,
+        name: entry.name,
+        message: entry.message,
+        createdAt: now().toISOString(),
+      };
       entries.push(added);
       if (entries.length > MAX_ENTRIES) entries.shift();
       return added;

@@ -17,7 +17,13 @@
 //
 // Not here: --workers (part 3's `npm run part3 -- part4-frameworks/micro/guestbook.ts --workers 2`
 // hosts a guestbook on several processes, each with its own entries), reloading on changes.
-import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
+import {
+  listenOrExplain,
+  parseCli,
+  runMain,
+  stopOnSignals,
+  UsageError,
+} from '../part1-sockets/cli.ts';
 import { SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import type { Application } from '../part3-gateway/contract.ts';
 import { LoadError } from '../part3-gateway/loader.ts';
@@ -26,7 +32,8 @@ import { createSite, FRAMEWORKS, SERVERS, type FrameworkName, type ServerName } 
 
 export const DEFAULT_PORT = 8004;
 
-const USAGE = 'Usage: npm run part4 -- [--server gateway|node] [--framework micro|mvc|hono | --app app.ts[:export]] [--port N] [--host H]';
+const USAGE =
+  'Usage: npm run part4 -- [--server gateway|node] [--framework micro|mvc|hono | --app app.ts[:export]] [--port N] [--host H]';
 
 const SERVER_NAMES: Record<ServerName, string> = {
   gateway: 'the gateway server (part 3)',
@@ -53,27 +60,44 @@ function parsePart4Args(rest: string[]): Part4Cli {
     const equals = rest[i].indexOf('=');
     const flag = equals === -1 ? rest[i] : rest[i].slice(0, equals);
     const inline = equals === -1 ? undefined : rest[i].slice(equals + 1);
-    if (flag !== '--server' && flag !== '--framework' && flag !== '--app') throw new UsageError(`Unknown option ${rest[i]}. ${USAGE}`);
+    if (flag !== '--server' && flag !== '--framework' && flag !== '--app')
+      throw new UsageError(`Unknown option ${rest[i]}. ${USAGE}`);
     const value = inline ?? rest[++i];
     if (flag === '--server') cli.server = choose(flag, value, SERVER_NAMES);
     else if (flag === '--framework') cli.framework = choose(flag, value, FRAMEWORK_NAMES);
-    else if (value === undefined || value.startsWith('--')) throw new UsageError('--app needs a file: --app path/to/app.ts, or path/to/app.ts:exportName');
+    else if (value === undefined || value.startsWith('--'))
+      throw new UsageError(
+        '--app needs a file: --app path/to/app.ts, or path/to/app.ts:exportName',
+      );
     else cli.appSpec = value;
   }
-  if (cli.appSpec !== null && cli.framework !== null) throw new UsageError('Give --app or --framework, not both: --app serves your app instead of a guestbook.');
+  if (cli.appSpec !== null && cli.framework !== null)
+    throw new UsageError(
+      'Give --app or --framework, not both: --app serves your app instead of a guestbook.',
+    );
   return cli;
 }
 
 /** `value` if it names one of `choices`; otherwise a one-line UsageError listing them. */
-function choose<Name extends string>(flag: string, value: string | undefined, choices: Record<Name, string>): Name {
+function choose<Name extends string>(
+  flag: string,
+  value: string | undefined,
+  choices: Record<Name, string>,
+): Name {
   if (isOneOf(value, choices)) return value;
   const names = Object.keys(choices);
   const got = value === undefined ? 'needs a value' : `does not know "${value}"`;
-  const list = names.length > 2 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join(' or ');
+  const list =
+    names.length > 2
+      ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`
+      : names.join(' or ');
   throw new UsageError(`${flag} ${got}: choose ${list}, e.g. ${flag} ${names[names.length - 1]}`);
 }
 
-function isOneOf<Name extends string>(value: string | undefined, choices: Record<Name, string>): value is Name {
+function isOneOf<Name extends string>(
+  value: string | undefined,
+  choices: Record<Name, string>,
+): value is Name {
   return value !== undefined && Object.hasOwn(choices, value);
 }
 
@@ -100,12 +124,17 @@ async function main(): Promise<void> {
   }
   if (cli.framework === null) {
     console.log(`The guestbooks on ${SERVER_NAMES[cli.server]}, index at ${url}`);
-    for (const [name, description] of Object.entries(FRAMEWORK_NAMES)) console.log(`  ${description.padEnd(28)} ${url}${name}/`);
+    for (const [name, description] of Object.entries(FRAMEWORK_NAMES))
+      console.log(`  ${description.padEnd(28)} ${url}${name}/`);
   } else {
-    console.log(`The ${FRAMEWORK_NAMES[cli.framework]} guestbook on ${SERVER_NAMES[cli.server]}, at ${url}`);
+    console.log(
+      `The ${FRAMEWORK_NAMES[cli.framework]} guestbook on ${SERVER_NAMES[cli.server]}, at ${url}`,
+    );
   }
   const book = cli.framework === null ? `${url}micro/` : url;
-  console.log(`Try:  curl -i -d 'name=Ada&message=Hello' ${book}entries   then  curl -s ${book}entries   (stop with Ctrl-C)`);
+  console.log(
+    `Try:  curl -i -d 'name=Ada&message=Hello' ${book}entries   then  curl -s ${book}entries   (stop with Ctrl-C)`,
+  );
   stopOnSignals(() => server.shutdown(SHUTDOWN_DEADLINE_MS));
 }
 

@@ -41,16 +41,25 @@ interface Response {
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
-const html = (body: string, status = 200): Response => ({ status, headers: [['Content-Type', 'text/html; charset=utf-8']], body });
-const json = (value: unknown, status = 200, headers: ResponseHeader[] = []): Response => ({ status, headers: [['Content-Type', 'application/json'], ...headers], body: JSON.stringify(value) });
+function reply(status: number, type: string, body: string, more: ResponseHeader[] = []): Response {
+  return { status, headers: [['Content-Type', type], ...more], body };
+}
+const text = (status: number, body: string, headers: ResponseHeader[] = []): Response =>
+  reply(status, 'text/plain; charset=utf-8', body, headers);
+const html = (body: string, status = 200): Response =>
+  reply(status, 'text/html; charset=utf-8', body);
+const json = (value: unknown, status = 200, headers: ResponseHeader[] = []): Response =>
+  reply(status, 'application/json', JSON.stringify(value), headers);
 /** 303 See Other: the browser GETs `location` next (POST-redirect-GET, RFC 9110 §15.4.4). */
-const redirect = (location: string): Response => ({ status: 303, headers: [['Location', location], ['Content-Type', 'text/plain; charset=utf-8']], body: `See ${location}\n` });
+const redirect = (location: string): Response =>
+  text(303, `See ${location}\n`, [['Location', location]]);
 
 function request(environ: Environ, params: Record<string, string>): Request {
-  let text: Promise<string> | undefined;
+  let decoded: Promise<string> | undefined;
   // The body is read once, however many helpers ask. The gateway enforces its size limit: a
   // read past it rejects with status 413, which the gateway answers as such.
-  const body = (): Promise<string> => (text ??= environ['gateway.input'].read().then((bytes) => new TextDecoder().decode(bytes)));
+  const body = (): Promise<string> =>
+    (decoded ??= environ['gateway.input'].read().then((bytes) => new TextDecoder().decode(bytes)));
   return {
     method: environ.REQUEST_METHOD,
     params,
@@ -75,7 +84,11 @@ interface Route {
   handler: Handler;
 }
 
-export function framework(): { app: Application; get(pattern: string, handler: Handler): void; post(pattern: string, handler: Handler): void } {
+export function framework(): {
+  app: Application;
+  get(pattern: string, handler: Handler): void;
+  post(pattern: string, handler: Handler): void;
+} {
   const routes: Route[] = [];
   const add = (method: string, pattern: string, handler: Handler): void => {
     const names: string[] = [];
@@ -95,18 +108,27 @@ export function framework(): { app: Application; get(pattern: string, handler: H
     let response: Response;
     if (route !== undefined) {
       const match = route.regex.exec(path) ?? [];
-      response = await route.handler(request(environ, Object.fromEntries(route.names.map((name, i) => [name, match[i + 1]]))));
+      const params = Object.fromEntries(route.names.map((name, i) => [name, match[i + 1]]));
+      response = await route.handler(request(environ, params));
     } else if (here.length > 0) {
       // The path exists, not for this method: 405 with the methods that work (RFC 9110 §15.5.6).
-      const allow = [...new Set(here.flatMap((other) => (other.method === 'GET' ? ['GET', 'HEAD'] : [other.method])))].join(', ');
-      response = { status: 405, headers: [['Allow', allow], ['Content-Type', 'text/plain; charset=utf-8']], body: `Use ${allow}.\n` };
+      const methods = here.flatMap((other) =>
+        other.method === 'GET' ? ['GET', 'HEAD'] : [other.method],
+      );
+      const allow = [...new Set(methods)].join(', ');
+      response = text(405, `Use ${allow}.\n`, [['Allow', allow]]);
     } else {
-      response = { status: 404, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: 'Not found.\n' };
+      response = text(404, 'Not found.\n');
     }
-    startResponse(`${response.status} ${STATUS_REASONS[response.status] ?? 'Unknown'}`, response.headers);
+    const reason = STATUS_REASONS[response.status] ?? 'Unknown';
+    startResponse(`${response.status} ${reason}`, response.headers);
     return [Buffer.from(response.body)];
   };
-  return { app, get: (pattern, handler) => add('GET', pattern, handler), post: (pattern, handler) => add('POST', pattern, handler) };
+  return {
+    app,
+    get: (pattern, handler) => add('GET', pattern, handler),
+    post: (pattern, handler) => add('POST', pattern, handler),
+  };
 }
 
 // ---- The guestbook -----------------------------------------------------------------------------
@@ -121,7 +143,9 @@ book.get('/entries', () => json({ entries: store.list() }));
 book.get('/entries/:id', (request) => {
   // Simplification: Number(' 1'), Number('1.0') and Number('0x1') are all 1 (micro: digits only).
   const entry = store.find(Number(request.params.id));
-  return entry === undefined ? json({ error: 'There is no entry with that id.' }, 404) : json(entry);
+  return entry === undefined
+    ? json({ error: 'There is no entry with that id.' }, 404)
+    : json(entry);
 });
 
 book.post('/entries', async (request) => {
@@ -140,7 +164,12 @@ book.post('/entries', async (request) => {
 
 /** The page: errors of a refused form, the form, the entries newest first. Every value escaped. */
 function page(request: Request, errors: string[], status = 200): Response {
-  const entries = store.list().map((entry) => `<li><strong>${escapeHtml(entry.name)}</strong>: ${escapeHtml(entry.message)}</li>`);
+  const entries = store
+    .list()
+    .map(
+      (entry) =>
+        `<li><strong>${escapeHtml(entry.name)}</strong>: ${escapeHtml(entry.message)}</li>`,
+    );
   return html(
     `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Guestbook (minimal)</title></head>

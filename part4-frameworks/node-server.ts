@@ -17,9 +17,30 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HeaderField } from '../part2-tcp-http/parser.ts';
-import { checkTarget, clientKeepsAlive, HttpError, INVALID_HOST, isValidHost, MAX_BODY_BYTES, NO_TUNNEL } from '../part2-tcp-http/parser.ts';
-import { drained, ResponseWriter, sendError, sendServerOptions, STATUS_REASONS, statusForbidsBody, type ResponseHeader } from '../part2-tcp-http/response.ts';
-import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, SERVER_METHODS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
+import {
+  checkTarget,
+  clientKeepsAlive,
+  HttpError,
+  INVALID_HOST,
+  isValidHost,
+  MAX_BODY_BYTES,
+  NO_TUNNEL,
+} from '../part2-tcp-http/parser.ts';
+import {
+  drained,
+  ResponseWriter,
+  sendError,
+  sendServerOptions,
+  STATUS_REASONS,
+  statusForbidsBody,
+  type ResponseHeader,
+} from '../part2-tcp-http/response.ts';
+import {
+  HEAD_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
+  SERVER_METHODS,
+  SHUTDOWN_DEADLINE_MS,
+} from '../part2-tcp-http/server.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
 import { buildEnviron, GatewayInput, signalOnDemand } from '../part3-gateway/environ.ts';
 import { runApplication, type ResponseSink } from '../part3-gateway/handler.ts';
@@ -41,15 +62,23 @@ const SERVER_NAME = 'small-journey-node-http';
 /** A node:http server with the same graceful `shutdown()` as part 2's server. */
 export type NodeGatewayServer = Server & { shutdown(deadlineMs?: number): Promise<void> };
 
-export function createNodeGatewayServer(app: Application, options: NodeGatewayOptions = {}): NodeGatewayServer {
+export function createNodeGatewayServer(
+  app: Application,
+  options: NodeGatewayOptions = {},
+): NodeGatewayServer {
   const errors = options.errors ?? stderrErrors;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
 
-  async function handleRequest(request: IncomingMessage, response: ServerResponse, expectContinue: boolean): Promise<void> {
+  async function handleRequest(
+    request: IncomingMessage,
+    response: ServerResponse,
+    expectContinue: boolean,
+  ): Promise<void> {
     const sink = new ServerResponseSink(response);
     // node:http keeps an HTTP/1.0 connection that asks for both keep-alive and close; close wins.
     const connection = request.headers.connection;
-    if (connection !== undefined && !clientKeepsAlive(protocolOf(request), [connection])) response.shouldKeepAlive = false;
+    if (connection !== undefined && !clientKeepsAlive(protocolOf(request), [connection]))
+      response.shouldKeepAlive = false;
     const abort = new AbortController();
     response.on('close', () => {
       if (!response.writableFinished) abort.abort(new Error('The client disconnected.'));
@@ -99,7 +128,9 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
     // Without a body, nothing waits for the go-ahead; but node:http closes the connection after
     // an Expect whose 100 Continue was never sent. So it is sent, at once (a client must take
     // a 1xx it did not wait for, RFC 9110 §15.2), and the connection is kept.
-    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    const hasBody =
+      request.headers['transfer-encoding'] !== undefined ||
+      Number(request.headers['content-length'] ?? 0) > 0;
     if (!hasBody) response.writeContinue();
     void handleRequest(request, response, hasBody);
   });
@@ -111,7 +142,14 @@ export function createNodeGatewayServer(app: Application, options: NodeGatewayOp
       socket.destroy();
       return;
     }
-    sendError(new ResponseWriter(socket, { method: 'CONNECT', version: 'HTTP/1.1', keepAlive: false }, { serverName: SERVER_NAME }), new HttpError(501, NO_TUNNEL));
+    sendError(
+      new ResponseWriter(
+        socket,
+        { method: 'CONNECT', version: 'HTTP/1.1', keepAlive: false },
+        { serverName: SERVER_NAME },
+      ),
+      new HttpError(501, NO_TUNNEL),
+    );
   });
   // The same timeouts as part 2 (node:http's own defaults are far longer).
   server.headersTimeout = HEAD_TIMEOUT_MS;
@@ -150,7 +188,12 @@ function rawHeaderFields(raw: string[]): HeaderField[] {
 }
 
 /** The body as a pull source for GatewayInput, with part 2's body limit (→ 413). */
-function bodyReader(request: IncomingMessage, response: ServerResponse, expectContinue: boolean, maxBodyBytes: number): () => Promise<Uint8Array | null> {
+function bodyReader(
+  request: IncomingMessage,
+  response: ServerResponse,
+  expectContinue: boolean,
+  maxBodyBytes: number,
+): () => Promise<Uint8Array | null> {
   const chunks: AsyncIterator<Buffer> = request[Symbol.asyncIterator]();
   let received = 0;
   let continueSent = !expectContinue;
@@ -160,7 +203,8 @@ function bodyReader(request: IncomingMessage, response: ServerResponse, expectCo
     const step = await chunks.next();
     if (step.done === true) return null;
     received += step.value.length;
-    if (received > maxBodyBytes) throw new HttpError(413, `Request body too large: at most ${maxBodyBytes} bytes.`);
+    if (received > maxBodyBytes)
+      throw new HttpError(413, `Request body too large: at most ${maxBodyBytes} bytes.`);
     return step.value;
   };
 }
@@ -198,20 +242,29 @@ class ServerResponseSink implements ResponseSink {
 
   // The reason defaults to part 2's table, as on the gateway: node:http's own would say, e.g.,
   // "Payload Too Large" for 413, the name RFC 9110 §15.5.14 replaced with "Content Too Large".
-  writeHead(status: number, headers: ResponseHeader[], knownLength?: number, reason = STATUS_REASONS[status]): void {
+  writeHead(
+    status: number,
+    headers: ResponseHeader[],
+    knownLength?: number,
+    reason = STATUS_REASONS[status],
+  ): void {
     const fields = [...headers];
     const declared = fields.find(([name]) => name.toLowerCase() === 'content-length');
     // RFC 9110 §8.6: an answer with no body (HEAD, 204, 304) may declare the length a GET would
     // get; there is no body to hold to it.
     const bodyless = this.response.req.method === 'HEAD' || statusForbidsBody(status);
     if (declared !== undefined) {
-      if (!/^\d{1,15}$/.test(declared[1])) throw new Error(`Content-Length must be a whole number of bytes, got ${JSON.stringify(declared[1])}.`);
+      if (!/^\d{1,15}$/.test(declared[1]))
+        throw new Error(
+          `Content-Length must be a whole number of bytes, got ${JSON.stringify(declared[1])}.`,
+        );
       this.remaining = bodyless ? null : Number(declared[1]);
     } else if (knownLength !== undefined && !statusForbidsBody(status)) {
       fields.push(['Content-Length', String(knownLength)]);
       this.remaining = knownLength;
     }
-    if (!fields.some(([name]) => name.toLowerCase() === 'server')) fields.push(['Server', SERVER_NAME]);
+    if (!fields.some(([name]) => name.toLowerCase() === 'server'))
+      fields.push(['Server', SERVER_NAME]);
     // A flat [name, value, name, value] array keeps order and repeats (Set-Cookie).
     this.response.writeHead(status, reason, fields.flat());
   }
@@ -219,7 +272,9 @@ class ServerResponseSink implements ResponseSink {
   write(chunk: Uint8Array): boolean {
     if (this.remaining !== null) {
       if (chunk.length > this.remaining) {
-        throw new Error(`The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.remaining} left.`);
+        throw new Error(
+          `The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.remaining} left.`,
+        );
       }
       this.remaining -= chunk.length;
     }
@@ -232,7 +287,8 @@ class ServerResponseSink implements ResponseSink {
   }
 
   end(): void {
-    if (this.remaining !== null && this.remaining > 0) throw new Error(`The body ended ${this.remaining} bytes short of its Content-Length.`);
+    if (this.remaining !== null && this.remaining > 0)
+      throw new Error(`The body ended ${this.remaining} bytes short of its Content-Length.`);
     this.response.end();
   }
 
@@ -245,7 +301,12 @@ class ServerResponseSink implements ResponseSink {
     this.response.destroy();
   }
 
-  sendWhole(status: number, headers: ResponseHeader[], body: string | Uint8Array = '', reason?: string): void {
+  sendWhole(
+    status: number,
+    headers: ResponseHeader[],
+    body: string | Uint8Array = '',
+    reason?: string,
+  ): void {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     this.writeHead(status, headers, bytes.length, reason);
     this.write(bytes);

@@ -11,7 +11,13 @@
 import { realpathSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../part1-sockets/cli.ts';
+import {
+  listenOrExplain,
+  parseCli,
+  runMain,
+  stopOnSignals,
+  UsageError,
+} from '../part1-sockets/cli.ts';
 import { SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import type { Application } from '../part3-gateway/contract.ts';
 import { createGatewayServer } from '../part3-gateway/server.ts';
@@ -20,12 +26,17 @@ export function runOnGateway(moduleUrl: string, app: Application, what: string):
   if (!isProgram(moduleUrl)) return;
   runMain(async () => {
     const cli = parseCli(8004);
-    if (cli.rest.length > 0) throw new UsageError(`Unknown argument ${cli.rest[0]}: this file takes only --port N and --host H.`);
+    if (cli.rest.length > 0)
+      throw new UsageError(
+        `Unknown argument ${cli.rest[0]}: this file takes only --port N and --host H.`,
+      );
     const server = createGatewayServer(app);
     const port = await listenOrExplain(server, cli, 'part4');
     stopOnSignals(() => server.shutdown(SHUTDOWN_DEADLINE_MS));
     const file = relative(process.cwd(), fileURLToPath(moduleUrl));
-    console.log(`${what} (${file}), on the gateway server, at http://${cli.host}:${port}/ (Ctrl-C to stop)`);
+    console.log(
+      `${what} (${file}), on the gateway server, at http://${cli.host}:${port}/ (Ctrl-C to stop)`,
+    );
   });
 }
 

@@ -35,9 +35,15 @@ export type GatewayServer = Server & { shutdown(deadlineMs?: number): Promise<vo
 export type ServerName = 'gateway' | 'node';
 export type FrameworkName = 'micro' | 'mvc' | 'hono';
 
-export const SERVERS: Record<ServerName, (app: Application, options?: ServerOptions) => GatewayServer> = {
+export const SERVERS: Record<
+  ServerName,
+  (app: Application, options?: ServerOptions) => GatewayServer
+> = {
   gateway: (app, { errors, maxBodyBytes } = {}) =>
-    createGatewayServer(app, { errors, limits: maxBodyBytes === undefined ? {} : { maxBodyBytes } }),
+    createGatewayServer(app, {
+      errors,
+      limits: maxBodyBytes === undefined ? {} : { maxBodyBytes },
+    }),
   node: (app, options = {}) => createNodeGatewayServer(app, options),
 };
 

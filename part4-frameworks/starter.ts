@@ -20,7 +20,11 @@ export const app: Application = (environ, startResponse) => {
   // startResponse('200 OK', [['Content-Type', 'text/html; charset=utf-8']]) and [bytes].
   // Begin with one route, GET / → a page with a <form method="post" action="entries">.
   startResponse('404 Not Found', [['Content-Type', 'text/plain; charset=utf-8']]);
-  return [Buffer.from(`No routes yet: nothing answers ${environ.REQUEST_METHOD} ${environ.PATH_INFO || '/'}.\n`)];
+  return [
+    Buffer.from(
+      `No routes yet: nothing answers ${environ.REQUEST_METHOD} ${environ.PATH_INFO || '/'}.\n`,
+    ),
+  ];
 };
 
 runOnGateway(import.meta.url, app, 'Your framework');

@@ -27,7 +27,9 @@ describe('bench/', () => {
     const labels = [...servers.matchAll(/label: '([^']+)'/g)].map((match) => match[1]);
     expect(labels.length).toBeGreaterThan(5);
     // "node:net, no parser (reference)" is "node:net, no parser" in the table.
-    const missing = labels.map((label) => label.replace(/ \(reference\)$/, '')).filter((label) => !readme.includes(label.replace(/^part 4 /, '')));
+    const missing = labels
+      .map((label) => label.replace(/ \(reference\)$/, ''))
+      .filter((label) => !readme.includes(label.replace(/^part 4 /, '')));
     expect(missing).toEqual([]);
   });
 

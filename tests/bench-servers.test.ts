@@ -11,17 +11,29 @@ describe('bench/course-servers.ts', () => {
   const servers = [BASELINE_SERVER, ...COURSE_SERVERS, REFERENCE_SERVER];
 
   it('has the course servers the benchmark compares', () => {
-    expect(servers.map((spec) => spec.name)).toEqual(['node-http', 'part2', 'part3', 'part3-generator', 'micro', 'mvc', 'node-gateway', 'net-minimal']);
+    expect(servers.map((spec) => spec.name)).toEqual([
+      'node-http',
+      'part2',
+      'part3',
+      'part3-generator',
+      'micro',
+      'mvc',
+      'node-gateway',
+      'net-minimal',
+    ]);
   });
 
-  it.each(servers.map((spec) => [spec.label, spec] as const))('%s answers 200 text/plain "Hello, World!\\n" with Content-Length: 14', async (_label, spec) => {
-    const server = await start(await spec.create());
-    try {
-      await expect(checkSameResponse(spec.label, server.port)).resolves.toBeUndefined();
-    } finally {
-      await server.close();
-    }
-  });
+  it.each(servers.map((spec) => [spec.label, spec] as const))(
+    '%s answers 200 text/plain "Hello, World!\\n" with Content-Length: 14',
+    async (_label, spec) => {
+      const server = await start(await spec.create());
+      try {
+        await expect(checkSameResponse(spec.label, server.port)).resolves.toBeUndefined();
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it('refuses a server that sends the same body chunked', async () => {
     // What node:http does when writeHead() is called without Content-Length: the baseline did

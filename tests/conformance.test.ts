@@ -62,7 +62,15 @@ const EVERY_SERVER = [...PART2_LOOP, 'part 4 node server'];
 
 describe.each(EVERY_SERVER)('the Host field (RFC 9112 §3.2, RFC 3986 §3.2.2) on the %s', (server) => {
   it('answers 400 and closes when the Host value is not a host with an optional port', async () => {
-    for (const value of ['exa mple.com', '127.0.0.1/evil', 'example.com:80a', 'example.com:99999', 'user@example.com', '[::1', '[not-an-address]']) {
+    for (const value of [
+      'exa mple.com',
+      '127.0.0.1/evil',
+      'example.com:80a',
+      'example.com:99999',
+      'user@example.com',
+      '[::1',
+      '[not-an-address]',
+    ]) {
       const responses = await send(server, withHost(value));
       expect(statuses(responses), value).toEqual([400]);
       expect(header(responses[0], 'connection')).toBe('close');
@@ -72,7 +80,15 @@ describe.each(EVERY_SERVER)('the Host field (RFC 9112 §3.2, RFC 3986 §3.2.2) o
   });
 
   it('accepts a name, an IPv4 address, a bracketed IPv6 address, each with or without a port, and an empty Host', async () => {
-    for (const value of ['example.com', 'my_host.local:8080', '127.0.0.1:8002', '[::1]', '[::1]:8080', 'xn--caf-dma.example', '']) {
+    for (const value of [
+      'example.com',
+      'my_host.local:8080',
+      '127.0.0.1:8002',
+      '[::1]',
+      '[::1]:8080',
+      'xn--caf-dma.example',
+      '',
+    ]) {
       expect(statuses(await send(server, withHost(value))), value).toEqual([200]);
     }
   });
@@ -98,7 +114,8 @@ describe.each(PART2_LOOP)('line endings in the head (RFC 9112 §2.2) on the %s',
   it('answers 400 and closes when CRLF and bare LF are mixed, so a request hidden that way never runs', async () => {
     // A proxy that ends lines only at CRLF reads "Dummy: x\nContent-Length: 23" as one field and
     // the bytes after the head as a second request, GET /admin; read our way, they are a body.
-    const smuggled = 'GET / HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n\r\nGET / HTTP/1.1\r\nDummy: GET /admin HTTP/1.1\r\nHost: x\r\n\r\n';
+    const smuggled =
+      'GET / HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n\r\nGET / HTTP/1.1\r\nDummy: GET /admin HTTP/1.1\r\nHost: x\r\n\r\n';
     for (const text of [smuggled, 'GET /hello HTTP/1.1\nHost: x\n\r\n', 'GET /hello HTTP/1.1\r\nHost: x\n\n']) {
       const responses = await send(server, text);
       expect(statuses(responses), JSON.stringify(text)).toEqual([400]);
@@ -114,11 +131,18 @@ describe.each(PART2_LOOP)('line endings in the head (RFC 9112 §2.2) on the %s',
 });
 
 /** POST /echo with a chunked body, exactly as given. */
-const chunked = (body: string): string => `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`;
+const chunked = (body: string): string =>
+  `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`;
 
 describe.each(PART2_LOOP)('chunk extensions (RFC 9112 §7.1.1) on the %s', (server) => {
   it('answers 400 and closes for an extension with no name, an unterminated quoted value, or whitespace after the size', async () => {
-    for (const body of ['2;\r\naa\r\n0\r\n\r\n', '5;name="abc\r\nhello\r\n0\r\n\r\n', 'a \r\n0123456789\r\n0\r\n\r\n', '5;a=\r\nhello\r\n0\r\n\r\n', '5;a b\r\nhello\r\n0\r\n\r\n']) {
+    for (const body of [
+      '2;\r\naa\r\n0\r\n\r\n',
+      '5;name="abc\r\nhello\r\n0\r\n\r\n',
+      'a \r\n0123456789\r\n0\r\n\r\n',
+      '5;a=\r\nhello\r\n0\r\n\r\n',
+      '5;a b\r\nhello\r\n0\r\n\r\n',
+    ]) {
       const responses = await send(server, chunked(body));
       expect(statuses(responses), JSON.stringify(body)).toEqual([400]);
       expect(header(responses[0], 'connection')).toBe('close');
@@ -126,7 +150,10 @@ describe.each(PART2_LOOP)('chunk extensions (RFC 9112 §7.1.1) on the %s', (serv
   });
 
   it('accepts names, token values and quoted-string values with escapes, on any chunk, the last included', async () => {
-    const responses = await send(server, chunked('5;name=value;q="a \\"b\\"; c";bare\r\nhello\r\n1;x=1\r\n!\r\n0;last="yes"\r\n\r\n'));
+    const responses = await send(
+      server,
+      chunked('5;name=value;q="a \\"b\\"; c";bare\r\nhello\r\n1;x=1\r\n!\r\n0;last="yes"\r\n\r\n'),
+    );
     expect(statuses(responses)).toEqual([200]);
     expect(responses[0].body.endsWith('hello!')).toBe(true);
   });
@@ -156,7 +183,10 @@ describe.each(PART2_LOOP)('CONNECT and the authority-form (RFC 9110 §9.3.6, RFC
 
 describe('CONNECT on the part 4 node server', () => {
   it('answers 501, saying this server does not tunnel, instead of dropping the connection', async () => {
-    const responses = await send('part 4 node server', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    const responses = await send(
+      'part 4 node server',
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+    );
     expect(statuses(responses)).toEqual([501]);
     expect(responses[0].body).toContain('does not tunnel');
     expect(header(responses[0], 'connection')).toBe('close');
@@ -165,7 +195,10 @@ describe('CONNECT on the part 4 node server', () => {
 
 describe.each(EVERY_SERVER)('OPTIONS * (RFC 9110 §9.3.7, RFC 9112 §3.2.4) on the %s', (server) => {
   it('answers it itself, without the app: 200, Allow, Content-Length: 0 and no body, the connection kept', async () => {
-    const responses = await send(server, 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const responses = await send(
+      server,
+      'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     expect(statuses(responses)).toEqual([200, 200]);
     expect(header(responses[0], 'allow')).toBe('GET, HEAD, POST, OPTIONS');
     expect(header(responses[0], 'content-length')).toBe('0');
@@ -177,8 +210,14 @@ describe.each(EVERY_SERVER)('OPTIONS * (RFC 9110 §9.3.7, RFC 9112 §3.2.4) on t
 describe('OPTIONS * with the methods given by option', () => {
   it('lists the serverMethods option in Allow, on part 2 and on part 4', async () => {
     const serverMethods = ['GET', 'HEAD', 'PUT', 'DELETE'];
-    for (const running of [await start(createSiteServer({ serverMethods })), await start(createNodeGatewayServer(app, { serverMethods }))]) {
-      const responses = await exchangeResponses(running.port, 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    for (const running of [
+      await start(createSiteServer({ serverMethods })),
+      await start(createNodeGatewayServer(app, { serverMethods })),
+    ]) {
+      const responses = await exchangeResponses(
+        running.port,
+        'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
       await running.close();
       expect(header(responses[0], 'allow')).toBe('GET, HEAD, PUT, DELETE');
     }
@@ -221,20 +260,29 @@ describe.each(EVERY_SERVER)('the request-target (RFC 9112 §3.2, RFC 9110 §4.2)
   });
 
   it('accepts an absolute-form target with a valid authority', async () => {
-    const responses = await send(server, 'GET http://example.com:8080/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const responses = await send(
+      server,
+      'GET http://example.com:8080/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     expect(statuses(responses)).toEqual([200]);
   });
 });
 
 describe.each(EVERY_SERVER)('numbers with leading zeros (RFC 9110 §8.6, RFC 9112 §7.1) on the %s', (server) => {
   it('reads a Content-Length written with leading zeros as the number it is', async () => {
-    const responses = await send(server, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 00000000000000000005\r\nConnection: close\r\n\r\nhello');
+    const responses = await send(
+      server,
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 00000000000000000005\r\nConnection: close\r\n\r\nhello',
+    );
     expect(statuses(responses)).toEqual([200]);
     expect(responses[0].body.endsWith('hello')).toBe(true);
   });
 
   it('reads a chunk size written with leading zeros as the number it is', async () => {
-    const responses = await send(server, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n000000005\r\nhello\r\n0000\r\n\r\n');
+    const responses = await send(
+      server,
+      'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n000000005\r\nhello\r\n0000\r\n\r\n',
+    );
     expect(statuses(responses)).toEqual([200]);
     expect(responses[0].body.endsWith('hello')).toBe(true);
   });
@@ -249,23 +297,31 @@ describe.each(EVERY_SERVER)('Connection: close wins (RFC 9112 §9.3, §9.6) on t
   });
 });
 
-describe.each(EVERY_SERVER)('Expect: 100-continue on a request without a body (RFC 9110 §10.1.1) on the %s', (server) => {
-  it('keeps the connection, since nothing waits for a 100 Continue, and answers a pipelined request behind it', async () => {
-    const expecting = 'GET /hello HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n';
-    const responses = await send(server, `${expecting}GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
-    // A server may send a 100 Continue all the same (part 4's node:http server does).
-    const final = responses.filter((response) => response.status >= 200);
-    expect(statuses(final)).toEqual([200, 200]);
-    expect(header(final[0], 'connection')).not.toBe('close');
-  });
-});
+describe.each(EVERY_SERVER)(
+  'Expect: 100-continue on a request without a body (RFC 9110 §10.1.1) on the %s',
+  (server) => {
+    it('keeps the connection, since nothing waits for a 100 Continue, and answers a pipelined request behind it', async () => {
+      const expecting = 'GET /hello HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n';
+      const responses = await send(server, `${expecting}GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      // A server may send a 100 Continue all the same (part 4's node:http server does).
+      const final = responses.filter((response) => response.status >= 200);
+      expect(statuses(final)).toEqual([200, 200]);
+      expect(header(final[0], 'connection')).not.toBe('close');
+    });
+  },
+);
 
 describe('the send timeout: a client that stops reading', () => {
   // Far more than the kernel's socket buffers hold on either side, so a client that does not
   // read stops the server's writes for good.
   const LARGE = 32 * 1024 * 1024;
   const GET_LARGE = 'GET /large HTTP/1.1\r\nHost: x\r\n\r\n';
-  const part2 = (sendTimeoutMs: number) => createHttpServer((_request, response) => response.sendWhole(200, [['Content-Type', 'application/octet-stream']], Buffer.alloc(LARGE)), { sendTimeoutMs });
+  const part2 = (sendTimeoutMs: number) =>
+    createHttpServer(
+      (_request, response) =>
+        response.sendWhole(200, [['Content-Type', 'application/octet-stream']], Buffer.alloc(LARGE)),
+      { sendTimeoutMs },
+    );
 
   it('has part 2 drop the connection when the socket accepts no bytes for sendTimeoutMs', async () => {
     const running = await start(part2(200));

@@ -29,7 +29,9 @@ describe('parseCli', () => {
   it('rejects a port that is not a whole number from 0 to 65535, saying what would work', () => {
     for (const bad of ['eighty', '80.5', '-1', '65536']) {
       expect(() => parseCli(8001, ['--port', bad], {})).toThrow(UsageError);
-      expect(() => parseCli(8001, ['--port', bad], {})).toThrow(`"${bad}" is not a port number: use a whole number from 0 to 65535, e.g. --port 8080`);
+      expect(() => parseCli(8001, ['--port', bad], {})).toThrow(
+        `"${bad}" is not a port number: use a whole number from 0 to 65535, e.g. --port 8080`,
+      );
     }
     expect(() => parseCli(8001, [], { PORT: 'abc' })).toThrow('"abc" is not a port number');
   });
@@ -39,7 +41,9 @@ describe('parseCli', () => {
   });
 
   it('asks "did you mean npm run partN -- --port N?" when the first argument is a bare number (npm kept --port for itself)', () => {
-    expect(() => parseCli(8002, ['9000'], { npm_lifecycle_event: 'part2' })).toThrow('"9000" on its own is not an argument: did you mean `npm run part2 -- --port 9000`?');
+    expect(() => parseCli(8002, ['9000'], { npm_lifecycle_event: 'part2' })).toThrow(
+      '"9000" on its own is not an argument: did you mean `npm run part2 -- --port 9000`?',
+    );
     expect(() => parseCli(8002, ['9000'], {})).toThrow('did you mean `npm run partN -- --port 9000`?');
   });
 });
@@ -92,36 +96,44 @@ describe('npm run part1 (part1-sockets/main.ts in a child process)', () => {
     const port = await unusedPort();
     const client = run(['client', '--port', String(port)]);
     expect((await client.exited).code).toBe(1);
-    expect(client.stderr().trim()).toBe(`Nothing is listening on 127.0.0.1:${port}: start the echo server first (npm run part1) in another terminal.`);
+    expect(client.stderr().trim()).toBe(
+      `Nothing is listening on 127.0.0.1:${port}: start the echo server first (npm run part1) in another terminal.`,
+    );
   });
 
-  it.skipIf(process.platform === 'win32')('stops on Ctrl-C (SIGINT): ends open connections with a FIN and exits 0', async () => {
-    const stage = run(['--port', '0']);
-    const [, port] = await stage.waitForOutput(/Echo server listening on 127\.0\.0\.1:(\d+)/);
-    const socket = await openSocket(Number(port));
-    socket.write('ping');
-    await readUntil(socket, (soFar) => soFar.length >= 4);
-    let sawFin = false;
-    socket.on('end', () => (sawFin = true));
-    const closed = readUntilClose(socket);
+  it.skipIf(process.platform === 'win32')(
+    'stops on Ctrl-C (SIGINT): ends open connections with a FIN and exits 0',
+    async () => {
+      const stage = run(['--port', '0']);
+      const [, port] = await stage.waitForOutput(/Echo server listening on 127\.0\.0\.1:(\d+)/);
+      const socket = await openSocket(Number(port));
+      socket.write('ping');
+      await readUntil(socket, (soFar) => soFar.length >= 4);
+      let sawFin = false;
+      socket.on('end', () => (sawFin = true));
+      const closed = readUntilClose(socket);
 
-    stage.child.kill('SIGINT');
-    expect(await stage.exited).toEqual({ code: 0, signal: null });
-    await closed;
-    expect(sawFin).toBe(true);
-    expect(stage.stdout()).toContain('SIGINT: stopping');
-  });
+      stage.child.kill('SIGINT');
+      expect(await stage.exited).toEqual({ code: 0, signal: null });
+      await closed;
+      expect(sawFin).toBe(true);
+      expect(stage.stdout()).toContain('SIGINT: stopping');
+    },
+  );
 
-  it.skipIf(process.platform === 'win32')('takes one Ctrl-C delivered twice at once (the terminal and npm both send it) as one graceful stop', async () => {
-    // `npm run part1` is npm and the server: the terminal sends SIGINT to both, and npm relays its own.
-    const stage = runStage(['part1-sockets/main.ts', '--port', '0']);
-    runs.push(stage);
-    await stage.waitForOutput(/Echo server listening/);
-    stage.child.kill('SIGINT');
-    stage.child.kill('SIGINT');
-    expect(await stage.exited).toEqual({ code: 0, signal: null });
-    expect(stage.stderr()).not.toContain('again');
-  });
+  it.skipIf(process.platform === 'win32')(
+    'takes one Ctrl-C delivered twice at once (the terminal and npm both send it) as one graceful stop',
+    async () => {
+      // `npm run part1` is npm and the server: the terminal sends SIGINT to both, and npm relays its own.
+      const stage = runStage(['part1-sockets/main.ts', '--port', '0']);
+      runs.push(stage);
+      await stage.waitForOutput(/Echo server listening/);
+      stage.child.kill('SIGINT');
+      stage.child.kill('SIGINT');
+      expect(await stage.exited).toEqual({ code: 0, signal: null });
+      expect(stage.stderr()).not.toContain('again');
+    },
+  );
 });
 
 describe('part1-sockets/README.md', () => {
@@ -150,5 +162,7 @@ describe('part1-sockets/README.md', () => {
 });
 
 if (process.platform === 'win32') {
-  console.log('Skipped the Ctrl-C test: Windows has no SIGINT to send to another process (child.kill() terminates it outright).');
+  console.log(
+    'Skipped the Ctrl-C test: Windows has no SIGINT to send to another process (child.kill() terminates it outright).',
+  );
 }

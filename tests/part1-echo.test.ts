@@ -69,7 +69,9 @@ describe('the echo server', () => {
     // Every client has written before any echo is awaited, and none has hung up: a server that
     // served one connection to the end before accepting the next would never answer client 1.
     sockets.forEach((socket, i) => socket.write(first[i]));
-    const firstEchoes = await Promise.all(sockets.map((socket, i) => readUntil(socket, (soFar) => soFar.length >= first[i].length)));
+    const firstEchoes = await Promise.all(
+      sockets.map((socket, i) => readUntil(socket, (soFar) => soFar.length >= first[i].length)),
+    );
     expect(firstEchoes.map(String)).toEqual(first.map(String));
 
     const rest = sockets.map((socket) => readUntilClose(socket));
@@ -157,7 +159,13 @@ describe('the echo client', () => {
       },
     });
     const messages: string[] = [];
-    const finished = runEchoClient({ host: server.host, port: server.port, input, output, log: (line) => messages.push(line) });
+    const finished = runEchoClient({
+      host: server.host,
+      port: server.port,
+      input,
+      output,
+      log: (line) => messages.push(line),
+    });
     input.end('hello\nworld\n');
     await finished;
     expect(printed).toBe('hello\nworld\n');
@@ -166,15 +174,29 @@ describe('the echo client', () => {
 
   it('says to start the server first when nothing is listening on the port', async () => {
     const port = await unusedPort();
-    const run = runEchoClient({ host: '127.0.0.1', port, input: new PassThrough(), output: new PassThrough(), log: () => {} });
-    await expect(run).rejects.toThrow(`Nothing is listening on 127.0.0.1:${port}: start the echo server first (npm run part1)`);
+    const run = runEchoClient({
+      host: '127.0.0.1',
+      port,
+      input: new PassThrough(),
+      output: new PassThrough(),
+      log: () => {},
+    });
+    await expect(run).rejects.toThrow(
+      `Nothing is listening on 127.0.0.1:${port}: start the echo server first (npm run part1)`,
+    );
   });
 
   it('reports a connection the server resets, naming the error', async () => {
     const rude = createServer((socket) => socket.resetAndDestroy());
     const held = await start(rude);
     try {
-      const run = runEchoClient({ host: held.host, port: held.port, input: new PassThrough(), output: new PassThrough(), log: () => {} });
+      const run = runEchoClient({
+        host: held.host,
+        port: held.port,
+        input: new PassThrough(),
+        output: new PassThrough(),
+        log: () => {},
+      });
       await expect(run).rejects.toThrow(`Connection to 127.0.0.1:${held.port} failed: ECONNRESET`);
     } finally {
       await held.close();

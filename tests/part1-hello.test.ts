@@ -44,7 +44,12 @@ describe('the hello-browser server', () => {
       '\r\n';
     // exchange() returns only once the server has closed the connection.
     const { headLines, body } = splitResponse(await exchange(server.port, browserRequest));
-    expect(headLines).toEqual(['HTTP/1.1 200 OK', 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${body.length}`, 'Connection: close']);
+    expect(headLines).toEqual([
+      'HTTP/1.1 200 OK',
+      'Content-Type: text/plain; charset=utf-8',
+      `Content-Length: ${body.length}`,
+      'Connection: close',
+    ]);
     expect(body.toString('utf8')).toBe(HELLO_BODY);
   });
 

@@ -17,7 +17,8 @@ async function answerTo(port: number, bytes: string): Promise<RawResponse> {
   return responses[0];
 }
 
-const post = (extraHeaders: string, body = ''): string => `POST /echo HTTP/1.1\r\nHost: x\r\n${extraHeaders}\r\n${body}`;
+const post = (extraHeaders: string, body = ''): string =>
+  `POST /echo HTTP/1.1\r\nHost: x\r\n${extraHeaders}\r\n${body}`;
 
 interface Row {
   what: string;
@@ -27,10 +28,22 @@ interface Row {
 
 // Each request ends its head properly unless the point is that it cannot.
 const ROWS: Row[] = [
-  { what: 'a request line longer than 8 KiB', request: `GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`, status: 414 },
+  {
+    what: 'a request line longer than 8 KiB',
+    request: `GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    status: 414,
+  },
   { what: 'a request line that goes on past 8 KiB without ending', request: `GET /${'a'.repeat(9000)}`, status: 414 },
-  { what: 'a header section larger than 16 KiB', request: `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(17_000)}\r\n\r\n`, status: 431 },
-  { what: 'more than 100 header fields', request: `GET / HTTP/1.1\r\nHost: x\r\n${'X-Field: 1\r\n'.repeat(101)}\r\n`, status: 431 },
+  {
+    what: 'a header section larger than 16 KiB',
+    request: `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(17_000)}\r\n\r\n`,
+    status: 431,
+  },
+  {
+    what: 'more than 100 header fields',
+    request: `GET / HTTP/1.1\r\nHost: x\r\n${'X-Field: 1\r\n'.repeat(101)}\r\n`,
+    status: 431,
+  },
   { what: 'a Content-Length above 1 MiB', request: post('Content-Length: 2000000\r\n'), status: 413 },
   { what: 'a chunk size above 1 MiB', request: post('Transfer-Encoding: chunked\r\n', '200000\r\n'), status: 413 },
   { what: 'a malformed request line', request: 'GARBAGE<script>alert(1)</script>\r\n\r\n', status: 400 },
@@ -40,25 +53,85 @@ const ROWS: Row[] = [
   { what: 'obsolete line folding', request: 'GET / HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n', status: 400 },
   { what: 'an HTTP/1.1 request without Host', request: 'GET / HTTP/1.1\r\nAccept: */*\r\n\r\n', status: 400 },
   { what: 'two Host headers', request: 'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', status: 400 },
-  { what: 'Content-Length with Transfer-Encoding', request: post('Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'), status: 400 },
+  {
+    what: 'Content-Length with Transfer-Encoding',
+    request: post('Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'),
+    status: 400,
+  },
   { what: 'a Content-Length that is not a number', request: post('Content-Length: 5abc\r\n', 'hello'), status: 400 },
   { what: 'a negative Content-Length', request: post('Content-Length: -1\r\n'), status: 400 },
-  { what: 'two Content-Length headers', request: post('Content-Length: 5\r\nContent-Length: 6\r\n', 'hello!'), status: 400 },
-  { what: 'two identical Content-Length headers', request: post('Content-Length: 5\r\nContent-Length: 5\r\n', 'hello'), status: 400 },
-  { what: 'a chunk size that is not hex', request: post('Transfer-Encoding: chunked\r\n', 'zz\r\nhello\r\n0\r\n\r\n'), status: 400 },
-  { what: 'a chunk size of more than 8 significant hex digits', request: post('Transfer-Encoding: chunked\r\n', '1000000000000000a\r\nhello\r\n0\r\n\r\n'), status: 413 },
-  { what: 'a Content-Length of 16 significant digits', request: post('Content-Length: 1000000000000000\r\n'), status: 413 },
-  { what: 'chunk extensions over 16 KiB in one body', request: post('Transfer-Encoding: chunked\r\n', `1;${'e'.repeat(1000)}\r\nX\r\n`.repeat(17)), status: 413 },
-  { what: 'chunk data not followed by CRLF', request: post('Transfer-Encoding: chunked\r\n', '3\r\nhelloXX0\r\n\r\n'), status: 400 },
-  { what: 'a transfer coding other than chunked, so no chunked at the end', request: post('Transfer-Encoding: gzip\r\n'), status: 400 },
-  { what: 'chunked followed by another coding', request: post('Transfer-Encoding: chunked, identity\r\n'), status: 400 },
-  { what: 'an unknown coding before chunked', request: post('Transfer-Encoding: gzip, chunked\r\n', '0\r\n\r\n'), status: 501 },
+  {
+    what: 'two Content-Length headers',
+    request: post('Content-Length: 5\r\nContent-Length: 6\r\n', 'hello!'),
+    status: 400,
+  },
+  {
+    what: 'two identical Content-Length headers',
+    request: post('Content-Length: 5\r\nContent-Length: 5\r\n', 'hello'),
+    status: 400,
+  },
+  {
+    what: 'a chunk size that is not hex',
+    request: post('Transfer-Encoding: chunked\r\n', 'zz\r\nhello\r\n0\r\n\r\n'),
+    status: 400,
+  },
+  {
+    what: 'a chunk size of more than 8 significant hex digits',
+    request: post('Transfer-Encoding: chunked\r\n', '1000000000000000a\r\nhello\r\n0\r\n\r\n'),
+    status: 413,
+  },
+  {
+    what: 'a Content-Length of 16 significant digits',
+    request: post('Content-Length: 1000000000000000\r\n'),
+    status: 413,
+  },
+  {
+    what: 'chunk extensions over 16 KiB in one body',
+    request: post('Transfer-Encoding: chunked\r\n', `1;${'e'.repeat(1000)}\r\nX\r\n`.repeat(17)),
+    status: 413,
+  },
+  {
+    what: 'chunk data not followed by CRLF',
+    request: post('Transfer-Encoding: chunked\r\n', '3\r\nhelloXX0\r\n\r\n'),
+    status: 400,
+  },
+  {
+    what: 'a transfer coding other than chunked, so no chunked at the end',
+    request: post('Transfer-Encoding: gzip\r\n'),
+    status: 400,
+  },
+  {
+    what: 'chunked followed by another coding',
+    request: post('Transfer-Encoding: chunked, identity\r\n'),
+    status: 400,
+  },
+  {
+    what: 'an unknown coding before chunked',
+    request: post('Transfer-Encoding: gzip, chunked\r\n', '0\r\n\r\n'),
+    status: 501,
+  },
   { what: 'a "#fragment" in the target', request: 'GET /hello?name=a#b HTTP/1.1\r\nHost: x\r\n\r\n', status: 400 },
-  { what: 'an absolute-form target with an invalid host', request: 'GET http://a"<b>x:99999/ HTTP/1.1\r\nHost: x\r\n\r\n', status: 400 },
-  { what: 'an absolute-form target with userinfo', request: 'GET http://admin@evil.example:8443/ HTTP/1.1\r\nHost: x\r\n\r\n', status: 400 },
-  { what: 'an absolute-form target without a host', request: 'GET http:///hello HTTP/1.1\r\nHost: x\r\n\r\n', status: 400 },
+  {
+    what: 'an absolute-form target with an invalid host',
+    request: 'GET http://a"<b>x:99999/ HTTP/1.1\r\nHost: x\r\n\r\n',
+    status: 400,
+  },
+  {
+    what: 'an absolute-form target with userinfo',
+    request: 'GET http://admin@evil.example:8443/ HTTP/1.1\r\nHost: x\r\n\r\n',
+    status: 400,
+  },
+  {
+    what: 'an absolute-form target without a host',
+    request: 'GET http:///hello HTTP/1.1\r\nHost: x\r\n\r\n',
+    status: 400,
+  },
   { what: 'HTTP/2.0 in the request line', request: 'GET / HTTP/2.0\r\nHost: x\r\n\r\n', status: 505 },
-  { what: 'an Expect other than 100-continue', request: post('Expect: the-unexpected\r\nContent-Length: 0\r\n'), status: 417 },
+  {
+    what: 'an Expect other than 100-continue',
+    request: post('Expect: the-unexpected\r\nContent-Length: 0\r\n'),
+    status: 417,
+  },
 ];
 
 describe('bad input over a real socket', () => {
@@ -94,13 +167,18 @@ describe('limits set by option', () => {
   afterAll(() => server.close());
 
   it('answers 413 when the chunks of one body add up to more than the body limit', async () => {
-    const response = await answerTo(server.port, post('Transfer-Encoding: chunked\r\n', '8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n'));
+    const response = await answerTo(
+      server.port,
+      post('Transfer-Encoding: chunked\r\n', '8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n'),
+    );
     expect(response.status).toBe(413);
   });
 
   it('applies the request-line, header-size and header-count limits given as options', async () => {
     expect((await answerTo(server.port, `GET /${'a'.repeat(70)} HTTP/1.1\r\nHost: x\r\n\r\n`)).status).toBe(414);
-    expect((await answerTo(server.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(130)}\r\n\r\n`)).status).toBe(431);
+    expect((await answerTo(server.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(130)}\r\n\r\n`)).status).toBe(
+      431,
+    );
     expect((await answerTo(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n')).status).toBe(431);
   });
 });
@@ -114,7 +192,9 @@ async function expectStillServing(server: RunningServer): Promise<void> {
 describe('timeouts', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await start(createSiteServer({ headTimeoutMs: 200, idleTimeoutMs: 200, bodyTimeoutMs: 200, logError: () => {} }));
+    server = await start(
+      createSiteServer({ headTimeoutMs: 200, idleTimeoutMs: 200, bodyTimeoutMs: 200, logError: () => {} }),
+    );
   });
   afterAll(() => server.close());
   afterEach(() => expectStillServing(server));
@@ -173,14 +253,20 @@ describe('request smuggling', () => {
 
   it('never runs a request hidden after the last chunk when Content-Length is also sent (CL.TE)', async () => {
     const body = `0\r\n\r\n${hidden}`;
-    const responses = await exchangeResponses(server.port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+    const responses = await exchangeResponses(
+      server.port,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`,
+    );
     expect(statuses(responses)).toEqual([400]);
     expect(calls).toEqual([]);
   });
 
   it('never runs a request hidden in a chunked body that Content-Length would cut short (TE.CL)', async () => {
     const body = `${hidden.length.toString(16)}\r\n${hidden}\r\n0\r\n\r\n`;
-    const responses = await exchangeResponses(server.port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n${body}`);
+    const responses = await exchangeResponses(
+      server.port,
+      `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n${body}`,
+    );
     expect(statuses(responses)).toEqual([400]);
     expect(calls).toEqual([]);
   });
@@ -216,7 +302,10 @@ describe('handler errors', () => {
   afterAll(() => server.close());
 
   it('answers 500 with a generic message when the handler throws, logs the details, and keeps serving', async () => {
-    const responses = await exchangeResponses(server.port, 'GET /boom HTTP/1.1\r\nHost: x\r\n\r\nGET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const responses = await exchangeResponses(
+      server.port,
+      'GET /boom HTTP/1.1\r\nHost: x\r\n\r\nGET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     expect(statuses(responses)).toEqual([500, 200]);
     expect(responses[0].body).not.toContain('hunter2');
     expect(String(logged.flat())).toContain('hunter2');
@@ -224,7 +313,9 @@ describe('handler errors', () => {
 
   it('cuts the connection when the handler fails after the head went out, so the response is visibly incomplete', async () => {
     const received = await exchange(server.port, 'GET /boom-later HTTP/1.1\r\nHost: x\r\n\r\n');
-    expect(received.startsWith('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n')).toBe(true);
+    expect(received.startsWith('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n')).toBe(
+      true,
+    );
     // No final zero-size chunk: the client can tell the body was cut short.
     expect(received.endsWith('0\r\n\r\n')).toBe(false);
     expect(parseResponses(received)).toEqual([]);

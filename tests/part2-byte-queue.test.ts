@@ -45,7 +45,7 @@ describe('ByteQueue', () => {
     }
   });
 
-  it("keeps a copy: changing or dropping the pushed buffer changes nothing held", () => {
+  it('keeps a copy: changing or dropping the pushed buffer changes nothing held', () => {
     const queue = new ByteQueue();
     const piece = Buffer.from('hello');
     queue.push(piece);

@@ -5,7 +5,14 @@ import { Readable } from 'node:stream';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSiteServer } from '../part2-tcp-http/site.ts';
-import { exchangeResponses, header, parseResponses, readResponses, statuses, type RawResponse } from './helpers/http-text.ts';
+import {
+  exchangeResponses,
+  header,
+  parseResponses,
+  readResponses,
+  statuses,
+  type RawResponse,
+} from './helpers/http-text.ts';
 import { start, type RunningServer } from './helpers/server.ts';
 import { exchange, openSocket, readUntil, readUntilClose } from './helpers/wire.ts';
 
@@ -20,7 +27,13 @@ interface EchoReport {
 let server: RunningServer;
 const errors: unknown[] = [];
 beforeAll(async () => {
-  server = await start(createSiteServer({ headTimeoutMs: 300, streamIntervalMs: 0, logError: (message, error) => errors.push([message, error]) }));
+  server = await start(
+    createSiteServer({
+      headTimeoutMs: 300,
+      streamIntervalMs: 0,
+      logError: (message, error) => errors.push([message, error]),
+    }),
+  );
 });
 afterAll(async () => {
   await server.close();
@@ -28,7 +41,10 @@ afterAll(async () => {
   expect(errors).toEqual([]);
 });
 
-async function withClient<T>(options: ConstructorParameters<typeof Client>[1], use: (client: Client) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  options: ConstructorParameters<typeof Client>[1],
+  use: (client: Client) => Promise<T>,
+): Promise<T> {
   const client = new Client(server.url, options);
   try {
     return await use(client);
@@ -74,7 +90,9 @@ describe('keep-alive and pipelining', () => {
   it('answers three requests sent in one write, in order', async () => {
     const socket = await openSocket(server.port);
     const responsesArrive = readResponses(socket, 3);
-    socket.write(['Ada', 'Grace', 'Edsger'].map((name) => `GET /hello?name=${name} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
+    socket.write(
+      ['Ada', 'Grace', 'Edsger'].map((name) => `GET /hello?name=${name} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''),
+    );
     const bodies = (await responsesArrive).map((response) => response.body);
     expect(bodies[0]).toContain('Hello, Ada!');
     expect(bodies[1]).toContain('Hello, Grace!');
@@ -90,7 +108,11 @@ describe('chunked bodies', () => {
       yield Buffer.from('second part');
     }
     await withClient({}, async (client) => {
-      const response = await client.request({ method: 'POST', path: '/echo?format=json', body: Readable.from(parts()) });
+      const response = await client.request({
+        method: 'POST',
+        path: '/echo?format=json',
+        body: Readable.from(parts()),
+      });
       const report = (await response.body.json()) as EchoReport;
       expect(report.headers).toContainEqual(['transfer-encoding', 'chunked']);
       expect(report.body).toBe('first part, second part');
@@ -150,7 +172,10 @@ describe('HTTP/1.0 and Connection', () => {
   });
 
   it('honors Connection: close on HTTP/1.1 and leaves a pipelined request after it unanswered', async () => {
-    await expectAnswersThenClose('GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n', [200]);
+    await expectAnswersThenClose(
+      'GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n',
+      [200],
+    );
   });
 });
 
@@ -169,7 +194,10 @@ describe('Expect: 100-continue', () => {
   });
 
   it('answers a refused upload at once, without 100 Continue, and closes the connection', async () => {
-    await expectAnswersThenClose('POST /api/greeting HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n', [415]);
+    await expectAnswersThenClose(
+      'POST /api/greeting HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n',
+      [415],
+    );
   });
 });
 

@@ -14,7 +14,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
 /** Start main.ts the way `npm run part2` does (tsx), or with plain `node` on Node 24+, on a free port. */
-function startMain(args: string[], env: NodeJS.ProcessEnv = {}, runner: 'tsx' | 'node' = 'tsx'): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startMain(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  runner: 'tsx' | 'node' = 'tsx',
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const loader = runner === 'tsx' ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...loader, 'part2-tcp-http/main.ts', '--port', '0', ...args], {
     cwd: ROOT,
@@ -52,7 +56,10 @@ describe.runIf(NODE_MAJOR >= 24)('node part2-tcp-http/main.ts, with no tsx (Node
     }
   });
 });
-if (NODE_MAJOR < 24) console.log(`Skipped the plain-node test: Node ${process.versions.node} cannot run .ts files without tsx (CI runs this suite on Node 24 and 26 too).`);
+if (NODE_MAJOR < 24)
+  console.log(
+    `Skipped the plain-node test: Node ${process.versions.node} cannot run .ts files without tsx (CI runs this suite on Node 24 and 26 too).`,
+  );
 
 describe('npm run part2', () => {
   it('prints the URL and a curl command, traces with --trace, and exits 0 on Ctrl-C', async () => {
@@ -60,7 +67,10 @@ describe('npm run part2', () => {
     try {
       const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(main.output())?.[1], 'the URL');
       // The curl hint is a line of its own, printed after the URL: wait for it too.
-      await waitFor(() => (main.output().includes(`curl -v '${url}hello?name=Ada'`) ? true : undefined), 'the curl command');
+      await waitFor(
+        () => (main.output().includes(`curl -v '${url}hello?name=Ada'`) ? true : undefined),
+        'the curl command',
+      );
       const response = await request(`${url}hello?name=Ada`);
       expect(await response.body.text()).toContain('Hello, Ada!');
       await waitFor(() => (main.output().includes('< HTTP/1.1 200 OK\\r\\n') ? true : undefined), 'the trace');
@@ -88,7 +98,9 @@ describe('npm run part2', () => {
   it('explains an unknown argument in one line and exits 2', async () => {
     const main = startMain(['--tracee']);
     expect(await main.exited).toBe(2);
-    expect(main.output().trim()).toBe('Unexpected argument "--tracee". Usage: npm run part2 -- [--trace] [--port N] [--host H]');
+    expect(main.output().trim()).toBe(
+      'Unexpected argument "--tracee". Usage: npm run part2 -- [--trace] [--port N] [--host H]',
+    );
   });
 });
 
@@ -96,7 +108,11 @@ describe('part2-tcp-http/README.md', () => {
   it('names only files that exist', () => {
     const readme = readFileSync(new URL('../part2-tcp-http/README.md', import.meta.url), 'utf8');
     // Paths like tests/part2-site.test.ts, and bare names like `parser.ts` (meaning part2-tcp-http/parser.ts).
-    const named = new Set(readme.match(/\b(?:part1-sockets|part2-tcp-http|tests)\/[\w./-]+\.(?:ts|html|txt|css|svg|json)\b|\b[\w-]+\.ts\b/g) ?? []);
+    const named = new Set(
+      readme.match(
+        /\b(?:part1-sockets|part2-tcp-http|tests)\/[\w./-]+\.(?:ts|html|txt|css|svg|json)\b|\b[\w-]+\.ts\b/g,
+      ) ?? [],
+    );
     expect(named.size).toBeGreaterThan(5);
     for (const name of named) {
       const path = name.includes('/') ? name : `part2-tcp-http/${name}`;

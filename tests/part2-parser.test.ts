@@ -47,7 +47,10 @@ describe('RequestParser', () => {
   it('yields three heads, the bodies and three ends for three pipelined requests in one read', () => {
     const events = parseInPieces(PIPELINE, PIPELINE.length);
     expect(events).toMatchObject([
-      { kind: 'head', head: { method: 'GET', target: '/hello?name=Ada', version: 'HTTP/1.1', framing: { type: 'none' } } },
+      {
+        kind: 'head',
+        head: { method: 'GET', target: '/hello?name=Ada', version: 'HTTP/1.1', framing: { type: 'none' } },
+      },
       { kind: 'end', trailers: [] },
       { kind: 'head', head: { method: 'POST', target: '/form', framing: { type: 'length', length: 17 } } },
       'name=Ada&lang=en!',
@@ -96,7 +99,10 @@ describe('RequestParser', () => {
 
   it('accepts bare LF line endings in the head (RFC 9112 §2.2), as typed into nc', () => {
     const events = parseInPieces('GET / HTTP/1.1\nHost: x\n\n', 1);
-    expect(events).toMatchObject([{ kind: 'head', head: { target: '/', headers: [{ name: 'Host', value: 'x' }] } }, { kind: 'end' }]);
+    expect(events).toMatchObject([
+      { kind: 'head', head: { target: '/', headers: [{ name: 'Host', value: 'x' }] } },
+      { kind: 'end' },
+    ]);
   });
 
   it('refuses a bare LF in chunked framing, byte by byte as at once', () => {

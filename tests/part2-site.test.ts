@@ -13,12 +13,19 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function get(path: string, init: Parameters<typeof request>[1] = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+async function get(
+  path: string,
+  init: Parameters<typeof request>[1] = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   const response = await request(`${server.url}${path}`, init);
   return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
 }
 
-const postAs = (contentType: string, body: string): Parameters<typeof request>[1] => ({ method: 'POST', headers: { 'content-type': contentType }, body });
+const postAs = (contentType: string, body: string): Parameters<typeof request>[1] => ({
+  method: 'POST',
+  headers: { 'content-type': contentType },
+  body,
+});
 
 describe('pages and query strings', () => {
   it('links the start page to the address the client reached when an HTTP/1.0 request has no Host', async () => {
@@ -54,7 +61,10 @@ describe('pages and query strings', () => {
   });
 
   it('accepts a request-target in absolute form (RFC 9112 §3.2.2)', async () => {
-    const [response] = await exchangeResponses(server.port, 'GET http://example.test/hello?name=Abs HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n');
+    const [response] = await exchangeResponses(
+      server.port,
+      'GET http://example.test/hello?name=Abs HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n',
+    );
     expect(response.body).toContain('Hello, Abs!');
   });
 
@@ -115,7 +125,8 @@ describe('unknown paths and methods', () => {
   it("logs a client's unknown method as one line, without a stack trace (those are for the server's bugs)", async () => {
     const log: unknown[][] = [];
     const logged = await start(createSiteServer({ logError: (...entry) => log.push(entry) }));
-    const requests = 'FOO / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3) + 'FOO / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const requests =
+      'FOO / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3) + 'FOO / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
     expect(statuses(await exchangeResponses(logged.port, requests))).toEqual([501, 501, 501, 501]);
     await logged.close();
     expect(log).toHaveLength(4);
@@ -128,7 +139,11 @@ describe('unknown paths and methods', () => {
 
 describe('/echo', () => {
   it('shows the request line, the headers in order with duplicates, and the body as plain text', async () => {
-    const page = await get('/echo?x=1', { method: 'POST', headers: ['X-First', 'a', 'Content-Type', 'text/plain', 'X-First', 'b'], body: 'hello body' });
+    const page = await get('/echo?x=1', {
+      method: 'POST',
+      headers: ['X-First', 'a', 'Content-Type', 'text/plain', 'X-First', 'b'],
+      body: 'hello body',
+    });
     expect(page.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.text).toContain('POST /echo?x=1 HTTP/1.1\n');
@@ -146,7 +161,13 @@ describe('/echo', () => {
   it('answers as JSON when asked with Accept: application/json', async () => {
     const page = await get('/echo', { headers: { accept: 'application/json', 'x-note': '<b>"quoted"</b>' } });
     expect(page.headers['content-type']).toBe('application/json');
-    const report = JSON.parse(page.text) as { method: string; target: string; version: string; headers: Array<[string, string]>; body: string };
+    const report = JSON.parse(page.text) as {
+      method: string;
+      target: string;
+      version: string;
+      headers: Array<[string, string]>;
+      body: string;
+    };
     expect(report).toMatchObject({ method: 'GET', target: '/echo', version: 'HTTP/1.1', body: '' });
     expect(report.headers).toContainEqual(['x-note', '<b>"quoted"</b>']);
   });
@@ -154,7 +175,10 @@ describe('/echo', () => {
 
 describe('POST /form (application/x-www-form-urlencoded)', () => {
   it('reads the fields from the body and answers with an HTML page listing them, escaped', async () => {
-    const page = await get('/form', postAs('application/x-www-form-urlencoded', 'name=Grace&message=Hello+%26+%3Cwelcome%3E'));
+    const page = await get(
+      '/form',
+      postAs('application/x-www-form-urlencoded', 'name=Grace&message=Hello+%26+%3Cwelcome%3E'),
+    );
     expect(page.status).toBe(200);
     expect(page.text).toContain('<h1>Thank you, Grace!</h1>');
     expect(page.text).toContain('<tr><th>message</th><td>Hello &#38; &#60;welcome&#62;</td></tr>');
@@ -194,7 +218,8 @@ describe('POST /api/greeting (application/json)', () => {
   it('keeps the connection usable after an error answer to a well-framed request', async () => {
     const responses = await exchangeResponses(
       server.port,
-      'POST /api/greeting HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc' + 'GET /hello?name=next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      'POST /api/greeting HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc' +
+        'GET /hello?name=next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
     );
     expect(statuses(responses)).toEqual([415, 200]);
     expect(responses[1].body).toContain('Hello, next!');

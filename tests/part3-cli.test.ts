@@ -21,7 +21,8 @@ function run(args: string[]): StageRun {
 }
 
 afterEach(() => {
-  for (const stage of runs.splice(0)) if (stage.child.exitCode === null && stage.child.signalCode === null) stage.child.kill('SIGKILL');
+  for (const stage of runs.splice(0))
+    if (stage.child.exitCode === null && stage.child.signalCode === null) stage.child.kill('SIGKILL');
   for (const pid of workerPids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -61,7 +62,9 @@ describe('npm run part3 (part3-gateway/main.ts in a child process)', () => {
     expect(await stage.exited).toEqual({ code: 2, signal: null });
     const lines = stage.stderr().trim().split(/\r?\n/);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^No such file: tests\/fixtures\/nowhere\.ts \(looked for .*\)\. Give the path to a \.ts file, e\.g\. part3-gateway\/apps\/hello\.ts$/);
+    expect(lines[0]).toMatch(
+      /^No such file: tests\/fixtures\/nowhere\.ts \(looked for .*\)\. Give the path to a \.ts file, e\.g\. part3-gateway\/apps\/hello\.ts$/,
+    );
     expect(stage.stdout()).toBe('');
   });
 
@@ -98,31 +101,36 @@ describe('npm run part3 (part3-gateway/main.ts in a child process)', () => {
     expect(await stage.exited).toEqual({ code: 0, signal: null });
   }, 20_000);
 
-  it.skipIf(process.platform === 'win32')('on SIGTERM lets an in-flight streaming response finish, refuses new connections, and exits 0', async () => {
-    const stage = run(['part3-gateway/apps/streaming.ts', '--port', '0']);
-    const [, port] = await stage.waitForOutput(/on http:\/\/127\.0\.0\.1:(\d+)\//);
-    const socket = await openSocket(Number(port));
-    const whole = readUntilClose(socket);
-    socket.write(GET); // 4 chunks, 200 ms apart
-    await readUntil(socket, (soFar) => soFar.includes('chunk 1 of 4'));
+  it.skipIf(process.platform === 'win32')(
+    'on SIGTERM lets an in-flight streaming response finish, refuses new connections, and exits 0',
+    async () => {
+      const stage = run(['part3-gateway/apps/streaming.ts', '--port', '0']);
+      const [, port] = await stage.waitForOutput(/on http:\/\/127\.0\.0\.1:(\d+)\//);
+      const socket = await openSocket(Number(port));
+      const whole = readUntilClose(socket);
+      socket.write(GET); // 4 chunks, 200 ms apart
+      await readUntil(socket, (soFar) => soFar.includes('chunk 1 of 4'));
 
-    stage.child.kill('SIGTERM');
-    await stage.waitForOutput(/SIGTERM: stopping/);
-    expect(await refusedSoon(Number(port))).toBe(true);
+      stage.child.kill('SIGTERM');
+      await stage.waitForOutput(/SIGTERM: stopping/);
+      expect(await refusedSoon(Number(port))).toBe(true);
 
-    const [response] = parseResponses((await whole).toString('latin1'));
-    expect(response.status).toBe(200);
-    expect(response.body.split('\n').filter(Boolean).map((line) => line.slice(0, 'chunk 4 of 4'.length))).toEqual([
-      'chunk 1 of 4',
-      'chunk 2 of 4',
-      'chunk 3 of 4',
-      'chunk 4 of 4',
-    ]);
-    expect(await stage.exited).toEqual({ code: 0, signal: null });
-    expect(stage.stderr()).toBe('');
-  });
+      const [response] = parseResponses((await whole).toString('latin1'));
+      expect(response.status).toBe(200);
+      expect(
+        response.body
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.slice(0, 'chunk 4 of 4'.length)),
+      ).toEqual(['chunk 1 of 4', 'chunk 2 of 4', 'chunk 3 of 4', 'chunk 4 of 4']);
+      expect(await stage.exited).toEqual({ code: 0, signal: null });
+      expect(stage.stderr()).toBe('');
+    },
+  );
 });
 
 if (process.platform === 'win32') {
-  console.log('Skipped the SIGTERM test: Windows cannot send a signal another process can catch (child.kill() terminates it outright).');
+  console.log(
+    'Skipped the SIGTERM test: Windows cannot send a signal another process can catch (child.kill() terminates it outright).',
+  );
 }

@@ -14,7 +14,10 @@ let multiprocessGateway: RunningGateway;
 
 beforeAll(async () => {
   process.env.PART3_TEST_SECRET = 'must never reach an app';
-  const app = (environ: Environ, startResponse: (status: string, headers: [string, string][]) => unknown): Uint8Array[] => {
+  const app = (
+    environ: Environ,
+    startResponse: (status: string, headers: [string, string][]) => unknown,
+  ): Uint8Array[] => {
     seen.push(environ);
     startResponse('200 OK', [['Content-Type', 'text/plain']]);
     return [bytes('seen\n')];
@@ -32,7 +35,11 @@ beforeEach(() => {
 });
 
 /** Send raw request bytes on one connection; return the environs they became and the socket. */
-async function environsFor(requestBytes: string, count = 1, port = gateway.port): Promise<{ environs: Environ[]; clientPort: number }> {
+async function environsFor(
+  requestBytes: string,
+  count = 1,
+  port = gateway.port,
+): Promise<{ environs: Environ[]; clientPort: number }> {
   const socket = await openSocket(port);
   const clientPort = socket.localPort ?? 0;
   socket.write(Buffer.from(requestBytes, 'latin1'));
@@ -48,7 +55,9 @@ function cgiKeys(environ: Environ): Record<string, unknown> {
 
 describe('CGI keys from the request bytes', () => {
   it('a GET with a query: method, empty SCRIPT_NAME, decoded PATH_INFO, raw QUERY_STRING and REQUEST_URI', async () => {
-    const { environs, clientPort } = await environsFor('GET /caf%C3%A9/a%20b?name=Zo%C3%AB&x=1+2 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: test/1.0\r\nAccept: */*\r\n\r\n');
+    const { environs, clientPort } = await environsFor(
+      'GET /caf%C3%A9/a%20b?name=Zo%C3%AB&x=1+2 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: test/1.0\r\nAccept: */*\r\n\r\n',
+    );
     expect(cgiKeys(environs[0])).toEqual({
       REQUEST_METHOD: 'GET',
       SCRIPT_NAME: '',
@@ -67,8 +76,14 @@ describe('CGI keys from the request bytes', () => {
   });
 
   it('a POST: CONTENT_TYPE and CONTENT_LENGTH, never HTTP_CONTENT_TYPE or HTTP_CONTENT_LENGTH', async () => {
-    const { environs } = await environsFor('POST /form HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nname=Ad');
-    expect(cgiKeys(environs[0])).toMatchObject({ REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/x-www-form-urlencoded', CONTENT_LENGTH: '7' });
+    const { environs } = await environsFor(
+      'POST /form HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nname=Ad',
+    );
+    expect(cgiKeys(environs[0])).toMatchObject({
+      REQUEST_METHOD: 'POST',
+      CONTENT_TYPE: 'application/x-www-form-urlencoded',
+      CONTENT_LENGTH: '7',
+    });
     expect(environs[0]).not.toHaveProperty('HTTP_CONTENT_TYPE');
     expect(environs[0]).not.toHaveProperty('HTTP_CONTENT_LENGTH');
   });
@@ -80,7 +95,9 @@ describe('CGI keys from the request bytes', () => {
   });
 
   it('repeated header fields become one HTTP_* key joined with ", "; a name with an underscore is dropped', async () => {
-    const { environs } = await environsFor('GET / HTTP/1.1\r\nHost: h\r\nX-Tag: a\r\nx-tag: b\r\nX_Forwarded_For: 6.6.6.6\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n');
+    const { environs } = await environsFor(
+      'GET / HTTP/1.1\r\nHost: h\r\nX-Tag: a\r\nx-tag: b\r\nX_Forwarded_For: 6.6.6.6\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n',
+    );
     expect(environs[0].HTTP_X_TAG).toBe('a, b');
     expect(environs[0].HTTP_X_FORWARDED_FOR).toBe('10.0.0.1'); // the spoofed X_Forwarded_For is gone
   });
@@ -103,12 +120,19 @@ describe('CGI keys from the request bytes', () => {
 
   it('falls back to the address the connection arrived on for an HTTP/1.0 request without Host', async () => {
     const { environs } = await environsFor('GET /old HTTP/1.0\r\n\r\n');
-    expect(cgiKeys(environs[0])).toMatchObject({ SERVER_NAME: '127.0.0.1', SERVER_PORT: String(gateway.port), SERVER_PROTOCOL: 'HTTP/1.0' });
+    expect(cgiKeys(environs[0])).toMatchObject({
+      SERVER_NAME: '127.0.0.1',
+      SERVER_PORT: String(gateway.port),
+      SERVER_PROTOCOL: 'HTTP/1.0',
+    });
     expect(environs[0]).not.toHaveProperty('HTTP_HOST');
   });
 
   it('builds a fresh environ for each pipelined request on one connection', async () => {
-    const { environs } = await environsFor('GET /one?a=1 HTTP/1.1\r\nHost: h\r\n\r\nGET /two HTTP/1.1\r\nHost: h\r\n\r\n', 2);
+    const { environs } = await environsFor(
+      'GET /one?a=1 HTTP/1.1\r\nHost: h\r\n\r\nGET /two HTTP/1.1\r\nHost: h\r\n\r\n',
+      2,
+    );
     expect(environs.map((environ) => [environ.REQUEST_METHOD, environ.PATH_INFO, environ.QUERY_STRING])).toEqual([
       ['GET', '/one', 'a=1'],
       ['GET', '/two', ''],
@@ -129,7 +153,11 @@ describe('the gateway.* keys', () => {
   it('are all there, with the types the contract promises', async () => {
     const { environs } = await environsFor('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
     const environ = environs[0];
-    expect(Object.keys(environ).filter((key) => key.startsWith('gateway.')).sort()).toEqual([
+    expect(
+      Object.keys(environ)
+        .filter((key) => key.startsWith('gateway.'))
+        .sort(),
+    ).toEqual([
       'gateway.errors',
       'gateway.input',
       'gateway.multiprocess',
@@ -195,19 +223,43 @@ describe('REMOTE_ADDR and REMOTE_PORT', () => {
 });
 
 describe('buildEnviron on its own', () => {
-  const base = { method: 'GET', protocol: 'HTTP/1.1' as const, remoteAddress: '10.0.0.2', remotePort: 50000, localAddress: '10.0.0.1', localPort: 8003 };
-  const extras = { input: new GatewayInput(async () => null), errors: { write: () => {}, flush: () => {} }, signal: new AbortController().signal, multiprocess: false };
+  const base = {
+    method: 'GET',
+    protocol: 'HTTP/1.1' as const,
+    remoteAddress: '10.0.0.2',
+    remotePort: 50000,
+    localAddress: '10.0.0.1',
+    localPort: 8003,
+  };
+  const extras = {
+    input: new GatewayInput(async () => null),
+    errors: { write: () => {}, flush: () => {} },
+    signal: new AbortController().signal,
+    multiprocess: false,
+  };
 
   it('takes PATH_INFO and QUERY_STRING from an absolute-form target, and SERVER_NAME from its authority over Host (RFC 9112 §3.2.2)', () => {
-    const environ = buildEnviron({ ...base, target: 'http://example.com:8080/a%2Fb?q=1', headers: [{ name: 'Host', value: 'other.example' }] }, extras);
-    expect(environ).toMatchObject({ PATH_INFO: '/a/b', QUERY_STRING: 'q=1', REQUEST_URI: 'http://example.com:8080/a%2Fb?q=1', SERVER_NAME: 'example.com', SERVER_PORT: '8080' });
+    const environ = buildEnviron(
+      { ...base, target: 'http://example.com:8080/a%2Fb?q=1', headers: [{ name: 'Host', value: 'other.example' }] },
+      extras,
+    );
+    expect(environ).toMatchObject({
+      PATH_INFO: '/a/b',
+      QUERY_STRING: 'q=1',
+      REQUEST_URI: 'http://example.com:8080/a%2Fb?q=1',
+      SERVER_NAME: 'example.com',
+      SERVER_PORT: '8080',
+    });
     expect(environ.HTTP_HOST).toBe('other.example'); // the header itself is still passed on as sent
   });
 
   it('names the keys of many different header fields rightly, past the number it remembers', () => {
     // environ.ts remembers the keys of the first 500 field names it meets; the rest are worked
     // out each time, and must come out the same.
-    const headers = Array.from({ length: 1200 }, (_, i) => ({ name: i % 2 === 0 ? `X-Made-Up-${i}` : `x_made_up_${i}`, value: String(i) }));
+    const headers = Array.from({ length: 1200 }, (_, i) => ({
+      name: i % 2 === 0 ? `X-Made-Up-${i}` : `x_made_up_${i}`,
+      value: String(i),
+    }));
     for (let round = 0; round < 2; round++) {
       const environ = buildEnviron({ ...base, target: '/', headers }, extras);
       const made = Object.keys(environ).filter((key) => key.startsWith('HTTP_X_MADE_UP_'));
@@ -218,7 +270,10 @@ describe('buildEnviron on its own', () => {
   });
 
   it('gives OPTIONS * an empty PATH_INFO', () => {
-    const environ = buildEnviron({ ...base, method: 'OPTIONS', target: '*', headers: [{ name: 'Host', value: 'h' }] }, extras);
+    const environ = buildEnviron(
+      { ...base, method: 'OPTIONS', target: '*', headers: [{ name: 'Host', value: 'h' }] },
+      extras,
+    );
     expect(environ).toMatchObject({ PATH_INFO: '', QUERY_STRING: '', REQUEST_URI: '*' });
   });
 });

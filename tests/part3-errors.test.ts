@@ -196,7 +196,9 @@ describe('an app that fails before the head is sent gets a clean 500', () => {
     const body = await response.body.text();
     expect(response.statusCode).toBe(500);
     expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
-    expect(body).toBe('500 Internal Server Error: The application failed while answering; the details are in the server log.\n');
+    expect(body).toBe(
+      '500 Internal Server Error: The application failed while answering; the details are in the server log.\n',
+    );
     expect(body).not.toContain('hunter2');
     const log = gateway.log.join('');
     expect(log).toContain(`GET ${path}: answered 500: Error: ${SECRET}`);
@@ -205,9 +207,17 @@ describe('an app that fails before the head is sent gets a clean 500', () => {
   });
 
   it.each([
-    ['a string', '/returns-string', 'The application returned a string (8 characters) as its body: return an iterable of chunks instead, e.g. [bytes].'],
+    [
+      'a string',
+      '/returns-string',
+      'The application returned a string (8 characters) as its body: return an iterable of chunks instead, e.g. [bytes].',
+    ],
     ['a number', '/returns-number', 'The application returned a number: return an iterable of Uint8Array chunks'],
-    ['a single Uint8Array', '/returns-bytes', 'The application returned a single Uint8Array (14 bytes) as its body: return an iterable of chunks instead'],
+    [
+      'a single Uint8Array',
+      '/returns-bytes',
+      'The application returned a single Uint8Array (14 bytes) as its body: return an iterable of chunks instead',
+    ],
     ['nothing', '/returns-nothing', 'The application returned undefined: is a `return` missing?'],
   ])('an app that returns %s as its body: 500, and a log line that names the fix', async (_what, path, message) => {
     const response = await request(`${gateway.url}${path}`);
@@ -220,7 +230,9 @@ describe('an app that fails before the head is sent gets a clean 500', () => {
     const response = await request(`${gateway.url}/yields-string`);
     await response.body.text();
     expect(response.statusCode).toBe(500);
-    expect(gateway.log.join('')).toContain('The body yielded a string (8 characters); yield Uint8Array chunks (encode text with new TextEncoder().encode(text)).');
+    expect(gateway.log.join('')).toContain(
+      'The body yielded a string (8 characters); yield Uint8Array chunks (encode text with new TextEncoder().encode(text)).',
+    );
   });
 
   it('an array body with a chunk that is not a Uint8Array gets a clean 500: nothing is sent before the whole array is checked', async () => {
@@ -245,7 +257,9 @@ describe('an app that fails after the head is sent gets a cut connection', () =>
     expect(wire).toContain('\r\nd\r\na good start\n\r\n');
     expect(wire.endsWith('0\r\n\r\n')).toBe(false);
     expect(parseResponses(wire)).toEqual([]); // not one complete response
-    expect(gateway.log.join('')).toContain(`GET /throw-after-head: connection cut (head already sent): Error: ${SECRET}`);
+    expect(gateway.log.join('')).toContain(
+      `GET /throw-after-head: connection cut (head already sent): Error: ${SECRET}`,
+    );
   });
 
   it('a close-delimited HTTP/1.0 response is ended with a reset, not a FIN that would make the cut body look complete', async () => {

@@ -68,7 +68,10 @@ async function postLength(path: string, body: string): Promise<string[]> {
 /** POST a chunked body with exactly these chunks over a raw socket; the pieces the app read. */
 async function postChunked(path: string, chunks: string[]): Promise<string[]> {
   const framed = chunks.map((chunk) => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('');
-  const wire = await exchange(gateway.port, `POST ${path} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${framed}0\r\n\r\n`);
+  const wire = await exchange(
+    gateway.port,
+    `POST ${path} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${framed}0\r\n\r\n`,
+  );
   const [response] = parseResponses(wire, { closed: true });
   expect(response.status).toBe(200);
   return JSON.parse(response.body) as string[];
@@ -84,7 +87,14 @@ describe('reading the body', () => {
   });
 
   it('read(n) returns exactly n bytes across chunk boundaries, then the shorter rest, then an empty array', async () => {
-    expect(await postChunked('/read?mode=sizes&sizes=3,3,0,3,3,3', ['ab', 'cdefg', 'hij'])).toEqual(['abc', 'def', '', 'ghi', 'j', '']);
+    expect(await postChunked('/read?mode=sizes&sizes=3,3,0,3,3,3', ['ab', 'cdefg', 'hij'])).toEqual([
+      'abc',
+      'def',
+      '',
+      'ghi',
+      'j',
+      '',
+    ]);
   });
 
   it('read(n) works the same on a Content-Length body', async () => {
@@ -92,7 +102,13 @@ describe('reading the body', () => {
   });
 
   it('readline() returns each line with its newline, the last one without, then an empty array', async () => {
-    expect(await postChunked('/read?mode=lines', ['one\ntw', 'o\n', '\nthr', 'ee'])).toEqual(['one\n', 'two\n', '\n', 'three', '']);
+    expect(await postChunked('/read?mode=lines', ['one\ntw', 'o\n', '\nthr', 'ee'])).toEqual([
+      'one\n',
+      'two\n',
+      '\n',
+      'three',
+      '',
+    ]);
   });
 
   it('async iteration yields the whole de-chunked body and then stops', async () => {
@@ -115,7 +131,12 @@ describe('reading the body', () => {
     );
     const responses = await readResponses(socket, 4);
     socket.destroy();
-    expect(responses.map((response) => response.body)).toEqual(['["first","",""]', 'did not read it\n', '["third"]', '["","",""]']);
+    expect(responses.map((response) => response.body)).toEqual([
+      '["first","",""]',
+      'did not read it\n',
+      '["third"]',
+      '["","",""]',
+    ]);
   });
 
   it('a read rejects when the client closes before sending the whole body, and the client gets a 400', async () => {
@@ -129,7 +150,8 @@ describe('reading the body', () => {
 });
 
 describe('Expect: 100-continue', () => {
-  const head = (path: string, length: number): string => `POST ${path} HTTP/1.1\r\nHost: t\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
+  const head = (path: string, length: number): string =>
+    `POST ${path} HTTP/1.1\r\nHost: t\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
 
   it('sends 100 Continue when the app reads the input, then the final response, and keeps the connection', async () => {
     const socket = await openSocket(gateway.port);
@@ -161,7 +183,10 @@ describe('Expect: 100-continue', () => {
 describe('the body limit', () => {
   it('answers 413 through the input stream when a chunked body grows past the limit while the app reads it', async () => {
     const chunk = 'x'.repeat(40);
-    const wire = await exchange(gateway.port, `POST /read?mode=all HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n28\r\n${chunk}\r\n28\r\n${chunk}\r\n0\r\n\r\n`);
+    const wire = await exchange(
+      gateway.port,
+      `POST /read?mode=all HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n28\r\n${chunk}\r\n28\r\n${chunk}\r\n0\r\n\r\n`,
+    );
     const [response] = parseResponses(wire, { closed: true });
     expect(appCalls).toBe(1); // the app ran, and its read() rejected
     expect(response.status).toBe(413);

@@ -27,7 +27,8 @@ describe('part3-gateway/README.md', () => {
     for (const [, file] of README.matchAll(/`([\w-]+(?:\.test)?\.ts)`/g)) {
       if (file === 'my-app.ts' || file.includes('*')) continue;
       checked++;
-      if (!['part3-gateway', 'part3-gateway/apps', 'tests'].some((folder) => existsSync(join(folder, file)))) missing.push(file);
+      if (!['part3-gateway', 'part3-gateway/apps', 'tests'].some((folder) => existsSync(join(folder, file))))
+        missing.push(file);
     }
     expect(checked).toBeGreaterThan(20);
     expect(missing).toEqual([]);
@@ -46,7 +47,14 @@ describe('part3-gateway/README.md', () => {
         body: 'hello',
       });
       const text = await response.body.text();
-      for (const line of ['REQUEST_METHOD = "POST"', 'PATH_INFO = "/café/menu"', 'QUERY_STRING = "lang=fr&n=2"', 'CONTENT_TYPE = "text/plain"', 'HTTP_X_TAG = "a, b"', 'CONTENT_LENGTH = "5"']) {
+      for (const line of [
+        'REQUEST_METHOD = "POST"',
+        'PATH_INFO = "/café/menu"',
+        'QUERY_STRING = "lang=fr&n=2"',
+        'CONTENT_TYPE = "text/plain"',
+        'HTTP_X_TAG = "a, b"',
+        'CONTENT_LENGTH = "5"',
+      ]) {
         expect(text).toContain(line);
       }
     } finally {
@@ -73,7 +81,9 @@ describe('apps/break-it.ts answers as "Break it" says', () => {
     try {
       const thrown = await request(`${gateway.url}/throw`);
       expect(thrown.statusCode).toBe(500);
-      expect(await thrown.body.text()).toBe('500 Internal Server Error: The application failed while answering; the details are in the server log.\n');
+      expect(await thrown.body.text()).toBe(
+        '500 Internal Server Error: The application failed while answering; the details are in the server log.\n',
+      );
       const hop = await request(`${gateway.url}/hop-by-hop`);
       expect(hop.statusCode).toBe(500);
       await hop.body.text();
@@ -82,7 +92,9 @@ describe('apps/break-it.ts answers as "Break it" says', () => {
       expect(late.endsWith('0\r\n\r\n')).toBe(false);
       const log = gateway.log.join('');
       expect(log).toContain('[gateway] GET /throw: answered 500: Error: something broke before the first chunk');
-      expect(log).toContain("The hop-by-hop header Connection is the server's to set, not the application's: remove it.");
+      expect(log).toContain(
+        "The hop-by-hop header Connection is the server's to set, not the application's: remove it.",
+      );
       expect(log).toContain('GET /throw-late: connection cut (head already sent)');
     } finally {
       await gateway.close();

@@ -38,15 +38,23 @@ function withHeader(name: string, value: string): Application {
   };
 }
 
-const HOP_BY_HOP = ['Connection', 'Keep-Alive', 'Transfer-Encoding', 'TE', 'Trailer', 'Upgrade', 'Proxy-Authenticate', 'Proxy-Foo'];
+const HOP_BY_HOP = [
+  'Connection',
+  'Keep-Alive',
+  'Transfer-Encoding',
+  'TE',
+  'Trailer',
+  'Upgrade',
+  'Proxy-Authenticate',
+  'Proxy-Foo',
+];
 
 const apps: Record<string, Application> = {
   '/array': (_environ, startResponse) => {
     startResponse('200 OK', TEXT);
     return [bytes('hello, '), bytes('world\n')];
   },
-  '/declared': streamed('200 OK', [...TEXT, ['Content-Length', '12']], ['hello, ', 'world'
-  ]),
+  '/declared': streamed('200 OK', [...TEXT, ['Content-Length', '12']], ['hello, ', 'world']),
   '/generator': streamedAsync('200 OK', TEXT, ['one\n', 'two\n', 'three\n']),
   '/too-long': streamed('200 OK', [...TEXT, ['Content-Length', '10']], ['12345678', '90abcdef']),
   '/first-chunk-too-long': streamed('200 OK', [...TEXT, ['Content-Length', '5']], ['hello, world']),
@@ -125,7 +133,8 @@ async function rawAnswer(requestBytes: string): Promise<{ response: RawResponse;
   return { response: responses[0], wire };
 }
 
-const get = (path: string, version = 'HTTP/1.1'): string => `GET ${path} ${version}\r\nHost: test\r\nConnection: close\r\n\r\n`;
+const get = (path: string, version = 'HTTP/1.1'): string =>
+  `GET ${path} ${version}\r\nHost: test\r\nConnection: close\r\n\r\n`;
 
 describe('framing the body', () => {
   it('sends an array body with a Content-Length it computed, not chunked', async () => {
@@ -199,7 +208,9 @@ describe('an array body that does not match its declared Content-Length', () => 
       const { response, wire } = await rawAnswer(get(path));
       expect(response.status).toBe(500);
       expect(wire).not.toContain('hello');
-      expect(gateway.log.join('')).toMatch(/answered 500: Error: Content-Length: (5|100) was declared for a body of (12|5) bytes/);
+      expect(gateway.log.join('')).toMatch(
+        /answered 500: Error: Content-Length: (5|100) was declared for a body of (12|5) bytes/,
+      );
     });
   }
 });
@@ -221,16 +232,19 @@ describe('responses without a body', () => {
   it.each([
     ['/no-content', 204],
     ['/not-modified', 304],
-  ])('sends no body for %s (%i) even when the app yields one, and the connection stays usable', async (path, status) => {
-    const socket = await openSocket(gateway.port);
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: test\r\n\r\nGET /array HTTP/1.1\r\nHost: test\r\n\r\n`);
-    const [bodiless, next] = await readResponses(socket, 2);
-    socket.destroy();
-    expect(bodiless.status).toBe(status);
-    expect(bodiless.raw.endsWith('\r\n\r\n')).toBe(true);
-    expect(header(bodiless, 'transfer-encoding')).toBeUndefined();
-    expect(next.body).toBe('hello, world\n');
-  });
+  ])(
+    'sends no body for %s (%i) even when the app yields one, and the connection stays usable',
+    async (path, status) => {
+      const socket = await openSocket(gateway.port);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: test\r\n\r\nGET /array HTTP/1.1\r\nHost: test\r\n\r\n`);
+      const [bodiless, next] = await readResponses(socket, 2);
+      socket.destroy();
+      expect(bodiless.status).toBe(status);
+      expect(bodiless.raw.endsWith('\r\n\r\n')).toBe(true);
+      expect(header(bodiless, 'transfer-encoding')).toBeUndefined();
+      expect(next.body).toBe('hello, world\n');
+    },
+  );
 });
 
 describe('headers', () => {
@@ -261,23 +275,37 @@ describe('headers', () => {
     expect(wire).toContain('X-Latin-1: caf\xe9\r\n');
   });
 
-  it.each(HOP_BY_HOP)('refuses the hop-by-hop header %s from an app with a 500, and logs how to fix it', async (name) => {
-    const { response } = await rawAnswer(get(`/hop/${name}`));
-    expect(response.status).toBe(500);
-    expect(response.body).not.toContain('should never be sent');
-    expect(gateway.log.join('')).toContain(`The hop-by-hop header ${name} is the server's to set`);
-  });
+  it.each(HOP_BY_HOP)(
+    'refuses the hop-by-hop header %s from an app with a 500, and logs how to fix it',
+    async (name) => {
+      const { response } = await rawAnswer(get(`/hop/${name}`));
+      expect(response.status).toBe(500);
+      expect(response.body).not.toContain('should never be sent');
+      expect(gateway.log.join('')).toContain(`The hop-by-hop header ${name} is the server's to set`);
+    },
+  );
 
-  it.each(['/crlf', '/lf', '/bad-status'])('refuses a CR or LF in %s with a 500, so no header can be smuggled into the response', async (path) => {
-    const { wire, response } = await rawAnswer(get(path));
-    expect(response.status).toBe(500);
-    expect(wire.toLowerCase()).not.toContain('evil');
-  });
+  it.each(['/crlf', '/lf', '/bad-status'])(
+    'refuses a CR or LF in %s with a 500, so no header can be smuggled into the response',
+    async (path) => {
+      const { wire, response } = await rawAnswer(get(path));
+      expect(response.status).toBe(500);
+      expect(wire.toLowerCase()).not.toContain('evil');
+    },
+  );
 
   it.each([
     ['a header value with a character above U+00FF', '/beyond-latin1', 'above U+00FF; percent-encode it'],
-    ['two Content-Length headers, which a client or proxy could read two ways', '/two-lengths', 'Content-Length was given twice'],
-    ['a 1xx status as the final answer, which leaves the client waiting for another', '/interim-status', '103 is an interim status'],
+    [
+      'two Content-Length headers, which a client or proxy could read two ways',
+      '/two-lengths',
+      'Content-Length was given twice',
+    ],
+    [
+      'a 1xx status as the final answer, which leaves the client waiting for another',
+      '/interim-status',
+      '103 is an interim status',
+    ],
     ['a header name that is not a token', '/bad-name', 'Bad header name "X Name"'],
   ])('refuses %s with a 500, and logs how to fix it', async (_what, path, message) => {
     const { response } = await rawAnswer(get(path));

@@ -85,7 +85,8 @@ const apps: Record<string, Application> = {
 
 const gateway = useGateway(routes(apps));
 
-const get = (path: string, method = 'GET'): string => `${method} ${path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`;
+const get = (path: string, method = 'GET'): string =>
+  `${method} ${path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`;
 
 /** The bytes of a response with its Date header taken out (it may change between two requests). */
 const withoutDate = (wire: string): string => wire.replace(/\r\nDate: [^\r]*/, '');

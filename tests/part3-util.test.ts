@@ -56,7 +56,12 @@ describe('shiftPathInfo', () => {
 });
 
 describe('applicationUri and requestUri', () => {
-  const mounted = environWith({ HTTP_HOST: 'example.com:8003', SCRIPT_NAME: '/shop', PATH_INFO: '/items/café', QUERY_STRING: 'id=7' });
+  const mounted = environWith({
+    HTTP_HOST: 'example.com:8003',
+    SCRIPT_NAME: '/shop',
+    PATH_INFO: '/items/café',
+    QUERY_STRING: 'id=7',
+  });
 
   it('rebuild the URL from the Host header, SCRIPT_NAME, PATH_INFO (re-encoded) and the raw query', () => {
     expect(applicationUri(mounted)).toBe('http://example.com:8003/shop');
@@ -87,10 +92,13 @@ describe('parseAppSpec', () => {
     expect(parseAppSpec(spec)).toEqual(expected);
   });
 
-  it.each(['app.ts:', 'app.ts:my-app', 'app.ts:1st'])('refuses %j: not an export name, with an example of one', (spec) => {
-    expect(() => parseAppSpec(spec)).toThrow(LoadError);
-    expect(() => parseAppSpec(spec)).toThrow(/is not an export name: write path\/to\/app\.ts:exportName/);
-  });
+  it.each(['app.ts:', 'app.ts:my-app', 'app.ts:1st'])(
+    'refuses %j: not an export name, with an example of one',
+    (spec) => {
+      expect(() => parseAppSpec(spec)).toThrow(LoadError);
+      expect(() => parseAppSpec(spec)).toThrow(/is not an export name: write path\/to\/app\.ts:exportName/);
+    },
+  );
 });
 
 describe('loadApplication', () => {
@@ -101,12 +109,32 @@ describe('loadApplication', () => {
   });
 
   it.each([
-    ['a missing file', 'tests/fixtures/nowhere.ts', /^No such file: tests\/fixtures\/nowhere\.ts \(looked for .*nowhere\.ts\)\. Give the path to a \.ts file/],
+    [
+      'a missing file',
+      'tests/fixtures/nowhere.ts',
+      /^No such file: tests\/fixtures\/nowhere\.ts \(looked for .*nowhere\.ts\)\. Give the path to a \.ts file/,
+    ],
     ['a directory', 'tests/fixtures', /^No such file: tests\/fixtures /],
-    ['a module that throws on import', 'tests/fixtures/throws-on-load.ts', /^Could not load tests\/fixtures\/throws-on-load\.ts: this app is broken at import time/],
-    ['no default and no app export', 'tests/fixtures/loader-cases.ts', /has no default export and no export named "app" \(it exports: notAnApp, other\)/],
-    ['a missing named export', 'tests/fixtures/loader-cases.ts:missing', /has no export named "missing" \(it exports: notAnApp, other\)/],
-    ['an export that is not a function', 'tests/fixtures/loader-cases.ts:notAnApp', /export "notAnApp" is a number, not a function\. An app is a function \(environ, startResponse\) => body\./],
+    [
+      'a module that throws on import',
+      'tests/fixtures/throws-on-load.ts',
+      /^Could not load tests\/fixtures\/throws-on-load\.ts: this app is broken at import time/,
+    ],
+    [
+      'no default and no app export',
+      'tests/fixtures/loader-cases.ts',
+      /has no default export and no export named "app" \(it exports: notAnApp, other\)/,
+    ],
+    [
+      'a missing named export',
+      'tests/fixtures/loader-cases.ts:missing',
+      /has no export named "missing" \(it exports: notAnApp, other\)/,
+    ],
+    [
+      'an export that is not a function',
+      'tests/fixtures/loader-cases.ts:notAnApp',
+      /export "notAnApp" is a number, not a function\. An app is a function \(environ, startResponse\) => body\./,
+    ],
   ])('explains %s in one line', async (_what, spec, message) => {
     const error = await loadApplication(spec).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(LoadError);

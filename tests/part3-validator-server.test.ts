@@ -17,7 +17,11 @@ afterEach(() => found.reset());
 const validated = (app: Application): Application => found.validated(app);
 
 /** The environ part 3's server would build for `GET target` (or `method target` with a body). */
-function serverEnviron(method = 'GET', target = '/', body = ''): { environ: Environ; log: string[]; abort: () => void } {
+function serverEnviron(
+  method = 'GET',
+  target = '/',
+  body = '',
+): { environ: Environ; log: string[]; abort: () => void } {
   const log: string[] = [];
   const controller = new AbortController();
   const pending = { chunk: body === '' ? null : Buffer.from(body) };
@@ -31,13 +35,21 @@ function serverEnviron(method = 'GET', target = '/', body = ''): { environ: Envi
       method,
       target,
       protocol: 'HTTP/1.1',
-      headers: [{ name: 'Host', value: 'example.test:8003' }, ...(body === '' ? [] : [{ name: 'Content-Length', value: String(body.length) }])],
+      headers: [
+        { name: 'Host', value: 'example.test:8003' },
+        ...(body === '' ? [] : [{ name: 'Content-Length', value: String(body.length) }]),
+      ],
       remoteAddress: '127.0.0.1',
       remotePort: 50123,
       localAddress: '127.0.0.1',
       localPort: 8003,
     },
-    { input, errors: { write: (text) => void log.push(text), flush: () => {} }, signal: controller.signal, multiprocess: false },
+    {
+      input,
+      errors: { write: (text) => void log.push(text), flush: () => {} },
+      signal: controller.signal,
+      multiprocess: false,
+    },
   );
   return { environ, log, abort: () => controller.abort() };
 }
@@ -75,28 +87,67 @@ describe('the server side: the environ', () => {
   });
 
   it.each<[string, (environ: Environ) => Environ, RegExp]>([
-    ['environ-type', (environ) => Object.assign(Object.create({ inherited: true }), environ), /must pass a plain object/],
-    ['environ-missing', (environ) => (Reflect.deleteProperty(environ, 'QUERY_STRING'), environ), /has no QUERY_STRING: the server must always set it/],
+    [
+      'environ-type',
+      (environ) => Object.assign(Object.create({ inherited: true }), environ),
+      /must pass a plain object/,
+    ],
+    [
+      'environ-missing',
+      (environ) => (Reflect.deleteProperty(environ, 'QUERY_STRING'), environ),
+      /has no QUERY_STRING: the server must always set it/,
+    ],
     ['environ-http-content', (environ) => ({ ...environ, HTTP_CONTENT_LENGTH: '3' }), /under CONTENT_LENGTH instead/],
-    ['environ-unknown-key', (environ) => ({ ...environ, PATH: process.env.PATH ?? '/usr/bin' }), /copied from process\.env/],
+    [
+      'environ-unknown-key',
+      (environ) => ({ ...environ, PATH: process.env.PATH ?? '/usr/bin' }),
+      /copied from process\.env/,
+    ],
     ['environ-unknown-key', (environ) => ({ ...environ, route: 'home' }), /prefixed name like 'myserver\.route'/],
-    ['environ-cgi-string', (environ) => ({ ...environ, SERVER_PORT: smuggle<string>(8003) }), /convert it with String\(\)/],
+    [
+      'environ-cgi-string',
+      (environ) => ({ ...environ, SERVER_PORT: smuggle<string>(8003) }),
+      /convert it with String\(\)/,
+    ],
     ['environ-cgi-string', (environ) => ({ ...environ, HTTP_ACCEPT: undefined }), /leave the key out/],
     ['environ-method', (environ) => ({ ...environ, REQUEST_METHOD: 'GE T' }), /a token such as 'GET'/],
     ['environ-protocol', (environ) => ({ ...environ, SERVER_PROTOCOL: 'HTTP/2' }), /e\.g\. 'HTTP\/1\.1'/],
     ['environ-server-name', (environ) => ({ ...environ, SERVER_NAME: '' }), /use the Host header's name/],
     ['environ-server-port', (environ) => ({ ...environ, SERVER_PORT: 'http' }), /the port as digits/],
-    ['environ-script-name', (environ) => ({ ...environ, SCRIPT_NAME: '/' }), /make it '' and put the '\/' at the start of PATH_INFO/],
+    [
+      'environ-script-name',
+      (environ) => ({ ...environ, SCRIPT_NAME: '/' }),
+      /make it '' and put the '\/' at the start of PATH_INFO/,
+    ],
     ['environ-script-name', (environ) => ({ ...environ, SCRIPT_NAME: 'shop' }), /or start with '\/'/],
     ['environ-path-info', (environ) => ({ ...environ, PATH_INFO: 'items' }), /must be '' or start with '\/'/],
     ['environ-path-empty', (environ) => ({ ...environ, PATH_INFO: '' }), /PATH_INFO should be '\/'/],
     ['environ-content-length', (environ) => ({ ...environ, CONTENT_LENGTH: '-1' }), /digits only; leave the key out/],
     ['environ-version', (environ) => ({ ...environ, 'gateway.version': smuggle<[number, number]>('1.0') }), /\[1, 0\]/],
-    ['environ-url-scheme', (environ) => ({ ...environ, 'gateway.url_scheme': smuggle<'http'>('ftp') }), /'http' or 'https'/],
-    ['environ-input', (environ) => ({ ...environ, 'gateway.input': smuggle<Environ['gateway.input']>({ read: async () => new Uint8Array() }) }), /has no readline\(\)/],
-    ['environ-errors', (environ) => ({ ...environ, 'gateway.errors': smuggle<Environ['gateway.errors']>({ write: () => {} }) }), /has no flush\(\)/],
+    [
+      'environ-url-scheme',
+      (environ) => ({ ...environ, 'gateway.url_scheme': smuggle<'http'>('ftp') }),
+      /'http' or 'https'/,
+    ],
+    [
+      'environ-input',
+      (environ) => ({
+        ...environ,
+        'gateway.input': smuggle<Environ['gateway.input']>({ read: async () => new Uint8Array() }),
+      }),
+      /has no readline\(\)/,
+    ],
+    [
+      'environ-errors',
+      (environ) => ({ ...environ, 'gateway.errors': smuggle<Environ['gateway.errors']>({ write: () => {} }) }),
+      /has no flush\(\)/,
+    ],
     ['environ-flag', (environ) => ({ ...environ, 'gateway.multithread': smuggle<boolean>('yes') }), /true or false/],
-    ['environ-signal', (environ) => ({ ...environ, 'gateway.signal': smuggle<AbortSignal>({ aborted: false }) }), /new AbortController\(\)\.signal/],
+    [
+      'environ-signal',
+      (environ) => ({ ...environ, 'gateway.signal': smuggle<AbortSignal>({ aborted: false }) }),
+      /new AbortController\(\)\.signal/,
+    ],
   ])('refuses a bad environ (%s)', async (rule, spoil, fix) => {
     // A server (or a middleware in front of the validator) that hands over a broken environ.
     const spoiling: Application = (environ, startResponse) => validated(helloApp)(spoil(environ), startResponse);
@@ -105,7 +156,12 @@ describe('the server side: the environ', () => {
 
   it('refuses an input stream that resolves to something other than bytes', async () => {
     const { environ } = serverEnviron('POST', '/', 'abc');
-    environ['gateway.input'] = { ...environ['gateway.input'], read: async () => smuggle<Uint8Array>('abc'), readline: async () => new Uint8Array(), [Symbol.asyncIterator]: environ['gateway.input'][Symbol.asyncIterator] };
+    environ['gateway.input'] = {
+      ...environ['gateway.input'],
+      read: async () => smuggle<Uint8Array>('abc'),
+      readline: async () => new Uint8Array(),
+      [Symbol.asyncIterator]: environ['gateway.input'][Symbol.asyncIterator],
+    };
     const app: Application = async (env, startResponse) => {
       await env['gateway.input'].read();
       startResponse('200 OK', TEXT);
@@ -139,7 +195,9 @@ describe('the server side: iterating and closing the body', () => {
     expect(found.rules()).toEqual([]); // the server still has 20 ms
     await sleep(60);
     expect(found.rules()).toEqual(['server-no-close']);
-    expect(log.join('')).toMatch(/\[validator\] GET \/: \[server-no-close\] .*call it once on every exit \(done, app error, client gone\)/);
+    expect(log.join('')).toMatch(
+      /\[validator\] GET \/: \[server-no-close\] .*call it once on every exit \(done, app error, client gone\)/,
+    );
   });
 
   it('reports a server that stops pulling when the client goes away and never returns nor closes', async () => {
@@ -224,12 +282,20 @@ describe('the server side: iterating and closing the body', () => {
     const pending = third.next();
     await expect(third.next()).rejects.toThrow(/await each next\(\)/);
     await pending;
-    for (const [iterator, body] of [[second, afterReturn], [third, concurrent]] as const) {
+    for (const [iterator, body] of [
+      [second, afterReturn],
+      [third, concurrent],
+    ] as const) {
       await iterator.return?.();
       await body.close?.();
     }
 
-    expect(found.rules()).toEqual(['server-next-after-close', 'server-next-after-return', 'server-iterate-twice', 'server-next-concurrent']);
+    expect(found.rules()).toEqual([
+      'server-next-after-close',
+      'server-next-after-return',
+      'server-iterate-twice',
+      'server-next-concurrent',
+    ]);
   });
 });
 
@@ -302,7 +368,9 @@ describe('through the gateway server', () => {
       const response = await request(`${server.url}/`);
       expect(response.statusCode).toBe(500);
       expect(await response.body.text()).not.toContain('hop-by-hop'); // details go to the log only
-      expect(server.log.join('')).toMatch(/answered 500: ContractError: \[hop-by-hop\] Transfer-Encoding is a hop-by-hop header.*remove the header/);
+      expect(server.log.join('')).toMatch(
+        /answered 500: ContractError: \[hop-by-hop\] Transfer-Encoding is a hop-by-hop header.*remove the header/,
+      );
     } finally {
       await server.close();
     }
@@ -317,7 +385,9 @@ describe('through the gateway server', () => {
       const response = await request(`${server.url}/`);
       expect(response.statusCode).toBe(200);
       await expect(response.body.text()).rejects.toThrow();
-      expect(server.log.join('')).toMatch(/connection cut \(head already sent\): ContractError: \[content-length-mismatch\]/);
+      expect(server.log.join('')).toMatch(
+        /connection cut \(head already sent\): ContractError: \[content-length-mismatch\]/,
+      );
     } finally {
       await server.close();
     }

@@ -50,12 +50,22 @@ describe('the application side: startResponse', () => {
   it.each(['Connection', 'Keep-Alive', 'Transfer-Encoding', 'TE', 'Trailer', 'Upgrade', 'Proxy-Authenticate'])(
     'refuses the hop-by-hop header %s',
     async (name) => {
-      await expectViolation(found, answering('200 OK', [...TEXT, [name, 'x']]), 'hop-by-hop', /the server manages the connection.*remove the header/);
+      await expectViolation(
+        found,
+        answering('200 OK', [...TEXT, [name, 'x']]),
+        'hop-by-hop',
+        /the server manages the connection.*remove the header/,
+      );
     },
   );
 
   it('refuses Content-Length on a 204, which has no body', async () => {
-    await expectViolation(found, answering('204 No Content', [['Content-Length', '0']], []), 'content-length-no-body', /remove the header/);
+    await expectViolation(
+      found,
+      answering('204 No Content', [['Content-Length', '0']], []),
+      'content-length-no-body',
+      /remove the header/,
+    );
   });
 
   it('refuses a second startResponse without an error', async () => {
@@ -90,7 +100,9 @@ describe('the application side: startResponse', () => {
       return [bytes('done')];
     };
     await callApp(validated(app));
-    expect(() => saved.startResponse?.('500 Internal Server Error', TEXT, new Error('late'))).toThrow(/call it before returning the body/);
+    expect(() => saved.startResponse?.('500 Internal Server Error', TEXT, new Error('late'))).toThrow(
+      /call it before returning the body/,
+    );
     expect(found.rules()).toEqual(['start-response-late']);
   });
 });
@@ -101,21 +113,40 @@ describe('the application side: the body', () => {
       yield bytes('too soon');
       startResponse('200 OK', TEXT);
     };
-    await expectViolation(found, app, 'start-response-missing', /call startResponse\(status, headers\) first .*before the first yield/);
+    await expectViolation(
+      found,
+      app,
+      'start-response-missing',
+      /call startResponse\(status, headers\) first .*before the first yield/,
+    );
   });
 
   it('refuses an array body returned without calling startResponse', async () => {
-    await expectViolation(found, () => [bytes('no head')], 'start-response-missing', /call startResponse\(status, headers\) first/);
+    await expectViolation(
+      found,
+      () => [bytes('no head')],
+      'start-response-missing',
+      /call startResponse\(status, headers\) first/,
+    );
   });
 
   it('refuses an empty body that ends without startResponse', async () => {
     const app: Application = function* () {};
-    await expectViolation(found, app, 'start-response-missing', /never called: call startResponse\(status, headers\) before returning the body/);
+    await expectViolation(
+      found,
+      app,
+      'start-response-missing',
+      /never called: call startResponse\(status, headers\) before returning the body/,
+    );
   });
 
   it.each([
     ['body-missing', undefined, /return the body, if only an empty array/],
-    ['body-string', 'hello', /You should not return a string as your application body; instead return a single-item array/],
+    [
+      'body-string',
+      'hello',
+      /You should not return a string as your application body; instead return a single-item array/,
+    ],
     ['body-bytes', bytes('hello'), /return \[bytes\] instead/],
     ['body-not-iterable', { text: 'hello' }, /a generator \(function\*\) or an async generator/],
     ['body-not-iterable', 42, /return an iterable of Uint8Array chunks/],
@@ -156,16 +187,31 @@ describe('the application side: the body', () => {
         yield bytes(piece);
       }
     };
-    await expectViolation(found, app, 'content-length-exceeded', /says 5 bytes, but the body has produced 11 already: fix the header, or leave it out/);
+    await expectViolation(
+      found,
+      app,
+      'content-length-exceeded',
+      /says 5 bytes, but the body has produced 11 already: fix the header, or leave it out/,
+    );
     expect(produced).toEqual(['hel', 'lo', ' world']);
   });
 
   it('refuses a body shorter than its Content-Length, when it ends', async () => {
-    await expectViolation(found, answering('200 OK', [...TEXT, ['Content-Length', '10']], ['short']), 'content-length-mismatch', /says 10 bytes, but the body had 5: make them agree/);
+    await expectViolation(
+      found,
+      answering('200 OK', [...TEXT, ['Content-Length', '10']], ['short']),
+      'content-length-mismatch',
+      /says 10 bytes, but the body had 5: make them agree/,
+    );
   });
 
   it('refuses a body for a 204 response', async () => {
-    await expectViolation(found, answering('204 No Content', [], ['surprise']), 'body-forbidden', /return an empty body/);
+    await expectViolation(
+      found,
+      answering('204 No Content', [], ['surprise']),
+      'body-forbidden',
+      /return an empty body/,
+    );
   });
 
   it('lets a HEAD response declare a Content-Length and send no body, or send the body anyway', async () => {
@@ -177,7 +223,14 @@ describe('the application side: the body', () => {
   });
 
   it('lets a 304 response carry Content-Length without Content-Type or body', async () => {
-    const app = answering('304 Not Modified', [['Content-Length', '1234'], ['ETag', '"v1"']], []);
+    const app = answering(
+      '304 Not Modified',
+      [
+        ['Content-Length', '1234'],
+        ['ETag', '"v1"'],
+      ],
+      [],
+    );
     expect((await callApp(validated(app))).status).toBe(304);
     expect(found.rules()).toEqual([]);
   });
@@ -212,7 +265,13 @@ describe('the application side: gateway.input and gateway.errors', () => {
 
   it.each([-1, 1.5, '10'])('refuses read(%j)', async (size) => {
     const app = reading((environ) => environ['gateway.input'].read(smuggle<number>(size)));
-    await expectViolation(found, app, 'input-size', /pass a whole number of bytes \(0 or more\), or nothing to read to the end/, { body: 'payload' });
+    await expectViolation(
+      found,
+      app,
+      'input-size',
+      /pass a whole number of bytes \(0 or more\), or nothing to read to the end/,
+      { body: 'payload' },
+    );
   });
 
   it('refuses readline with a negative size', async () => {
@@ -222,7 +281,9 @@ describe('the application side: gateway.input and gateway.errors', () => {
 
   it('refuses a second read started before the first one finished', async () => {
     const app = reading((environ) => Promise.all([environ['gateway.input'].read(2), environ['gateway.input'].read(2)]));
-    await expectViolation(found, app, 'input-concurrent', /await each read before starting the next/, { body: 'payload' });
+    await expectViolation(found, app, 'input-concurrent', /await each read before starting the next/, {
+      body: 'payload',
+    });
   });
 
   it('passes reads, readline and async iteration through unchanged', async () => {
@@ -262,14 +323,18 @@ describe('good applications pass without a word', () => {
   });
 
   it('an app returning an array with a Content-Length that matches', async () => {
-    const response = await callApp(validated(answering('200 OK', [...TEXT, ['Content-Length', '11']], ['hello', ' world'])));
+    const response = await callApp(
+      validated(answering('200 OK', [...TEXT, ['Content-Length', '11']], ['hello', ' world'])),
+    );
     expect(response.text).toBe('hello world');
     expect(found.rules()).toEqual([]);
   });
 
   it('the streaming and demo example apps', async () => {
     expect((await callApp(validated(createStreamingApp(0)), { query: 'count=3' })).text).toMatch(/chunk 3 of 3/);
-    expect((await callApp(validated(demoApp), { method: 'POST', form: { message: 'hi' } })).text).toContain('message=hi');
+    expect((await callApp(validated(demoApp), { method: 'POST', form: { message: 'hi' } })).text).toContain(
+      'message=hi',
+    );
     expect((await callApp(validated(demoApp), { path: '/missing' })).status).toBe(404);
     expect(found.rules()).toEqual([]);
   });

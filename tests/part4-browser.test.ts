@@ -54,10 +54,17 @@ describe.skipIf(!FOUND && !MUST_RUN)(`a browser signs each guestbook (skipped wh
   const violations = new ViolationLog();
 
   beforeAll(async () => {
-    if (!FOUND) throw new Error(`CI=true, so the browser test must run, but there is ${SKIP_REASON}: .ci/run should have installed it.`);
+    if (!FOUND)
+      throw new Error(
+        `CI=true, so the browser test must run, but there is ${SKIP_REASON}: .ci/run should have installed it.`,
+      );
     // A fresh profile every run: no cache, cookies or saved form data from an earlier run.
     userDataDir = await mkdtemp(join(tmpdir(), 'part4-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    browser = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -67,33 +74,42 @@ describe.skipIf(!FOUND && !MUST_RUN)(`a browser signs each guestbook (skipped wh
     expect(violations.messages()).toEqual([]);
   });
 
-  for (const { where, server, mount } of VISITS) it(`${where}: the form posts, redirects, and the new entry is listed, escaped`, async () => {
-    if (browser === null) throw new Error('the browser did not start');
-    const served = await start(SERVERS[server](violations.validated(createSite()), { errors: QUIET }));
-    servers.push(served);
-    const page = await browser.newPage();
-    const statuses: string[] = [];
-    page.on('response', (response) => statuses.push(`${response.request().method()} ${new URL(response.url()).pathname} ${response.status()}`));
+  for (const { where, server, mount } of VISITS)
+    it(`${where}: the form posts, redirects, and the new entry is listed, escaped`, async () => {
+      if (browser === null) throw new Error('the browser did not start');
+      const served = await start(SERVERS[server](violations.validated(createSite()), { errors: QUIET }));
+      servers.push(served);
+      const page = await browser.newPage();
+      const statuses: string[] = [];
+      page.on('response', (response) =>
+        statuses.push(`${response.request().method()} ${new URL(response.url()).pathname} ${response.status()}`),
+      );
 
-    await page.goto(`${served.url}/`);
-    // From the site's index page, as a visitor would: its relative link leads to the guestbook.
-    await page.getByRole('link', { name: `The guestbook on ${mount.slice(1)}` }).click();
-    await page.waitForURL(`${served.url}${mount}/`);
-    await expect(page.locator('h1').textContent()).resolves.toBe('Guestbook');
+      await page.goto(`${served.url}/`);
+      // From the site's index page, as a visitor would: its relative link leads to the guestbook.
+      await page.getByRole('link', { name: `The guestbook on ${mount.slice(1)}` }).click();
+      await page.waitForURL(`${served.url}${mount}/`);
+      await expect(page.locator('h1').textContent()).resolves.toBe('Guestbook');
 
-    await page.locator('input[name="name"]').fill('<b>Ada</b>');
-    await page.locator('textarea[name="message"]').fill('Hello from Chromium <script>alert(1)</script>');
-    // The page's URL will not change (the 303 leads back to it): wait for the GET it leads to.
-    const landed = page.waitForResponse((response) => response.request().method() === 'GET' && new URL(response.url()).pathname === `${mount}/`);
-    await page.getByRole('button', { name: 'Sign the guestbook' }).click();
-    await landed;
-    await page.waitForLoadState();
+      await page.locator('input[name="name"]').fill('<b>Ada</b>');
+      await page.locator('textarea[name="message"]').fill('Hello from Chromium <script>alert(1)</script>');
+      // The page's URL will not change (the 303 leads back to it): wait for the GET it leads to.
+      const landed = page.waitForResponse(
+        (response) => response.request().method() === 'GET' && new URL(response.url()).pathname === `${mount}/`,
+      );
+      await page.getByRole('button', { name: 'Sign the guestbook' }).click();
+      await landed;
+      await page.waitForLoadState();
 
-    const afterPost = statuses.slice(statuses.indexOf(`POST ${mount}/entries 303`)).filter((line) => !line.includes('favicon'));
-    expect(afterPost).toEqual([`POST ${mount}/entries 303`, `GET ${mount}/ 200`]);
-    // Shown as the text that was typed: the page made no <b> or <script> element of it.
-    await expect(page.locator('.entries li').allTextContents()).resolves.toEqual(['<b>Ada</b>: Hello from Chromium <script>alert(1)</script>']);
-    await expect(page.locator('.entries b, .entries script').count()).resolves.toBe(0);
-    await page.close();
-  });
+      const afterPost = statuses
+        .slice(statuses.indexOf(`POST ${mount}/entries 303`))
+        .filter((line) => !line.includes('favicon'));
+      expect(afterPost).toEqual([`POST ${mount}/entries 303`, `GET ${mount}/ 200`]);
+      // Shown as the text that was typed: the page made no <b> or <script> element of it.
+      await expect(page.locator('.entries li').allTextContents()).resolves.toEqual([
+        '<b>Ada</b>: Hello from Chromium <script>alert(1)</script>',
+      ]);
+      await expect(page.locator('.entries b, .entries script').count()).resolves.toBe(0);
+      await page.close();
+    });
 });

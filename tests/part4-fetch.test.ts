@@ -40,7 +40,10 @@ async function serveFetch(handler: FetchHandler): Promise<RunningGateway & { vio
 async function rawExchange(port: number, text: string): Promise<string> {
   const socket = await openSocket(port);
   socket.write(text);
-  const received = await readUntil(socket, (soFar) => /\r\n\r\n/.test(soFar.toString('latin1')) && soFar.toString('latin1').includes('\r\n0\r\n\r\n'));
+  const received = await readUntil(
+    socket,
+    (soFar) => /\r\n\r\n/.test(soFar.toString('latin1')) && soFar.toString('latin1').includes('\r\n0\r\n\r\n'),
+  );
   socket.destroy();
   return received.toString('latin1');
 }
@@ -70,28 +73,50 @@ describe('fromFetch: a fetch handler on the gateway', () => {
 
   it('builds the URL from the scheme, Host and the request-target, query as sent', async () => {
     const gateway = await serve((req) => new Response(req.url));
-    const answer = await request(`${gateway.url}/a/caf%C3%A9?x=1&y=%20z#frag`, { headers: { host: 'example.test:8080' } });
+    const answer = await request(`${gateway.url}/a/caf%C3%A9?x=1&y=%20z#frag`, {
+      headers: { host: 'example.test:8080' },
+    });
     expect(await answer.body.text()).toBe('http://example.test:8080/a/caf%C3%A9?x=1&y=%20z');
   });
 
   it('gives the headers back from HTTP_*, CONTENT_TYPE and CONTENT_LENGTH, names lower-case', async () => {
-    const gateway = await serve(async (req) => Response.json({ headers: Object.fromEntries(req.headers), body: await req.text() }));
-    const answer = await request(`${gateway.url}/`, { method: 'POST', body: 'hi', headers: { 'Content-Type': 'text/plain', 'X-Trace-Id': 'abc', Accept: 'a/b' } });
+    const gateway = await serve(async (req) =>
+      Response.json({ headers: Object.fromEntries(req.headers), body: await req.text() }),
+    );
+    const answer = await request(`${gateway.url}/`, {
+      method: 'POST',
+      body: 'hi',
+      headers: { 'Content-Type': 'text/plain', 'X-Trace-Id': 'abc', Accept: 'a/b' },
+    });
     const seen = (await answer.body.json()) as { headers: Record<string, string>; body: string };
     expect(seen.body).toBe('hi');
-    expect(seen.headers).toMatchObject({ 'content-type': 'text/plain', 'content-length': '2', 'x-trace-id': 'abc', accept: 'a/b', host: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(seen.headers).toMatchObject({
+      'content-type': 'text/plain',
+      'content-length': '2',
+      'x-trace-id': 'abc',
+      accept: 'a/b',
+      host: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    });
   });
 
   it('reads gateway.input only when the handler reads the body: no 100 Continue for a handler that answers first', async () => {
-    const gateway = await serve((req) => (req.headers.get('authorization') === null ? new Response('log in first\n', { status: 401 }) : new Response(req.body)));
+    const gateway = await serve((req) =>
+      req.headers.get('authorization') === null
+        ? new Response('log in first\n', { status: 401 })
+        : new Response(req.body),
+    );
     const socket = await openSocket(gateway.port);
-    socket.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nContent-Type: text/plain\r\n\r\n`);
+    socket.write(
+      `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nContent-Type: text/plain\r\n\r\n`,
+    );
     const [refused] = await readResponses(socket, 1);
     expect(refused.status).toBe(401);
     socket.destroy();
 
     const reader = await openSocket(gateway.port);
-    reader.write(`POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: yes\r\nContent-Length: 5\r\nExpect: 100-continue\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n`);
+    reader.write(
+      `POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: yes\r\nContent-Length: 5\r\nExpect: 100-continue\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n`,
+    );
     const interim = await readUntil(reader, (soFar) => soFar.includes('\r\n\r\n'));
     expect(interim.toString('latin1')).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n$/);
     reader.write('hello');
@@ -119,7 +144,10 @@ describe('fromFetch: a fetch handler on the gateway', () => {
 
   it('passes a body the server refused (413, over its limit) to the handler as an error with its status, answered with it', async () => {
     const violations = new ViolationLog();
-    const gateway = await startGateway(violations.validated(fromFetch(async (req) => new Response(`${(await req.arrayBuffer()).byteLength}`))), { limits: { maxBodyBytes: 1000 } });
+    const gateway = await startGateway(
+      violations.validated(fromFetch(async (req) => new Response(`${(await req.arrayBuffer()).byteLength}`))),
+      { limits: { maxBodyBytes: 1000 } },
+    );
     try {
       const answer = await request(`${gateway.url}/`, { method: 'POST', body: chunkedBody(4, 500) });
       expect(answer.statusCode).toBe(413);
@@ -143,7 +171,7 @@ describe('fromFetch: a fetch handler on the gateway', () => {
     expect(methods).toEqual(['GET']);
   });
 
-  it('gives the status its reason phrase: the Response\'s statusText, else RFC 9110\'s name, else Node\'s', async () => {
+  it("gives the status its reason phrase: the Response's statusText, else RFC 9110's name, else Node's", async () => {
     const gateway = await serve((req) => {
       const status = Number(new URL(req.url).searchParams.get('status'));
       return new Response('x', { status, statusText: status === 299 ? 'Custom Reason' : '' });
@@ -156,7 +184,12 @@ describe('fromFetch: a fetch handler on the gateway', () => {
       reasons.push(response.raw.slice(0, response.raw.indexOf('\r\n')));
       socket.destroy();
     }
-    expect(reasons).toEqual(['HTTP/1.1 201 Created', 'HTTP/1.1 413 Content Too Large', "HTTP/1.1 418 I'm a Teapot", 'HTTP/1.1 299 Custom Reason']);
+    expect(reasons).toEqual([
+      'HTTP/1.1 201 Created',
+      'HTTP/1.1 413 Content Too Large',
+      "HTTP/1.1 418 I'm a Teapot",
+      'HTTP/1.1 299 Custom Reason',
+    ]);
   });
 
   it('keeps each Set-Cookie its own field (getSetCookie), drops connection fields, defaults Content-Type for a body without one', async () => {
@@ -164,11 +197,17 @@ describe('fromFetch: a fetch handler on the gateway', () => {
       const headers = new Headers({ Connection: 'keep-alive', 'Transfer-Encoding': 'chunked', 'X-Kept': 'yes' });
       headers.append('Set-Cookie', 'a=1; Expires=Wed, 01 Jan 2031 00:00:00 GMT');
       headers.append('Set-Cookie', 'b=2; HttpOnly');
-      return new Response(new ReadableStream({ start: (controller) => (controller.enqueue(bytes('body')), controller.close()) }), { headers });
+      return new Response(
+        new ReadableStream({ start: (controller) => (controller.enqueue(bytes('body')), controller.close()) }),
+        { headers },
+      );
     });
     const text = await rawExchange(gateway.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     const head = text.slice(0, text.indexOf('\r\n\r\n'));
-    expect(head.match(/^set-cookie: .*$/gim)).toEqual(['set-cookie: a=1; Expires=Wed, 01 Jan 2031 00:00:00 GMT', 'set-cookie: b=2; HttpOnly']);
+    expect(head.match(/^set-cookie: .*$/gim)).toEqual([
+      'set-cookie: a=1; Expires=Wed, 01 Jan 2031 00:00:00 GMT',
+      'set-cookie: b=2; HttpOnly',
+    ]);
     expect(head).toMatch(/^x-kept: yes$/m);
     expect(head).toMatch(/^content-type: application\/octet-stream$/m);
     expect(head).not.toMatch(/^connection: keep-alive$/m); // the handler's; the server's own says close
@@ -219,7 +258,10 @@ describe('fromFetch: a fetch handler on the gateway', () => {
 
 describe('fromFetch in process: one read per chunk the server pulls, the stream cancelled when it stops', () => {
   /** Call the wrapped handler as a server would, and get its body's iterator. */
-  async function bodyOf(handler: FetchHandler, signal = new AbortController().signal): Promise<AsyncIterator<Uint8Array>> {
+  async function bodyOf(
+    handler: FetchHandler,
+    signal = new AbortController().signal,
+  ): Promise<AsyncIterator<Uint8Array>> {
     const app = fromFetch(handler);
     const environ = {
       REQUEST_METHOD: 'GET',
@@ -235,7 +277,11 @@ describe('fromFetch in process: one read per chunk the server pulls, the stream 
       HTTP_HOST: 'x',
       'gateway.version': [1, 0] as const,
       'gateway.url_scheme': 'http' as const,
-      'gateway.input': { read: async () => new Uint8Array(), readline: async () => new Uint8Array(), async *[Symbol.asyncIterator]() {} },
+      'gateway.input': {
+        read: async () => new Uint8Array(),
+        readline: async () => new Uint8Array(),
+        async *[Symbol.asyncIterator]() {},
+      },
       'gateway.errors': QUIET,
       'gateway.multithread': true,
       'gateway.multiprocess': false,
@@ -292,7 +338,10 @@ describe('fromFetch in process: one read per chunk the server pulls, the stream 
 
   it('cancels a stream waiting for data as soon as gateway.signal aborts (the client left)', async () => {
     const reasons: unknown[] = [];
-    const quiet = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}), cancel: (reason) => void reasons.push(reason) }, { highWaterMark: 0 });
+    const quiet = new ReadableStream<Uint8Array>(
+      { pull: () => new Promise(() => {}), cancel: (reason) => void reasons.push(reason) },
+      { highWaterMark: 0 },
+    );
     const client = new AbortController();
     const body = await bodyOf(() => new Response(quiet), client.signal);
     const pending = body.next();
@@ -313,7 +362,11 @@ describe('toFetch: the course guestbooks answer plain Request objects', () => {
       expect(await empty.json()).toEqual({ entries: [] });
 
       const created = await handler(
-        new Request('http://guestbook.test/entries', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Ada', message: 'Hello' }) }),
+        new Request('http://guestbook.test/entries', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ name: 'Ada', message: 'Hello' }),
+        }),
       );
       expect(created.status).toBe(201);
       expect(created.statusText).toBe('Created');
@@ -365,7 +418,9 @@ describe('toFetch: the course guestbooks answer plain Request objects', () => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return [bytes(`${body.length} bytes`)];
     });
-    const stream = new ReadableStream<Uint8Array>({ start: (controller) => (controller.enqueue(bytes('abc')), controller.enqueue(bytes('defg')), controller.close()) });
+    const stream = new ReadableStream<Uint8Array>({
+      start: (controller) => (controller.enqueue(bytes('abc')), controller.enqueue(bytes('defg')), controller.close()),
+    });
     const response = await handler(new Request('http://x/', { method: 'POST', body: stream, duplex: 'half' }));
     expect(await response.text()).toBe('7 bytes');
   });
@@ -422,24 +477,34 @@ describe('toFetch: the course guestbooks answer plain Request objects', () => {
 
     const log: string[] = [];
     const errors = { write: (text: string) => void log.push(text), flush: () => {} };
-    const early = await toFetch(() => {
-      throw new Error('boom');
-    }, { errors })(new Request('http://x/'));
+    const early = await toFetch(
+      () => {
+        throw new Error('boom');
+      },
+      { errors },
+    )(new Request('http://x/'));
     expect(early.status).toBe(500);
     expect(log.join('')).toContain('boom');
 
-    const late = await toFetch(async function* (_environ, startResponse) {
-      startResponse('200 OK', [['Content-Type', 'text/plain']]);
-      yield bytes('half');
-      throw new Error('late boom');
-    }, { errors })(new Request('http://x/'));
+    const late = await toFetch(
+      async function* (_environ, startResponse) {
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        yield bytes('half');
+        throw new Error('late boom');
+      },
+      { errors },
+    )(new Request('http://x/'));
     expect(late.status).toBe(200);
     await expect(late.text()).rejects.toThrow();
   });
 
   it('answers HEAD with the GET head and a null body, repeated Set-Cookie kept', async () => {
     const handler = toFetch((_environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/plain'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]);
+      startResponse('200 OK', [
+        ['Content-Type', 'text/plain'],
+        ['Set-Cookie', 'a=1'],
+        ['Set-Cookie', 'b=2'],
+      ]);
       return [bytes('four')];
     });
     const head = await handler(new Request('http://x/', { method: 'HEAD' }));
@@ -477,7 +542,10 @@ const part4Host = ((): Host => {
   let base = '';
   beforeAll(async () => {
     stage = runStage(['part4-frameworks/main.ts', '--port', '0', '--app', FIXTURE, '--server', 'node']);
-    [, base] = await stage.waitForOutput(/Serving tests\/fixtures\/hono-app\.ts \(a fetch app: its fetch method, wrapped with fromFetch\) on node:http .*, at (http:\/\/127\.0\.0\.1:\d+)\//, START_MS);
+    [, base] = await stage.waitForOutput(
+      /Serving tests\/fixtures\/hono-app\.ts \(a fetch app: its fetch method, wrapped with fromFetch\) on node:http .*, at (http:\/\/127\.0\.0\.1:\d+)\//,
+      START_MS,
+    );
   }, START_MS);
   afterAll(async () => {
     stage?.child.kill('SIGTERM');
@@ -499,17 +567,28 @@ describe.each([gatewayHost, part4Host])('a Hono app nobody here wrote, served by
   });
 
   it('takes a JSON body and a chunked upload', async () => {
-    const echoed = await request(at('/echo'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [1, 2] }) });
+    const echoed = await request(at('/echo'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: [1, 2] }),
+    });
     expect(echoed.statusCode).toBe(201);
     expect(await echoed.body.json()).toEqual({ received: { a: [1, 2] } });
-    const upload = await request(at('/upload'), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: chunkedBody(5, 1000) });
+    const upload = await request(at('/upload'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: chunkedBody(5, 1000),
+    });
     expect(await upload.body.json()).toEqual({ bytes: 5000, type: 'application/octet-stream' });
   });
 
   it('sends repeated Set-Cookie fields, each whole', async () => {
     const answer = await request(at('/cookies'));
     await answer.body.text();
-    expect(answer.headers['set-cookie']).toEqual(['theme=dark; Path=/', 'session=abc123; Max-Age=3600; Path=/; HttpOnly']);
+    expect(answer.headers['set-cookie']).toEqual([
+      'theme=dark; Path=/',
+      'session=abc123; Max-Age=3600; Path=/; HttpOnly',
+    ]);
   });
 
   it('answers HEAD with the GET head and no body', async () => {
@@ -522,7 +601,8 @@ describe.each([gatewayHost, part4Host])('a Hono app nobody here wrote, served by
   });
 
   it('streams events as they happen, and a client that leaves mid-stream has its stream cancelled', async () => {
-    const stats = async (): Promise<{ listening: number; closedByClient: number }> => (await request(at('/stats'))).body.json() as Promise<{ listening: number; closedByClient: number }>;
+    const stats = async (): Promise<{ listening: number; closedByClient: number }> =>
+      (await request(at('/stats'))).body.json() as Promise<{ listening: number; closedByClient: number }>;
     const before = await stats();
     const events = await request(at('/events'));
     expect(events.headers['content-type']).toBe('text/event-stream');
@@ -530,7 +610,11 @@ describe.each([gatewayHost, part4Host])('a Hono app nobody here wrote, served by
     const next = async (): Promise<string> => String((await chunks.next()).value);
     expect(await next()).toBe('event: ready\ndata: listening\n\n');
     for (const text of ['one', 'two']) {
-      await request(at('/messages'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+      await request(at('/messages'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+      });
       expect(await next()).toBe(`data: ${text}\n\n`); // each piece on its own, while the stream stays open
     }
 
@@ -538,7 +622,11 @@ describe.each([gatewayHost, part4Host])('a Hono app nobody here wrote, served by
     // node:http sees the connection close and aborts gateway.signal at once; the gateway learns
     // it at its next write (a FIN is a half-close to part 2): a message makes one.
     await until(async () => {
-      await request(at('/messages'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"anyone?"}' });
+      await request(at('/messages'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"text":"anyone?"}',
+      });
       return (await stats()).closedByClient > before.closedByClient;
     }, 'the stream to be cancelled');
     expect((await stats()).listening).toBe(before.listening);
@@ -554,11 +642,19 @@ describe('the loaders and a fetch app', () => {
     );
   });
 
-  it('npm run part3 -- it: that line, and exit code 2', async () => {
-    const stage = runStage(['part3-gateway/main.ts', FIXTURE, '--port', '0']);
-    expect(await stage.exited).toEqual({ code: 2, signal: null });
-    expect(stage.stderr().trim().split(/\r?\n/)).toEqual([expect.stringMatching(/^tests\/fixtures\/hono-app\.ts's export "default" is a fetch app .*npm run part4 -- --app tests\/fixtures\/hono-app\.ts/)]);
-  }, START_MS);
+  it(
+    'npm run part3 -- it: that line, and exit code 2',
+    async () => {
+      const stage = runStage(['part3-gateway/main.ts', FIXTURE, '--port', '0']);
+      expect(await stage.exited).toEqual({ code: 2, signal: null });
+      expect(stage.stderr().trim().split(/\r?\n/)).toEqual([
+        expect.stringMatching(
+          /^tests\/fixtures\/hono-app\.ts's export "default" is a fetch app .*npm run part4 -- --app tests\/fixtures\/hono-app\.ts/,
+        ),
+      ]);
+    },
+    START_MS,
+  );
 
   it('part 4 takes a bare fetch handler (one parameter) and an object with fetch, and wraps each', async () => {
     expect((await loadAnyApp(FIXTURE)).how).toBe('a fetch app: its fetch method, wrapped with fromFetch');

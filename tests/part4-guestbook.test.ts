@@ -85,7 +85,10 @@ interface Answer {
 }
 
 /** One request through undici (which follows no redirect by itself), read to the end. */
-async function send(url: string, options: { method?: string; form?: Record<string, string>; json?: unknown; body?: string; type?: string } = {}): Promise<Answer> {
+async function send(
+  url: string,
+  options: { method?: string; form?: Record<string, string>; json?: unknown; body?: string; type?: string } = {},
+): Promise<Answer> {
   let body = options.body;
   let type = options.type;
   if (options.form !== undefined) {
@@ -95,133 +98,158 @@ async function send(url: string, options: { method?: string; form?: Record<strin
     body = JSON.stringify(options.json);
     type = 'application/json';
   }
-  const response = await request(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), body, headers: type === undefined ? {} : { 'content-type': type } });
+  const response = await request(url, {
+    method: options.method ?? (body === undefined ? 'GET' : 'POST'),
+    body,
+    headers: type === undefined ? {} : { 'content-type': type },
+  });
   return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
 }
 
-describe.each(CELLS)('guestbook on $framework, served by $server, at "$mount/"', ({ serve, framework, mount, create }) => {
-  const served = servedEachTest(serve, create);
-  /** The URL of `path` inside this guestbook: '/entries' → http://127.0.0.1:PORT/micro/entries. */
-  const at = (path: string): string => `${served.current().url}${mount}${path}`;
-  const entries = async (): Promise<Array<{ name: string; message: string }>> => JSON.parse((await send(at('/entries'))).text).entries;
+describe.each(CELLS)(
+  'guestbook on $framework, served by $server, at "$mount/"',
+  ({ serve, framework, mount, create }) => {
+    const served = servedEachTest(serve, create);
+    /** The URL of `path` inside this guestbook: '/entries' → http://127.0.0.1:PORT/micro/entries. */
+    const at = (path: string): string => `${served.current().url}${mount}${path}`;
+    const entries = async (): Promise<Array<{ name: string; message: string }>> =>
+      JSON.parse((await send(at('/entries'))).text).entries;
 
-  it('shows an empty page whose form posts to its own /entries, mount point included', async () => {
-    const page = await send(at('/'));
-    expect(page.status).toBe(200);
-    // Lower-cased: Hono spells it charset=UTF-8, and charset names are case-insensitive.
-    expect(String(page.headers['content-type']).toLowerCase()).toBe('text/html; charset=utf-8');
-    expect(page.text).toMatch(/No entries yet/);
-    expect(page.text).toContain(`<form method="post" action="${mount}/entries">`);
-    expect(page.text).toContain(`<a href="${mount}/entries">`);
-  });
-
-  it('answers HEAD for the page with the GET head and no body', async () => {
-    const get = await send(at('/'));
-    const head = await send(at('/'), { method: 'HEAD' });
-    expect(head.status).toBe(200);
-    expect(head.headers['content-type']).toBe(get.headers['content-type']);
-    // A Response's body is a stream, whose length is known only once it has been read: Hono's
-    // HEAD answer leaves Content-Length out (RFC 9110 §9.3.2 allows it); micro and mvc return
-    // an array, which the server counts.
-    expect(head.headers['content-length']).toBe(framework === 'hono' ? undefined : String(Buffer.byteLength(get.text)));
-    expect(head.headers['transfer-encoding']).toBeUndefined();
-    expect(head.text).toBe('');
-  });
-
-  it('takes a form entry with 303 to its own page (POST-redirect-GET), where the entry is listed', async () => {
-    const posted = await send(at('/entries'), { form: { name: 'Ada', message: 'Hello, world' } });
-    expect(posted.status).toBe(303);
-    expect(posted.headers.location).toBe(`${mount}/`);
-    const page = await send(new URL(String(posted.headers.location), served.current().url).href);
-    expect(page.status).toBe(200);
-    expect(page.text).toMatch(/<strong>Ada<\/strong>: Hello, world/);
-  });
-
-  it('lists entries escaped, so an entry cannot add markup to the page', async () => {
-    await send(at('/entries'), { form: { name: '<script>alert(1)</script>', message: '"quotes" & <b>tags</b>' } });
-    const page = await send(at('/'));
-    expect(page.text).not.toMatch(/<script>alert/);
-    expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    expect(page.text).toContain('&quot;quotes&quot; &amp; &lt;b&gt;tags&lt;/b&gt;');
-  });
-
-  it('takes a JSON entry with 201, its Location and the entry, trimmed; the Location serves it', async () => {
-    const created = await send(at('/entries'), { json: { name: '  Grace ', message: 'Hopper' } });
-    expect(created.status).toBe(201);
-    expect(created.headers.location).toBe(`${mount}/entries/1`);
-    expect(JSON.parse(created.text)).toEqual({ id: 1, name: 'Grace', message: 'Hopper', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
-    const one = await send(new URL(String(created.headers.location), served.current().url).href);
-    expect(one.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(one.text)).toEqual(JSON.parse(created.text));
-  });
-
-  it('lists entries as JSON, newest first, whichever way they came', async () => {
-    await send(at('/entries'), { json: { name: 'A', message: 'first' } });
-    await send(at('/entries'), { form: { name: 'B', message: 'second' } });
-    const list = await send(at('/entries'));
-    expect(list.headers['content-type']).toBe('application/json');
-    expect((await entries()).map((entry) => entry.message)).toEqual(['second', 'first']);
-  });
-
-  it('answers 404 for an entry that does not exist, an id that is not a number, and a path it does not have', async () => {
-    const missing = await send(at('/entries/99'));
-    expect(missing.status).toBe(404);
-    expect(JSON.parse(missing.text)).toEqual({ error: 'There is no entry with that id.' });
-    expect((await send(at('/entries/abc'))).status).toBe(404);
-    expect((await send(at('/entries/%201'))).status).toBe(404);
-    expect((await send(at('/nowhere'))).status).toBe(404);
-  });
-
-  it('refuses an invalid form with 400, showing the form again with the errors and what was typed', async () => {
-    const refused = await send(at('/entries'), { form: { name: '', message: 'Keep <me>' } });
-    expect(refused.status).toBe(400);
-    expect(String(refused.headers['content-type']).toLowerCase()).toBe('text/html; charset=utf-8');
-    expect(refused.text).toContain('name is required (1 to 80 characters).');
-    expect(refused.text).toContain('Keep &lt;me&gt;</textarea>');
-    expect(await entries()).toEqual([]);
-  });
-
-  it('refuses invalid JSON entries with 400 and every error at once, limits stated', async () => {
-    const tooLong = await send(at('/entries'), { json: { name: 'x'.repeat(81), message: 'y'.repeat(1001) } });
-    expect(tooLong.status).toBe(400);
-    expect(JSON.parse(tooLong.text)).toEqual({
-      errors: ['name is too long: 81 characters, at most 80 allowed.', 'message is too long: 1001 characters, at most 1000 allowed.'],
+    it('shows an empty page whose form posts to its own /entries, mount point included', async () => {
+      const page = await send(at('/'));
+      expect(page.status).toBe(200);
+      // Lower-cased: Hono spells it charset=UTF-8, and charset names are case-insensitive.
+      expect(String(page.headers['content-type']).toLowerCase()).toBe('text/html; charset=utf-8');
+      expect(page.text).toMatch(/No entries yet/);
+      expect(page.text).toContain(`<form method="post" action="${mount}/entries">`);
+      expect(page.text).toContain(`<a href="${mount}/entries">`);
     });
-    const wrongTypes = await send(at('/entries'), { json: { name: 7, message: '   ' } });
-    expect(JSON.parse(wrongTypes.text).errors).toEqual(['name must be text (1 to 80 characters).', 'message is required (1 to 1000 characters).']);
-    const notAnObject = await send(at('/entries'), { json: ['Ada', 'Hi'] });
-    expect(notAnObject.status).toBe(400);
-    expect(JSON.parse(notAnObject.text).errors[0]).toMatch(/^Send an object with a name and a message/);
-  });
 
-  it('counts characters as a person does: a name of 80 emoji is accepted', async () => {
-    expect((await send(at('/entries'), { json: { name: '😀'.repeat(80), message: 'ok' } })).status).toBe(201);
-  });
+    it('answers HEAD for the page with the GET head and no body', async () => {
+      const get = await send(at('/'));
+      const head = await send(at('/'), { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers['content-type']).toBe(get.headers['content-type']);
+      // A Response's body is a stream, whose length is known only once it has been read: Hono's
+      // HEAD answer leaves Content-Length out (RFC 9110 §9.3.2 allows it); micro and mvc return
+      // an array, which the server counts.
+      expect(head.headers['content-length']).toBe(
+        framework === 'hono' ? undefined : String(Buffer.byteLength(get.text)),
+      );
+      expect(head.headers['transfer-encoding']).toBeUndefined();
+      expect(head.text).toBe('');
+    });
 
-  it('answers 400 for malformed JSON and 415 for a body that is neither a form nor JSON', async () => {
-    expect((await send(at('/entries'), { body: '{"name":', type: 'application/json' })).status).toBe(400);
-    expect((await send(at('/entries'), { body: 'name=Ada', type: 'text/plain' })).status).toBe(415);
-  });
+    it('takes a form entry with 303 to its own page (POST-redirect-GET), where the entry is listed', async () => {
+      const posted = await send(at('/entries'), { form: { name: 'Ada', message: 'Hello, world' } });
+      expect(posted.status).toBe(303);
+      expect(posted.headers.location).toBe(`${mount}/`);
+      const page = await send(new URL(String(posted.headers.location), served.current().url).href);
+      expect(page.status).toBe(200);
+      expect(page.text).toMatch(/<strong>Ada<\/strong>: Hello, world/);
+    });
 
-  it('answers 405 with Allow for a method a route does not take', async () => {
-    const onPage = await send(at('/'), { method: 'POST' });
-    expect(onPage.status).toBe(405);
-    expect(onPage.headers.allow).toBe('GET, HEAD');
-    const onEntries = await send(at('/entries'), { method: 'DELETE' });
-    expect(onEntries.status).toBe(405);
-    expect(onEntries.headers.allow).toBe('GET, HEAD, POST');
-  });
+    it('lists entries escaped, so an entry cannot add markup to the page', async () => {
+      await send(at('/entries'), { form: { name: '<script>alert(1)</script>', message: '"quotes" & <b>tags</b>' } });
+      const page = await send(at('/'));
+      expect(page.text).not.toMatch(/<script>alert/);
+      expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(page.text).toContain('&quot;quotes&quot; &amp; &lt;b&gt;tags&lt;/b&gt;');
+    });
 
-  it('answers 413 for a body over the limit, whether its Content-Length says so or a chunked body grows past it', async () => {
-    const declared = await send(at('/entries'), { json: { name: 'Ada', message: 'x'.repeat(LIMIT) } });
-    expect(declared.status).toBe(413);
-    expect(declared.text).toContain(`at most ${LIMIT} bytes`);
-    const response = await request(at('/entries'), { method: 'POST', body: chunkedBody(LIMIT / 512 + 1, 512), headers: { 'content-type': 'application/json' } });
-    expect(response.statusCode).toBe(413);
-    expect(await response.body.text()).toContain(`at most ${LIMIT} bytes`);
-    expect(await entries()).toEqual([]);
-  });
-});
+    it('takes a JSON entry with 201, its Location and the entry, trimmed; the Location serves it', async () => {
+      const created = await send(at('/entries'), { json: { name: '  Grace ', message: 'Hopper' } });
+      expect(created.status).toBe(201);
+      expect(created.headers.location).toBe(`${mount}/entries/1`);
+      expect(JSON.parse(created.text)).toEqual({
+        id: 1,
+        name: 'Grace',
+        message: 'Hopper',
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
+      const one = await send(new URL(String(created.headers.location), served.current().url).href);
+      expect(one.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(one.text)).toEqual(JSON.parse(created.text));
+    });
+
+    it('lists entries as JSON, newest first, whichever way they came', async () => {
+      await send(at('/entries'), { json: { name: 'A', message: 'first' } });
+      await send(at('/entries'), { form: { name: 'B', message: 'second' } });
+      const list = await send(at('/entries'));
+      expect(list.headers['content-type']).toBe('application/json');
+      expect((await entries()).map((entry) => entry.message)).toEqual(['second', 'first']);
+    });
+
+    it('answers 404 for an entry that does not exist, an id that is not a number, and a path it does not have', async () => {
+      const missing = await send(at('/entries/99'));
+      expect(missing.status).toBe(404);
+      expect(JSON.parse(missing.text)).toEqual({ error: 'There is no entry with that id.' });
+      expect((await send(at('/entries/abc'))).status).toBe(404);
+      expect((await send(at('/entries/%201'))).status).toBe(404);
+      expect((await send(at('/nowhere'))).status).toBe(404);
+    });
+
+    it('refuses an invalid form with 400, showing the form again with the errors and what was typed', async () => {
+      const refused = await send(at('/entries'), { form: { name: '', message: 'Keep <me>' } });
+      expect(refused.status).toBe(400);
+      expect(String(refused.headers['content-type']).toLowerCase()).toBe('text/html; charset=utf-8');
+      expect(refused.text).toContain('name is required (1 to 80 characters).');
+      expect(refused.text).toContain('Keep &lt;me&gt;</textarea>');
+      expect(await entries()).toEqual([]);
+    });
+
+    it('refuses invalid JSON entries with 400 and every error at once, limits stated', async () => {
+      const tooLong = await send(at('/entries'), { json: { name: 'x'.repeat(81), message: 'y'.repeat(1001) } });
+      expect(tooLong.status).toBe(400);
+      expect(JSON.parse(tooLong.text)).toEqual({
+        errors: [
+          'name is too long: 81 characters, at most 80 allowed.',
+          'message is too long: 1001 characters, at most 1000 allowed.',
+        ],
+      });
+      const wrongTypes = await send(at('/entries'), { json: { name: 7, message: '   ' } });
+      expect(JSON.parse(wrongTypes.text).errors).toEqual([
+        'name must be text (1 to 80 characters).',
+        'message is required (1 to 1000 characters).',
+      ]);
+      const notAnObject = await send(at('/entries'), { json: ['Ada', 'Hi'] });
+      expect(notAnObject.status).toBe(400);
+      expect(JSON.parse(notAnObject.text).errors[0]).toMatch(/^Send an object with a name and a message/);
+    });
+
+    it('counts characters as a person does: a name of 80 emoji is accepted', async () => {
+      expect((await send(at('/entries'), { json: { name: '😀'.repeat(80), message: 'ok' } })).status).toBe(201);
+    });
+
+    it('answers 400 for malformed JSON and 415 for a body that is neither a form nor JSON', async () => {
+      expect((await send(at('/entries'), { body: '{"name":', type: 'application/json' })).status).toBe(400);
+      expect((await send(at('/entries'), { body: 'name=Ada', type: 'text/plain' })).status).toBe(415);
+    });
+
+    it('answers 405 with Allow for a method a route does not take', async () => {
+      const onPage = await send(at('/'), { method: 'POST' });
+      expect(onPage.status).toBe(405);
+      expect(onPage.headers.allow).toBe('GET, HEAD');
+      const onEntries = await send(at('/entries'), { method: 'DELETE' });
+      expect(onEntries.status).toBe(405);
+      expect(onEntries.headers.allow).toBe('GET, HEAD, POST');
+    });
+
+    it('answers 413 for a body over the limit, whether its Content-Length says so or a chunked body grows past it', async () => {
+      const declared = await send(at('/entries'), { json: { name: 'Ada', message: 'x'.repeat(LIMIT) } });
+      expect(declared.status).toBe(413);
+      expect(declared.text).toContain(`at most ${LIMIT} bytes`);
+      const response = await request(at('/entries'), {
+        method: 'POST',
+        body: chunkedBody(LIMIT / 512 + 1, 512),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(response.statusCode).toBe(413);
+      expect(await response.body.text()).toContain(`at most ${LIMIT} bytes`);
+      expect(await entries()).toEqual([]);
+    });
+  },
+);
 
 describe.each(SERVER_LIST)('the site on $server: every guestbook and an index page', ({ serve }) => {
   const served = servedEachTest(serve, createSite);
@@ -231,7 +259,8 @@ describe.each(SERVER_LIST)('the site on $server: every guestbook and an index pa
     const index = await send(url('/'));
     expect(index.status).toBe(200);
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
-    for (const href of ['micro/', 'micro/entries', 'mvc/', 'mvc/entries', 'hono/', 'hono/entries']) expect(index.text).toContain(`href="${href}"`);
+    for (const href of ['micro/', 'micro/entries', 'mvc/', 'mvc/entries', 'hono/', 'hono/entries'])
+      expect(index.text).toContain(`href="${href}"`);
   });
 
   it('answers 404 for a path no guestbook is mounted at, and 405 for a POST to the index', async () => {
@@ -274,7 +303,10 @@ describe.each(SERVER_LIST)('the site on $server: every guestbook and an index pa
       for (const [path, options] of script) {
         const answer = await send(url(`/${framework}${path}`), options);
         const location = answer.headers.location?.toString().replace(`/${framework}`, '/BOOK');
-        const json = answer.headers['content-type'] === 'application/json' ? JSON.parse(answer.text.replace(/"createdAt":"[^"]*"/g, '"createdAt":""')) : null;
+        const json =
+          answer.headers['content-type'] === 'application/json'
+            ? JSON.parse(answer.text.replace(/"createdAt":"[^"]*"/g, '"createdAt":""'))
+            : null;
         transcript.push({ status: answer.status, location, allow: answer.headers.allow, json });
       }
       transcripts.push(transcript);

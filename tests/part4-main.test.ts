@@ -19,7 +19,8 @@ function run(args: string[]): StageRun {
 }
 
 afterEach(() => {
-  for (const stage of runs.splice(0)) if (stage.child.exitCode === null && stage.child.signalCode === null) stage.child.kill('SIGKILL');
+  for (const stage of runs.splice(0))
+    if (stage.child.exitCode === null && stage.child.signalCode === null) stage.child.kill('SIGKILL');
 });
 
 async function get(url: string): Promise<{ status: number; server: string; text: string }> {
@@ -49,7 +50,10 @@ describe('npm run part4 (part4-frameworks/main.ts in a child process)', { timeou
 
   it('with --server node --framework mvc serves that one guestbook at / on node:http', async () => {
     const stage = run(['--server', 'node', '--framework=mvc']);
-    const [, base] = await stage.waitForOutput(/The mvc .* guestbook on node:http .*, at (http:\/\/127\.0\.0\.1:\d+\/)/, START_MS);
+    const [, base] = await stage.waitForOutput(
+      /The mvc .* guestbook on node:http .*, at (http:\/\/127\.0\.0\.1:\d+\/)/,
+      START_MS,
+    );
     const page = await get(base);
     expect(page.server).toBe('small-journey-node-http');
     expect(page.text).toContain('<title>Guestbook (mvc)</title>');
@@ -57,7 +61,7 @@ describe('npm run part4 (part4-frameworks/main.ts in a child process)', { timeou
     expect(await stage.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('with --app serves a fetch app (Hono\'s export default app) on node:http, wrapped with fromFetch, and says so', async () => {
+  it("with --app serves a fetch app (Hono's export default app) on node:http, wrapped with fromFetch, and says so", async () => {
     const stage = run(['--app', 'part4-frameworks/hono/guestbook.ts', '--server', 'node']);
     const [, base] = await stage.waitForOutput(
       /Serving part4-frameworks\/hono\/guestbook\.ts \(a fetch app: its fetch method, wrapped with fromFetch\) on node:http .*, at (http:\/\/127\.0\.0\.1:\d+\/)/,
@@ -72,7 +76,10 @@ describe('npm run part4 (part4-frameworks/main.ts in a child process)', { timeou
 
   it('with --app serves an app of the contract, a named export, on the gateway', async () => {
     const stage = run(['--app', 'tests/fixtures/loader-cases.ts:other']);
-    const [, base] = await stage.waitForOutput(/Serving tests\/fixtures\/loader-cases\.ts:other \(an app of the contract\) on the gateway server .*, at (http:\/\/127\.0\.0\.1:\d+\/)/, START_MS);
+    const [, base] = await stage.waitForOutput(
+      /Serving tests\/fixtures\/loader-cases\.ts:other \(an app of the contract\) on the gateway server .*, at (http:\/\/127\.0\.0\.1:\d+\/)/,
+      START_MS,
+    );
     expect((await get(base)).text).toBe('other\n');
     stage.child.kill('SIGTERM');
     expect(await stage.exited).toEqual({ code: 0, signal: null });
@@ -81,10 +88,19 @@ describe('npm run part4 (part4-frameworks/main.ts in a child process)', { timeou
   it.each([
     [['--server', 'apache'], '--server does not know "apache": choose gateway or node, e.g. --server node'],
     [['--framework'], '--framework needs a value: choose micro, mvc or hono, e.g. --framework hono'],
-    [['--workers', '2'], 'Unknown option --workers. Usage: npm run part4 -- [--server gateway|node] [--framework micro|mvc|hono | --app app.ts[:export]] [--port N] [--host H]'],
+    [
+      ['--workers', '2'],
+      'Unknown option --workers. Usage: npm run part4 -- [--server gateway|node] [--framework micro|mvc|hono | --app app.ts[:export]] [--port N] [--host H]',
+    ],
     [['--app'], '--app needs a file: --app path/to/app.ts, or path/to/app.ts:exportName'],
-    [['--app', 'part4-frameworks/hono/guestbook.ts', '--framework', 'mvc'], 'Give --app or --framework, not both: --app serves your app instead of a guestbook.'],
-    [['--app', 'nowhere/app.ts'], expect.stringMatching(/^No such file: nowhere\/app\.ts \(looked for .*\)\. Give the path to a \.ts file/)],
+    [
+      ['--app', 'part4-frameworks/hono/guestbook.ts', '--framework', 'mvc'],
+      'Give --app or --framework, not both: --app serves your app instead of a guestbook.',
+    ],
+    [
+      ['--app', 'nowhere/app.ts'],
+      expect.stringMatching(/^No such file: nowhere\/app\.ts \(looked for .*\)\. Give the path to a \.ts file/),
+    ],
   ])('answers %j with one line saying what to do, and exit code 2', async (args, message) => {
     const stage = run(args);
     expect(await stage.exited).toEqual({ code: 2, signal: null });
@@ -97,11 +113,23 @@ describe('part4-frameworks/README.md', () => {
     const readme = readFileSync(new URL('../part4-frameworks/README.md', import.meta.url), 'utf8');
     // Paths like tests/part4-guestbook.test.ts, or micro/guestbook.ts and solutions/challenge-1.ts
     // (inside part4-frameworks/), and bare names, e.g. `urls.ts` in the trace table's mvc column.
-    const named = new Set(readme.match(/\b(?:part\d-[\w-]+|tests|micro|mvc|solutions)\/[\w./-]+\.ts\b|\b[\w-]+\.ts\b/g) ?? []);
+    const named = new Set(
+      readme.match(/\b(?:part\d-[\w-]+|tests|micro|mvc|solutions)\/[\w./-]+\.ts\b|\b[\w-]+\.ts\b/g) ?? [],
+    );
     expect(named.size).toBeGreaterThan(10);
     for (const name of named) {
-      const candidates = ['', 'part4-frameworks/', 'part4-frameworks/micro/', 'part4-frameworks/mvc/', 'part4-frameworks/solutions/', 'tests/'].map((folder) => folder + name);
-      expect(candidates.some((path) => existsSync(new URL(`../${path}`, import.meta.url))), name).toBe(true);
+      const candidates = [
+        '',
+        'part4-frameworks/',
+        'part4-frameworks/micro/',
+        'part4-frameworks/mvc/',
+        'part4-frameworks/solutions/',
+        'tests/',
+      ].map((folder) => folder + name);
+      expect(
+        candidates.some((path) => existsSync(new URL(`../${path}`, import.meta.url))),
+        name,
+      ).toBe(true);
     }
   });
 });

@@ -123,8 +123,16 @@ describe('micro: the request view', () => {
   });
 
   it('reads headers by their HTTP name in any case, Content-Type included', async () => {
-    const app = micro().post('/', (req) => ({ agent: req.header('user-agent'), type: req.header('Content-Type'), missing: req.header('X-Nope') ?? null }));
-    const response = await callApp(app, { method: 'POST', headers: { 'User-Agent': 'test/1', 'Content-Type': 'text/plain' }, body: 'x' });
+    const app = micro().post('/', (req) => ({
+      agent: req.header('user-agent'),
+      type: req.header('Content-Type'),
+      missing: req.header('X-Nope') ?? null,
+    }));
+    const response = await callApp(app, {
+      method: 'POST',
+      headers: { 'User-Agent': 'test/1', 'Content-Type': 'text/plain' },
+      body: 'x',
+    });
     expect(JSON.parse(response.text)).toEqual({ agent: 'test/1', type: 'text/plain', missing: null });
   });
 
@@ -140,7 +148,10 @@ describe('micro: the request view', () => {
   });
 
   it('parses a urlencoded form with form(), and lets json() and form() share one read', async () => {
-    const app = micro().post('/', async (req) => ({ name: (await req.form()).get('name'), again: (await req.form()).get('name') }));
+    const app = micro().post('/', async (req) => ({
+      name: (await req.form()).get('name'),
+      again: (await req.form()).get('name'),
+    }));
     const response = await callApp(app, { method: 'POST', form: { name: 'Ada Lovelace' } });
     expect(JSON.parse(response.text)).toEqual({ name: 'Ada Lovelace', again: 'Ada Lovelace' });
   });
@@ -153,13 +164,21 @@ describe('micro: the request view', () => {
 
   it('parses a JSON body with json(), accepting application/*+json too', async () => {
     const app = micro().post('/', async (req) => ({ got: await req.json() }));
-    const response = await callApp(app, { method: 'POST', json: [1, 'two'], headers: { 'Content-Type': 'application/vnd.api+json; charset=utf-8' } });
+    const response = await callApp(app, {
+      method: 'POST',
+      json: [1, 'two'],
+      headers: { 'Content-Type': 'application/vnd.api+json; charset=utf-8' },
+    });
     expect(JSON.parse(response.text)).toEqual({ got: [1, 'two'] });
   });
 
   it('answers 400 for a body that is not valid JSON, and 415 for one not declared JSON', async () => {
     const app = micro().post('/', async (req) => ({ got: await req.json() }));
-    const bad = await callApp(app, { method: 'POST', body: '{"name": ', headers: { 'Content-Type': 'application/json' } });
+    const bad = await callApp(app, {
+      method: 'POST',
+      body: '{"name": ',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(bad.statusLine).toBe('400 Bad Request');
     expect(bad.text).toMatch(/not valid JSON/);
     const undeclared = await callApp(app, { method: 'POST', body: '{}', headers: { 'Content-Type': 'text/plain' } });
@@ -218,7 +237,9 @@ describe('micro: html', () => {
   it('escapes every interpolated value, lists included, and renders false and null as nothing', () => {
     const items = ['<b>', '"quoted"'];
     const out = html`<ul>${items.map((item) => html`<li title="${item}">${item}</li>`)}</ul>${false}${null}`;
-    expect(String(out)).toBe('<ul><li title="&lt;b&gt;">&lt;b&gt;</li><li title="&quot;quoted&quot;">&quot;quoted&quot;</li></ul>');
+    expect(String(out)).toBe(
+      '<ul><li title="&lt;b&gt;">&lt;b&gt;</li><li title="&quot;quoted&quot;">&quot;quoted&quot;</li></ul>',
+    );
   });
 
   it('inserts trusted() HTML as it is', () => {
@@ -246,7 +267,11 @@ describe('micro: over HTTP', () => {
   it('answers 413 when a chunked body goes past the server body limit', async () => {
     const app = micro().post('/', async (req) => ({ length: (await req.text()).length }));
     const server = await served.start(app, { limits: { maxBodyBytes: 64 } });
-    const response = await request(`${server.url}/`, { method: 'POST', body: chunkedBody(10, 16), headers: { 'content-type': 'text/plain' } });
+    const response = await request(`${server.url}/`, {
+      method: 'POST',
+      body: chunkedBody(10, 16),
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(response.statusCode).toBe(413);
     expect(await response.body.text()).toMatch(/at most 64 bytes/);
   });

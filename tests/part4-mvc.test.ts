@@ -51,7 +51,13 @@ describe('mvc: URL patterns', () => {
   });
 
   it('prefixes request.reverse() with SCRIPT_NAME, encoded', async () => {
-    const mounted = createApp({ urls: [path('', (request) => new HttpResponse(request.reverse('index') + ' ' + request.reverse('entry', { id: 3 }))), path('e/<int:id>', echoParams, 'entry'), path('x', echoParams, 'index')] });
+    const mounted = createApp({
+      urls: [
+        path('', (request) => new HttpResponse(request.reverse('index') + ' ' + request.reverse('entry', { id: 3 }))),
+        path('e/<int:id>', echoParams, 'entry'),
+        path('x', echoParams, 'index'),
+      ],
+    });
     expect((await callApp(mounted, { scriptName: '/my book', path: '/' })).text).toBe('/my%20book/x /my%20book/e/3');
   });
 
@@ -63,7 +69,9 @@ describe('mvc: URL patterns', () => {
 
   it('refuses a route with a leading slash or an unknown converter', () => {
     expect(() => path('/entries', echoParams)).toThrow(/without, as Django does: 'entries'/);
-    expect(() => path('entries/<float:x>', echoParams)).toThrow(/no converter 'float'; use one of str, int, slug, path/);
+    expect(() => path('entries/<float:x>', echoParams)).toThrow(
+      /no converter 'float'; use one of str, int, slug, path/,
+    );
   });
 });
 
@@ -101,13 +109,17 @@ describe('mvc: views and methods', () => {
     expect(quiet.statusLine).toBe('404 Not Found');
     expect(quiet.text).not.toMatch(/things/);
     const debug = createApp({ urls: [path('things', echoParams)], debug: true });
-    expect((await callApp(debug, { path: '/<missing>' })).text).toMatch(/No URL pattern matches &#39;\/&lt;missing&gt;&#39;. Tried, in order: &#39;things&#39;/);
+    expect((await callApp(debug, { path: '/<missing>' })).text).toMatch(
+      /No URL pattern matches &#39;\/&lt;missing&gt;&#39;. Tried, in order: &#39;things&#39;/,
+    );
   });
 });
 
 describe('mvc: responses', () => {
   it('sends jsonResponse as application/json and redirect with Location and a plain-text note', async () => {
-    const app = createApp({ urls: [path('j', () => jsonResponse({ a: 1 }, { status: 201 })), path('r', () => redirect('/there', 303))] });
+    const app = createApp({
+      urls: [path('j', () => jsonResponse({ a: 1 }, { status: 201 })), path('r', () => redirect('/there', 303))],
+    });
     const json = await callApp(app, { path: '/j' });
     expect(json.statusLine).toBe('201 Created');
     expect(json.header('Content-Type')).toBe('application/json');
@@ -119,19 +131,23 @@ describe('mvc: responses', () => {
 
   it('defaults to text/html and keeps a Content-Type given in headers', () => {
     expect(new HttpResponse('x').getHeader('content-type')).toBe('text/html; charset=utf-8');
-    expect(new HttpResponse('x', { headers: [['Content-Type', 'text/csv']] }).headers).toEqual([['Content-Type', 'text/csv']]);
+    expect(new HttpResponse('x', { headers: [['Content-Type', 'text/csv']] }).headers).toEqual([
+      ['Content-Type', 'text/csv'],
+    ]);
   });
 });
 
 describe('mvc: middleware', () => {
   it('runs middleware in list order on the way in and in reverse on the way out', async () => {
     const trace: string[] = [];
-    const tracer = (name: string): Middleware => async (_request, next) => {
-      trace.push(`${name} in`);
-      const response = await next();
-      trace.push(`${name} out`);
-      return response;
-    };
+    const tracer =
+      (name: string): Middleware =>
+      async (_request, next) => {
+        trace.push(`${name} in`);
+        const response = await next();
+        trace.push(`${name} out`);
+        return response;
+      };
     const app = createApp({
       urls: [
         path('', () => {
@@ -189,7 +205,10 @@ describe('mvc: middleware', () => {
     const broken: Middleware = async () => {
       throw new Error('middleware bug');
     };
-    const app = createApp({ urls: [path('', () => new HttpResponse('ok'))], middleware: [requestLogger((line) => lines.push(line)), broken] });
+    const app = createApp({
+      urls: [path('', () => new HttpResponse('ok'))],
+      middleware: [requestLogger((line) => lines.push(line)), broken],
+    });
     const response = await callApp(app);
     expect(response.status).toBe(500);
     expect(response.log).toMatch(/middleware bug/);
@@ -237,7 +256,9 @@ describe('mvc: errors', () => {
   it("explains a view that didn't return an HttpResponse", async () => {
     const response = await callApp(createApp({ urls }), { path: '/nothing' });
     expect(response.status).toBe(500);
-    expect(response.log).toMatch(/The view for 'nothing' didn't return an HttpResponse object. It returned object instead./);
+    expect(response.log).toMatch(
+      /The view for 'nothing' didn't return an HttpResponse object. It returned object instead./,
+    );
   });
 });
 
@@ -246,23 +267,48 @@ describe('mvc: the request', () => {
     urls: [
       path('form', async (request) => jsonResponse({ name: (await request.form()).get('name') })),
       path('json', async (request) => jsonResponse({ got: await request.json() })),
-      path('info', (request) => jsonResponse({ q: request.query.get('q'), agent: request.header('User-Agent'), path: request.path, type: request.contentType })),
+      path('info', (request) =>
+        jsonResponse({
+          q: request.query.get('q'),
+          agent: request.header('User-Agent'),
+          path: request.path,
+          type: request.contentType,
+        }),
+      ),
     ],
   });
 
   it('reads the query, headers, the full path and the media type', async () => {
-    const response = await callApp(app, { scriptName: '/mvc', path: '/info', query: 'q=a+b', headers: { 'User-Agent': 'ua/1', 'Content-Type': 'Text/Plain; charset=utf-8' } });
+    const response = await callApp(app, {
+      scriptName: '/mvc',
+      path: '/info',
+      query: 'q=a+b',
+      headers: { 'User-Agent': 'ua/1', 'Content-Type': 'Text/Plain; charset=utf-8' },
+    });
     expect(JSON.parse(response.text)).toEqual({ q: 'a b', agent: 'ua/1', path: '/mvc/info', type: 'text/plain' });
   });
 
   it('parses a form, and answers 415 for a body that is not one', async () => {
-    expect(JSON.parse((await callApp(app, { method: 'POST', path: '/form', form: { name: 'Ada' } })).text)).toEqual({ name: 'Ada' });
+    expect(JSON.parse((await callApp(app, { method: 'POST', path: '/form', form: { name: 'Ada' } })).text)).toEqual({
+      name: 'Ada',
+    });
     expect((await callApp(app, { method: 'POST', path: '/form', json: { name: 'Ada' } })).status).toBe(415);
   });
 
   it('parses JSON, and answers 400 for invalid JSON and 415 for a body not declared JSON', async () => {
-    expect(JSON.parse((await callApp(app, { method: 'POST', path: '/json', json: { a: [1] } })).text)).toEqual({ got: { a: [1] } });
-    expect((await callApp(app, { method: 'POST', path: '/json', body: '{', headers: { 'Content-Type': 'application/json' } })).status).toBe(400);
+    expect(JSON.parse((await callApp(app, { method: 'POST', path: '/json', json: { a: [1] } })).text)).toEqual({
+      got: { a: [1] },
+    });
+    expect(
+      (
+        await callApp(app, {
+          method: 'POST',
+          path: '/json',
+          body: '{',
+          headers: { 'Content-Type': 'application/json' },
+        })
+      ).status,
+    ).toBe(400);
     expect((await callApp(app, { method: 'POST', path: '/json', form: { a: '1' } })).status).toBe(415);
   });
 
@@ -283,7 +329,10 @@ describe('mvc: templates', () => {
   });
 
   it('looks up dotted names and renders a missing one as nothing', () => {
-    const page = template('t', '{{ entry.author.name }}|{{ entry.missing.deeper }}|{{ nothing }}|{{ entry.constructor }}');
+    const page = template(
+      't',
+      '{{ entry.author.name }}|{{ entry.missing.deeper }}|{{ nothing }}|{{ entry.constructor }}',
+    );
     expect(page({ entry: { author: { name: 'Ada' } } })).toBe('Ada|||');
   });
 
@@ -305,8 +354,12 @@ describe('mvc: templates', () => {
 
   it('reports syntax errors when compiling, with the template name and line', () => {
     expect(() => template('page', 'a\n{% fore x in y %}')).toThrow('template page, line 2: unknown tag {% fore %}');
-    expect(() => template('page', '{% if x %}\nno end')).toThrow('template page, line 1: this block is never closed: add {% endif %}');
-    expect(() => template('page', '{% for x in y %}{% endif %}')).toThrow('{% endif %} here, expected {% empty %} or {% endfor %}');
+    expect(() => template('page', '{% if x %}\nno end')).toThrow(
+      'template page, line 1: this block is never closed: add {% endif %}',
+    );
+    expect(() => template('page', '{% for x in y %}{% endif %}')).toThrow(
+      '{% endif %} here, expected {% empty %} or {% endfor %}',
+    );
     expect(() => template('page', '{% endfor %}')).toThrow('{% endfor %} without a block to end');
     expect(() => template('page', '{{ x|bold }}')).toThrow('unknown filter |bold; the filters are safe, length, upper');
     expect(() => template('page', '{{ x + 1 }}')).toThrow("'x + 1' is not a variable name");
@@ -323,7 +376,10 @@ describe('mvc: over HTTP', () => {
   const served = serveEachTest();
 
   it('answers HEAD through the get view with its headers and no body', async () => {
-    const app = createApp({ urls: [path('', { get: () => new HttpResponse('<p>hi</p>') })], middleware: [responseTime()] });
+    const app = createApp({
+      urls: [path('', { get: () => new HttpResponse('<p>hi</p>') })],
+      middleware: [responseTime()],
+    });
     const server = await served.start(app);
     const response = await request(`${server.url}/`, { method: 'HEAD' });
     expect(response.statusCode).toBe(200);
@@ -335,7 +391,11 @@ describe('mvc: over HTTP', () => {
   it('answers 413 when a chunked body goes past the server body limit', async () => {
     const app = createApp({ urls: [path('', async (req) => jsonResponse({ length: (await req.text()).length }))] });
     const server = await served.start(app, { limits: { maxBodyBytes: 64 } });
-    const response = await request(`${server.url}/`, { method: 'POST', body: chunkedBody(10, 16), headers: { 'content-type': 'text/plain' } });
+    const response = await request(`${server.url}/`, {
+      method: 'POST',
+      body: chunkedBody(10, 16),
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(response.statusCode).toBe(413);
     expect(await response.body.text()).toMatch(/at most 64 bytes/);
   });

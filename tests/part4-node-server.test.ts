@@ -72,7 +72,9 @@ for (const name of HOP_BY_HOP) apps[`/hop/${name}`] = withHeader(name, name === 
 let server: RunningServer;
 const log: string[] = [];
 beforeAll(async () => {
-  server = await start(createNodeGatewayServer(routes(apps), { errors: { write: (text) => void log.push(text), flush: () => {} } }));
+  server = await start(
+    createNodeGatewayServer(routes(apps), { errors: { write: (text) => void log.push(text), flush: () => {} } }),
+  );
 });
 afterAll(async () => {
   await server.close();
@@ -130,7 +132,7 @@ describe('node-server: framing and headers', () => {
     expect(asyncGenerator.body).toBe('one\ntwo\n');
   });
 
-  it("answers HEAD with the Content-Length the app declared for GET, and no body, whether the app returns the GET body or none", async () => {
+  it('answers HEAD with the Content-Length the app declared for GET, and no body, whether the app returns the GET body or none', async () => {
     for (const path of ['/declared-array', '/declared-stream', '/declared-empty']) {
       const wire = await exchange(server.port, `HEAD ${path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`);
       expect(wire, path).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
@@ -218,7 +220,8 @@ describe('node-server: cleanup', () => {
 });
 
 describe('node-server: Expect: 100-continue', () => {
-  const head = (path: string, length: number): string => `POST ${path} HTTP/1.1\r\nHost: t\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
+  const head = (path: string, length: number): string =>
+    `POST ${path} HTTP/1.1\r\nHost: t\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
 
   it('sends 100 Continue only when the app reads the body, then the final response', async () => {
     const socket = await openSocket(server.port);

@@ -67,7 +67,8 @@ const apps: Record<string, Application> = {
     startResponse('200 OK', TEXT);
     let done = false;
     const iterator: AsyncIterator<Uint8Array> = {
-      next: async () => (done ? { done: true, value: undefined } : ((done = true), { done: false, value: bytes('complete\n') })),
+      next: async () =>
+        done ? { done: true, value: undefined } : ((done = true), { done: false, value: bytes('complete\n') }),
       return: () => never(),
     };
     return { [Symbol.asyncIterator]: () => iterator };
@@ -89,7 +90,8 @@ const apps: Record<string, Application> = {
   },
 };
 
-const get = (path: string, close = true): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
+const get = (path: string, close = true): string =>
+  `GET ${path} HTTP/1.1\r\nHost: x\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
 
 interface Served {
   name: string;
@@ -101,8 +103,14 @@ const served: Served[] = [];
 beforeAll(async () => {
   for (const name of ['part 3 gateway', 'node:http adapter']) {
     const log: string[] = [];
-    const options = { errors: { write: (text: string) => void log.push(text), flush: () => {} }, appTimeoutMs: DEADLINE_MS };
-    const server = name === 'part 3 gateway' ? createGatewayServer(routes(apps), options) : createNodeGatewayServer(routes(apps), options);
+    const options = {
+      errors: { write: (text: string) => void log.push(text), flush: () => {} },
+      appTimeoutMs: DEADLINE_MS,
+    };
+    const server =
+      name === 'part 3 gateway'
+        ? createGatewayServer(routes(apps), options)
+        : createNodeGatewayServer(routes(apps), options);
     served.push({ name, server: await start(server), log });
   }
 });
@@ -117,19 +125,22 @@ it('gives every request 30 seconds by default', () => {
   expect(APP_TIMEOUT_MS).toBe(30_000);
 });
 
-it.each([Infinity, 2 ** 32])('takes appTimeoutMs %s as no deadline at all (setTimeout would fire a too-long one at once)', async (appTimeoutMs) => {
-  const slow: Application = async (_environ, startResponse) => {
-    await sleep(50);
-    startResponse('200 OK', TEXT);
-    return [bytes('slow but fine\n')];
-  };
-  const server = await start(createGatewayServer(slow, { appTimeoutMs }));
-  try {
-    expect(statuses(await exchangeResponses(server.port, get('/')))).toEqual([200]);
-  } finally {
-    await server.close();
-  }
-});
+it.each([Infinity, 2 ** 32])(
+  'takes appTimeoutMs %s as no deadline at all (setTimeout would fire a too-long one at once)',
+  async (appTimeoutMs) => {
+    const slow: Application = async (_environ, startResponse) => {
+      await sleep(50);
+      startResponse('200 OK', TEXT);
+      return [bytes('slow but fine\n')];
+    };
+    const server = await start(createGatewayServer(slow, { appTimeoutMs }));
+    try {
+      expect(statuses(await exchangeResponses(server.port, get('/')))).toEqual([200]);
+    } finally {
+      await server.close();
+    }
+  },
+);
 
 describe.each(['part 3 gateway', 'node:http adapter'])('app faults on the %s', (name) => {
   const current = (): Served => served.find((entry) => entry.name === name) ?? expect.fail(`no ${name}`);
@@ -140,12 +151,15 @@ describe.each(['part 3 gateway', 'node:http adapter'])('app faults on the %s', (
     expect(response.body).toBe('fine\n');
   }
 
-  it.each(['/throws', '/rejects', '/returns-a-number', '/yields-a-string', '/never-calls-start-response'])('%s: a clean 500, the reason in the log, and the server serves on', async (path) => {
-    const responses = await exchangeResponses(current().server.port, get(path));
-    expect(statuses(responses)).toEqual([500]);
-    expect(current().log.join('')).toContain('answered 500');
-    await expectStillServing();
-  });
+  it.each(['/throws', '/rejects', '/returns-a-number', '/yields-a-string', '/never-calls-start-response'])(
+    '%s: a clean 500, the reason in the log, and the server serves on',
+    async (path) => {
+      const responses = await exchangeResponses(current().server.port, get(path));
+      expect(statuses(responses)).toEqual([500]);
+      expect(current().log.join('')).toContain('answered 500');
+      await expectStillServing();
+    },
+  );
 
   it('an app that never returns from the call: 503 at the deadline with Connection: close, logged', async () => {
     const started = Date.now();

@@ -54,15 +54,18 @@ describe('connections that never become a request', () => {
   it.each([
     { answer: 400, send: 'GARBAGE\r\n\r\n' },
     { answer: 408, send: 'GET / HTTP/1.1\r\nHost: x\r\n' },
-  ])('drops a client that ignores the $answer and our FIN and never closes, once the linger time is over', async ({ answer, send }) => {
-    const server = await serve(hello, SHORT);
-    const socket = await stubbornClient(server.port);
-    const head = readUntil(socket, (soFar) => soFar.includes('\r\n\r\n'));
-    socket.write(send);
-    expect((await head).toString('latin1')).toMatch(new RegExp(`^HTTP/1\\.1 ${answer} `));
-    await eventually(() => server.openSockets() === 0, 1_500, 'the server dropping the stubborn client');
-    socket.destroy();
-  });
+  ])(
+    'drops a client that ignores the $answer and our FIN and never closes, once the linger time is over',
+    async ({ answer, send }) => {
+      const server = await serve(hello, SHORT);
+      const socket = await stubbornClient(server.port);
+      const head = readUntil(socket, (soFar) => soFar.includes('\r\n\r\n'));
+      socket.write(send);
+      expect((await head).toString('latin1')).toMatch(new RegExp(`^HTTP/1\\.1 ${answer} `));
+      await eventually(() => server.openSockets() === 0, 1_500, 'the server dropping the stubborn client');
+      socket.destroy();
+    },
+  );
 });
 
 describe('a busy keep-alive connection', () => {
@@ -97,7 +100,10 @@ describe('a client that pipelines requests and does not read the answers', () =>
     });
     const socket = await openSocket(server.port);
     socket.pause(); // read nothing for now
-    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(REQUESTS - 1) + 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    socket.write(
+      'GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(REQUESTS - 1) +
+        'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     await sleep(300);
     // The kernel's socket buffers hold a few responses (about 4 MiB on a typical Linux, and
     // they may grow well beyond); the server must stop there and wait, not answer all of them
@@ -108,6 +114,8 @@ describe('a client that pipelines requests and does not read the answers', () =>
     socket.resume();
     const responses = parseResponses((await everything).toString('latin1'));
     expect(responses).toHaveLength(REQUESTS);
-    expect(responses.every((response) => response.status === 200 && response.body.length === RESPONSE_BYTES)).toBe(true);
+    expect(responses.every((response) => response.status === 200 && response.body.length === RESPONSE_BYTES)).toBe(
+      true,
+    );
   });
 });

@@ -14,7 +14,8 @@ import { start, type RunningServer } from './helpers/server.ts';
 const HIDDEN = 'GET /hidden HTTP/1.1\r\nHost: x\r\n\r\n';
 const CHUNKED_HIDDEN = `${HIDDEN.length.toString(16)}\r\n${HIDDEN}\r\n0\r\n\r\n`;
 
-const post = (fields: string, body: string, version = 'HTTP/1.1'): string => `POST /upload ${version}\r\nHost: x\r\n${fields}\r\n${body}`;
+const post = (fields: string, body: string, version = 'HTTP/1.1'): string =>
+  `POST /upload ${version}\r\nHost: x\r\n${fields}\r\n${body}`;
 
 interface Attack {
   what: string;
@@ -24,37 +25,141 @@ interface Attack {
 
 // Each attack is followed on the wire by HIDDEN as well, wherever else it hides.
 const ATTACKS: Attack[] = [
-  { what: 'Content-Length then Transfer-Encoding (CL.TE)', bytes: post(`Content-Length: ${5 + HIDDEN.length}\r\nTransfer-Encoding: chunked\r\n`, `0\r\n\r\n${HIDDEN}`), status: 400 },
-  { what: 'Transfer-Encoding then Content-Length (TE.CL)', bytes: post('Transfer-Encoding: chunked\r\nContent-Length: 4\r\n', CHUNKED_HIDDEN), status: 400 },
-  { what: 'two different Content-Length values', bytes: post(`Content-Length: 0\r\nContent-Length: ${HIDDEN.length}\r\n`, HIDDEN), status: 400 },
-  { what: 'the same Content-Length twice', bytes: post(`Content-Length: ${HIDDEN.length}\r\nContent-Length: ${HIDDEN.length}\r\n`, HIDDEN), status: 400 },
+  {
+    what: 'Content-Length then Transfer-Encoding (CL.TE)',
+    bytes: post(`Content-Length: ${5 + HIDDEN.length}\r\nTransfer-Encoding: chunked\r\n`, `0\r\n\r\n${HIDDEN}`),
+    status: 400,
+  },
+  {
+    what: 'Transfer-Encoding then Content-Length (TE.CL)',
+    bytes: post('Transfer-Encoding: chunked\r\nContent-Length: 4\r\n', CHUNKED_HIDDEN),
+    status: 400,
+  },
+  {
+    what: 'two different Content-Length values',
+    bytes: post(`Content-Length: 0\r\nContent-Length: ${HIDDEN.length}\r\n`, HIDDEN),
+    status: 400,
+  },
+  {
+    what: 'the same Content-Length twice',
+    bytes: post(`Content-Length: ${HIDDEN.length}\r\nContent-Length: ${HIDDEN.length}\r\n`, HIDDEN),
+    status: 400,
+  },
   { what: 'a Content-Length list "5, 5"', bytes: post('Content-Length: 5, 5\r\n', 'hello'), status: 400 },
   { what: 'a signed Content-Length "+5"', bytes: post('Content-Length: +5\r\n', 'hello'), status: 400 },
   { what: 'a hexadecimal Content-Length "0x5"', bytes: post('Content-Length: 0x5\r\n', 'hello'), status: 400 },
-  { what: 'whitespace before the colon of Content-Length', bytes: post(`Content-Length : ${HIDDEN.length}\r\n`, HIDDEN), status: 400 },
-  { what: 'whitespace before the colon of Transfer-Encoding', bytes: post('Transfer-Encoding : chunked\r\n', CHUNKED_HIDDEN), status: 400 },
-  { what: 'Transfer-Encoding: chunked, chunked', bytes: post('Transfer-Encoding: chunked, chunked\r\n', CHUNKED_HIDDEN), status: 400 },
-  { what: 'Transfer-Encoding sent twice as chunked', bytes: post('Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n', CHUNKED_HIDDEN), status: 400 },
+  {
+    what: 'whitespace before the colon of Content-Length',
+    bytes: post(`Content-Length : ${HIDDEN.length}\r\n`, HIDDEN),
+    status: 400,
+  },
+  {
+    what: 'whitespace before the colon of Transfer-Encoding',
+    bytes: post('Transfer-Encoding : chunked\r\n', CHUNKED_HIDDEN),
+    status: 400,
+  },
+  {
+    what: 'Transfer-Encoding: chunked, chunked',
+    bytes: post('Transfer-Encoding: chunked, chunked\r\n', CHUNKED_HIDDEN),
+    status: 400,
+  },
+  {
+    what: 'Transfer-Encoding sent twice as chunked',
+    bytes: post('Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n', CHUNKED_HIDDEN),
+    status: 400,
+  },
   { what: 'Transfer-Encoding: xchunked', bytes: post('Transfer-Encoding: xchunked\r\n', CHUNKED_HIDDEN), status: 400 },
-  { what: 'Transfer-Encoding: chunked followed by identity', bytes: post('Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n', CHUNKED_HIDDEN), status: 400 },
-  { what: 'Transfer-Encoding: chunked, identity', bytes: post('Transfer-Encoding: chunked, identity\r\n', CHUNKED_HIDDEN), status: 400 },
+  {
+    what: 'Transfer-Encoding: chunked followed by identity',
+    bytes: post('Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n', CHUNKED_HIDDEN),
+    status: 400,
+  },
+  {
+    what: 'Transfer-Encoding: chunked, identity',
+    bytes: post('Transfer-Encoding: chunked, identity\r\n', CHUNKED_HIDDEN),
+    status: 400,
+  },
   { what: 'Transfer-Encoding: identity', bytes: post('Transfer-Encoding: identity\r\n', CHUNKED_HIDDEN), status: 400 },
-  { what: 'Transfer-Encoding: gzip, chunked (a coding we do not decode)', bytes: post('Transfer-Encoding: gzip, chunked\r\n', CHUNKED_HIDDEN), status: 501 },
-  { what: 'Transfer-Encoding folded onto the previous line (obs-fold)', bytes: post('X-Padding: a\r\n Transfer-Encoding: chunked\r\n', CHUNKED_HIDDEN), status: 400 },
-  { what: 'a vertical tab before chunked', bytes: post('Transfer-Encoding:\x0bchunked\r\n', CHUNKED_HIDDEN), status: 400 },
-  { what: 'a bare CR hiding Transfer-Encoding inside another header', bytes: post('X-Padding: a\rTransfer-Encoding: chunked\r\n', CHUNKED_HIDDEN), status: 400 },
-  { what: 'Transfer-Encoding in an HTTP/1.0 request', bytes: post('Transfer-Encoding: chunked\r\n', CHUNKED_HIDDEN, 'HTTP/1.0'), status: 400 },
-  { what: 'a chunk size that overflows 64 bits (ffffffffffffffff)', bytes: post('Transfer-Encoding: chunked\r\n', `ffffffffffffffff\r\n${HIDDEN}\r\n0\r\n\r\n`), status: 413 },
-  { what: 'a "#fragment" in the target', bytes: `POST /upload#/../admin HTTP/1.1\r\nHost: x\r\nContent-Length: ${HIDDEN.length}\r\n\r\n${HIDDEN}`, status: 400 },
-  { what: 'an absolute-form target whose authority has userinfo', bytes: `POST http://admin@evil.example:8443/upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${HIDDEN.length}\r\n\r\n${HIDDEN}`, status: 400 },
-  { what: 'a chunk size with a 0x prefix', bytes: post('Transfer-Encoding: chunked\r\n', `0x${HIDDEN.length.toString(16)}\r\n${HIDDEN}\r\n0\r\n\r\n`), status: 400 },
-  { what: 'a negative chunk size', bytes: post('Transfer-Encoding: chunked\r\n', `-1\r\n${HIDDEN}\r\n0\r\n\r\n`), status: 400 },
-  { what: 'a chunk-size line ended by a bare LF', bytes: post('Transfer-Encoding: chunked\r\n', `5\nhello\r\n0\r\n\r\n${HIDDEN}`), status: 400 },
-  { what: 'chunk data ended by a bare LF', bytes: post('Transfer-Encoding: chunked\r\n', `5\r\nhello\n0\r\n\r\n${HIDDEN}`), status: 400 },
-  { what: 'a bare CR inside the chunk-size line', bytes: post('Transfer-Encoding: chunked\r\n', `5\r0\r\nhello\r\n0\r\n\r\n${HIDDEN}`), status: 400 },
-  { what: 'a bare CR in a chunk extension', bytes: post('Transfer-Encoding: chunked\r\n', `5;a\rb\r\nhello\r\n0\r\n\r\n${HIDDEN}`), status: 400 },
-  { what: 'a last chunk ended by bare LFs', bytes: post('Transfer-Encoding: chunked\r\n', `0\n\n${HIDDEN}`), status: 400 },
-  { what: 'a trailer line ended by a bare LF', bytes: post('Transfer-Encoding: chunked\r\n', `0\r\nX-Trailer: y\n\r\n${HIDDEN}`), status: 400 },
+  {
+    what: 'Transfer-Encoding: gzip, chunked (a coding we do not decode)',
+    bytes: post('Transfer-Encoding: gzip, chunked\r\n', CHUNKED_HIDDEN),
+    status: 501,
+  },
+  {
+    what: 'Transfer-Encoding folded onto the previous line (obs-fold)',
+    bytes: post('X-Padding: a\r\n Transfer-Encoding: chunked\r\n', CHUNKED_HIDDEN),
+    status: 400,
+  },
+  {
+    what: 'a vertical tab before chunked',
+    bytes: post('Transfer-Encoding:\x0bchunked\r\n', CHUNKED_HIDDEN),
+    status: 400,
+  },
+  {
+    what: 'a bare CR hiding Transfer-Encoding inside another header',
+    bytes: post('X-Padding: a\rTransfer-Encoding: chunked\r\n', CHUNKED_HIDDEN),
+    status: 400,
+  },
+  {
+    what: 'Transfer-Encoding in an HTTP/1.0 request',
+    bytes: post('Transfer-Encoding: chunked\r\n', CHUNKED_HIDDEN, 'HTTP/1.0'),
+    status: 400,
+  },
+  {
+    what: 'a chunk size that overflows 64 bits (ffffffffffffffff)',
+    bytes: post('Transfer-Encoding: chunked\r\n', `ffffffffffffffff\r\n${HIDDEN}\r\n0\r\n\r\n`),
+    status: 413,
+  },
+  {
+    what: 'a "#fragment" in the target',
+    bytes: `POST /upload#/../admin HTTP/1.1\r\nHost: x\r\nContent-Length: ${HIDDEN.length}\r\n\r\n${HIDDEN}`,
+    status: 400,
+  },
+  {
+    what: 'an absolute-form target whose authority has userinfo',
+    bytes: `POST http://admin@evil.example:8443/upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${HIDDEN.length}\r\n\r\n${HIDDEN}`,
+    status: 400,
+  },
+  {
+    what: 'a chunk size with a 0x prefix',
+    bytes: post('Transfer-Encoding: chunked\r\n', `0x${HIDDEN.length.toString(16)}\r\n${HIDDEN}\r\n0\r\n\r\n`),
+    status: 400,
+  },
+  {
+    what: 'a negative chunk size',
+    bytes: post('Transfer-Encoding: chunked\r\n', `-1\r\n${HIDDEN}\r\n0\r\n\r\n`),
+    status: 400,
+  },
+  {
+    what: 'a chunk-size line ended by a bare LF',
+    bytes: post('Transfer-Encoding: chunked\r\n', `5\nhello\r\n0\r\n\r\n${HIDDEN}`),
+    status: 400,
+  },
+  {
+    what: 'chunk data ended by a bare LF',
+    bytes: post('Transfer-Encoding: chunked\r\n', `5\r\nhello\n0\r\n\r\n${HIDDEN}`),
+    status: 400,
+  },
+  {
+    what: 'a bare CR inside the chunk-size line',
+    bytes: post('Transfer-Encoding: chunked\r\n', `5\r0\r\nhello\r\n0\r\n\r\n${HIDDEN}`),
+    status: 400,
+  },
+  {
+    what: 'a bare CR in a chunk extension',
+    bytes: post('Transfer-Encoding: chunked\r\n', `5;a\rb\r\nhello\r\n0\r\n\r\n${HIDDEN}`),
+    status: 400,
+  },
+  {
+    what: 'a last chunk ended by bare LFs',
+    bytes: post('Transfer-Encoding: chunked\r\n', `0\n\n${HIDDEN}`),
+    status: 400,
+  },
+  {
+    what: 'a trailer line ended by a bare LF',
+    bytes: post('Transfer-Encoding: chunked\r\n', `0\r\nX-Trailer: y\n\r\n${HIDDEN}`),
+    status: 400,
+  },
 ];
 
 /** Both servers, each with a handler that reads the whole body (as real ones do) and counts calls. */
@@ -94,7 +199,10 @@ describe.each(['part 2 server', 'part 3 gateway'])('request smuggling on the %s'
   }
 
   it('still runs a request pipelined behind a well-framed chunked body (the catalogue is not just refusing everything)', async () => {
-    const responses = await exchangeResponses(server().port, `${post('Transfer-Encoding: chunked\r\n', CHUNKED_HIDDEN)}GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const responses = await exchangeResponses(
+      server().port,
+      `${post('Transfer-Encoding: chunked\r\n', CHUNKED_HIDDEN)}GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
     expect(statuses(responses)).toEqual([200, 200]);
     expect(responses[0].body).toBe(`read ${HIDDEN.length} bytes\n`);
     expect(calls).toEqual(['/upload', '/next']);

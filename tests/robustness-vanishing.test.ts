@@ -85,9 +85,25 @@ function learned(stage: Stage): number {
 }
 
 const STAGES: Stage[] = [
-  { what: 'before the head is complete', send: 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Le', called: false, streams: false },
-  { what: 'in the middle of the body upload', send: `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(5_000)}`, called: true, streams: false },
-  { what: 'in the middle of a streamed response', send: 'GET /stream HTTP/1.1\r\nHost: x\r\n\r\n', until: 'tick\n', called: true, streams: true },
+  {
+    what: 'before the head is complete',
+    send: 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Le',
+    called: false,
+    streams: false,
+  },
+  {
+    what: 'in the middle of the body upload',
+    send: `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(5_000)}`,
+    called: true,
+    streams: false,
+  },
+  {
+    what: 'in the middle of a streamed response',
+    send: 'GET /stream HTTP/1.1\r\nHost: x\r\n\r\n',
+    until: 'tick\n',
+    called: true,
+    streams: true,
+  },
 ];
 
 const servers: Array<{ name: string; server: RunningServer }> = [];
@@ -113,18 +129,32 @@ describe.each(['part 3 gateway', 'node:http adapter'])('a client vanishing, on t
     for (const how of ['FIN', 'RST'] as const) {
       it(`${stage.what} (${how}): nothing is left running or open, and the server serves on`, async () => {
         const socket = await openSocket(server().port);
-        const answer = stage.until === undefined ? null : readUntil(socket, (soFar) => soFar.includes(stage.until ?? ''));
+        const answer =
+          stage.until === undefined ? null : readUntil(socket, (soFar) => soFar.includes(stage.until ?? ''));
         socket.write(stage.send);
         if (answer !== null) await answer;
-        else await eventually(() => track.called === (stage.called ? 1 : 0), 1_000, 'the request reaching the app (or not)');
+        else
+          await eventually(
+            () => track.called === (stage.called ? 1 : 0),
+            1_000,
+            'the request reaching the app (or not)',
+          );
         await sleep(20);
         vanish(socket, how);
 
-        await eventually(() => track.inFlight === 0 && server().openSockets() === 0, 2_000, 'no app call and no socket left');
+        await eventually(
+          () => track.inFlight === 0 && server().openSockets() === 0,
+          2_000,
+          'no app call and no socket left',
+        );
         expect(track.called).toBe(stage.called ? 1 : 0);
         expect(learned(stage)).toBe(stage.called ? 1 : 0);
         expect(track.closed).toBe(stage.streams ? 1 : 0);
-        expect(statuses(await exchangeResponses(server().port, 'GET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))).toEqual([200]);
+        expect(
+          statuses(
+            await exchangeResponses(server().port, 'GET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+          ),
+        ).toEqual([200]);
       });
     }
   }

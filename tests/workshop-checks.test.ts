@@ -61,12 +61,20 @@ describe('showing bytes', () => {
       { bytes: Buffer.from('GET / HTTP/1.1\r\nHo'), pauseBeforeMs: 0 },
       { bytes: Buffer.from('st: x\r\n\r\n'), pauseBeforeMs: 300 },
     ];
-    expect(showSent(pieces)).toEqual(['      > GET / HTTP/1.1\\r\\n', '      > Ho', '      ~ the next write, 300 ms later ~', '      > st: x\\r\\n', '      > \\r\\n']);
+    expect(showSent(pieces)).toEqual([
+      '      > GET / HTTP/1.1\\r\\n',
+      '      > Ho',
+      '      ~ the next write, 300 ms later ~',
+      '      > st: x\\r\\n',
+      '      > \\r\\n',
+    ]);
   });
 
   it('sums up a large run of binary bytes instead of spelling it out', () => {
     const lines = showBytes(Buffer.alloc(4096, 0xff), '< ', undefined);
-    expect(lines).toEqual(['      < (4,096 bytes of binary data, starting ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ...)']);
+    expect(lines).toEqual([
+      '      < (4,096 bytes of binary data, starting ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ...)',
+    ]);
   });
 
   it('cuts a long exchange to its first and last lines, saying how many are left out', () => {
@@ -93,9 +101,17 @@ describe('the reproduce command', () => {
   });
 
   it('keeps the pauses between writes that the check made on purpose', () => {
-    expect(reproduceCommand([transcript([['GET / HTTP/1.1\r\n', 0], ['Host: x\r\n\r\n', 300]])], 0)).toBe(
-      "(printf 'GET / HTTP/1.1\\r\\n'; sleep 0.3; printf 'Host: x\\r\\n\\r\\n') | nc -N 127.0.0.1 8002",
-    );
+    expect(
+      reproduceCommand(
+        [
+          transcript([
+            ['GET / HTTP/1.1\r\n', 0],
+            ['Host: x\r\n\r\n', 300],
+          ]),
+        ],
+        0,
+      ),
+    ).toBe("(printf 'GET / HTTP/1.1\\r\\n'; sleep 0.3; printf 'Host: x\\r\\n\\r\\n') | nc -N 127.0.0.1 8002");
   });
 });
 
@@ -113,7 +129,10 @@ describe('the strict response reader', () => {
     expect(parse('HTTP/1.1 200OK\r\n\r\n')).toMatchObject({ kind: 'error', offset: 12 });
     expect(parse('HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n')).toMatchObject({ kind: 'error', offset: 17 + 3 });
     expect(parse('HTTP/1.1 200 OK\nContent-Length: 0\n\n')).toMatchObject({ kind: 'error', offset: 15 });
-    expect(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n')).toMatchObject({ kind: 'error', offset: 53 }); // 'l' of "hello", after 3 bytes
+    expect(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n')).toMatchObject({
+      kind: 'error',
+      offset: 53,
+    }); // 'l' of "hello", after 3 bytes
   });
 
   it('waits for the rest of a body that has not all arrived, and ends a length-less body at the close', () => {
@@ -125,11 +144,20 @@ describe('the strict response reader', () => {
 });
 
 describe('running checks', () => {
-  const passing: Check = { group: 'core', name: 'passes', hint: { concept: 'c', readme: 'r', reference: 'f' }, run: async () => {} };
+  const passing: Check = {
+    group: 'core',
+    name: 'passes',
+    hint: { concept: 'c', readme: 'r', reference: 'f' },
+    run: async () => {},
+  };
   const failing: Check = {
     group: 'core',
     name: 'fails',
-    hint: { concept: 'The idea.', readme: 'part2-tcp-http/README.md, section "Break it"', reference: 'part2-tcp-http/parser.ts → parseHead' },
+    hint: {
+      concept: 'The idea.',
+      readme: 'part2-tcp-http/README.md, section "Break it"',
+      reference: 'part2-tcp-http/parser.ts → parseHead',
+    },
     run: async () => {
       throw new CheckFailure({ expected: 'status 404', seen: 'status 200 OK', advice: 'Look at the path.' });
     },
@@ -169,7 +197,8 @@ describe('npm run check, asked for help or given a wrong option', () => {
     const { code, output } = await runCheckCli(['--help']);
     expect(code).toBe(0);
     expect(output).toMatch(/^Usage: npm run check -- <part1\|part2\|part3\|part4>/);
-    for (const option of ['--port N', '--all', '--watch', '--group G', '--challenge N', '--check N', '--base']) expect(output).toContain(option);
+    for (const option of ['--port N', '--all', '--watch', '--group G', '--challenge N', '--check N', '--base'])
+      expect(output).toContain(option);
   });
 
   it('answers a check number out of range, a file that does not exist, or an unknown stage, in one line with exit code 2', async () => {
@@ -178,7 +207,9 @@ describe('npm run check, asked for help or given a wrong option', () => {
     expect(outOfRange.output.trim()).toBe("part2's checks are numbered 1 to 34; got --check 99.");
     const missing = await runCheckCli(['part3', 'my-gateway.ts']);
     expect(missing.code).toBe(2);
-    expect(missing.output.trim()).toBe("No such file: my-gateway.ts. Give the path of your server's file, e.g. a copy of the starter: cp part3-gateway/starter.ts part3-gateway/my-server.ts");
+    expect(missing.output.trim()).toBe(
+      "No such file: my-gateway.ts. Give the path of your server's file, e.g. a copy of the starter: cp part3-gateway/starter.ts part3-gateway/my-server.ts",
+    );
     const unknown = await runCheckCli(['part9', '--port', '1']);
     expect(unknown.code).toBe(2);
     expect(unknown.output.trim()).toMatch(/^Unknown stage "part9"\. Usage: /);
@@ -187,10 +218,18 @@ describe('npm run check, asked for help or given a wrong option', () => {
 
 describe('npm run check, when the server under test crashes', () => {
   it('says the server exited during which check, points at its log, and runs no check after it', async () => {
-    const { code, output, lastLine } = await runCheckCli(['part2', 'tests/fixtures/broken-part2-crash.ts', '--group', 'core', '--all']);
+    const { code, output, lastLine } = await runCheckCli([
+      'part2',
+      'tests/fixtures/broken-part2-crash.ts',
+      '--group',
+      'core',
+      '--all',
+    ]);
     expect(code).toBe(1);
     expect(output).toContain('[your server] ');
-    expect(output).toMatch(/✗ Your server exited \(code 1\) during check 12: the lines marked \[your server\] above say why/);
+    expect(output).toMatch(
+      /✗ Your server exited \(code 1\) during check 12: the lines marked \[your server\] above say why/,
+    );
     expect(output).not.toMatch(/^[✓✗] 13 /m);
     expect(lastLine).toMatch(/^\d+ passed, \d+ failed$/);
   });

@@ -52,16 +52,20 @@ function check(port: number, groups: Group[], all = true): Promise<CheckResult[]
   return runChecks(selectChecks(part2Checks, { groups }), { port, timeouts: SHORT, all });
 }
 
-describe('part 2\'s checks', () => {
+describe("part 2's checks", () => {
   it('are numbered as the README table shows: 13 core, then 18 hardening, then the challenges', ({ expect }) => {
     const groups = part2Checks.map((entry) => entry.group);
     expect(groups.slice(0, 13).every((group) => group === 'core')).toBe(true);
     expect(groups.filter((group) => group === 'hardening')).toHaveLength(18);
-    expect(groups.filter((group) => group.startsWith('challenge'))).toEqual(['challenge 1', 'challenge 2', 'challenge 3']);
+    expect(groups.filter((group) => group.startsWith('challenge'))).toEqual([
+      'challenge 1',
+      'challenge 2',
+      'challenge 3',
+    ]);
   });
 });
 
-describe.concurrent('the course\'s server (part2-tcp-http/site.ts)', () => {
+describe.concurrent("the course's server (part2-tcp-http/site.ts)", () => {
   // Two copies: the core checks pause between the pieces of a request (up to 300 ms), so they
   // run against the default timeouts; the hardening checks against short ones, so that 408 and
   // the idle close come quickly.
@@ -69,7 +73,9 @@ describe.concurrent('the course\'s server (part2-tcp-http/site.ts)', () => {
   let shortTimeouts: RunningServer;
   beforeAll(async () => {
     server = await start(createSiteServer({ logError: () => {} }));
-    shortTimeouts = await start(createSiteServer({ headTimeoutMs: SHORT.headMs, idleTimeoutMs: SHORT.idleMs, logError: () => {} }));
+    shortTimeouts = await start(
+      createSiteServer({ headTimeoutMs: SHORT.headMs, idleTimeoutMs: SHORT.idleMs, logError: () => {} }),
+    );
   });
   afterAll(() => Promise.all([server.close(), shortTimeouts.close()]));
 
@@ -94,8 +100,13 @@ describe.concurrent('the course\'s server (part2-tcp-http/site.ts)', () => {
   }
 });
 
-describe.concurrent('files started as an attendee\'s are (minimal.ts, the solutions), in child processes', () => {
-  const files = ['part2-tcp-http/minimal.ts', 'part2-tcp-http/solutions/challenge-1.ts', 'part2-tcp-http/solutions/challenge-2.ts', 'part2-tcp-http/solutions/challenge-3.ts'];
+describe.concurrent("files started as an attendee's are (minimal.ts, the solutions), in child processes", () => {
+  const files = [
+    'part2-tcp-http/minimal.ts',
+    'part2-tcp-http/solutions/challenge-1.ts',
+    'part2-tcp-http/solutions/challenge-2.ts',
+    'part2-tcp-http/solutions/challenge-3.ts',
+  ];
   const runs = new Map<string, { stage: StageRun; port: number }>();
   beforeAll(async () => {
     // All at once (each takes a moment for tsx to start), on ports the system picks.
@@ -120,27 +131,39 @@ describe.concurrent('files started as an attendee\'s are (minimal.ts, the soluti
     expect(failedNames(results), reportOf(results)).toEqual([]);
   });
 
-  it('minimal.ts fails exactly the hardening checks the README lists', async ({ expect }) => {
-    const results = await check(portOf('part2-tcp-http/minimal.ts'), ['hardening']);
-    expect(failedNames(results)).toEqual(MINIMAL_FAILS);
-    const readme = readFileSync(`${ROOT}part2-tcp-http/README.md`, 'utf8');
-    for (const result of results) {
-      expect(formatResult(result, { color: false })).toMatch(result.passed ? /^✓/ : /Reproduce: /);
-      // The README's table marks each check minimal.ts fails.
-      if (!result.passed) expect(readme).toMatch(new RegExp(`\\| ${result.number} \\| hardening \\| ${escapeRegExp(result.check.name)} \\| fails \\|`));
-    }
-  }, SLOW_TEST_MS);
+  it(
+    'minimal.ts fails exactly the hardening checks the README lists',
+    async ({ expect }) => {
+      const results = await check(portOf('part2-tcp-http/minimal.ts'), ['hardening']);
+      expect(failedNames(results)).toEqual(MINIMAL_FAILS);
+      const readme = readFileSync(`${ROOT}part2-tcp-http/README.md`, 'utf8');
+      for (const result of results) {
+        expect(formatResult(result, { color: false })).toMatch(result.passed ? /^✓/ : /Reproduce: /);
+        // The README's table marks each check minimal.ts fails.
+        if (!result.passed)
+          expect(readme).toMatch(
+            new RegExp(`\\| ${result.number} \\| hardening \\| ${escapeRegExp(result.check.name)} \\| fails \\|`),
+          );
+      }
+    },
+    SLOW_TEST_MS,
+  );
 
   for (const challenge of [1, 2, 3]) {
     it(`solutions/challenge-${challenge}.ts passes challenge ${challenge}`, async ({ expect }) => {
-      const results = await check(portOf(`part2-tcp-http/solutions/challenge-${challenge}.ts`), [`challenge ${challenge}`]);
+      const results = await check(portOf(`part2-tcp-http/solutions/challenge-${challenge}.ts`), [
+        `challenge ${challenge}`,
+      ]);
       expect(failedNames(results), reportOf(results)).toEqual([]);
     });
   }
 
   it('solutions/challenge-1.ts still refuses a way out of public/: /static/../ is 403', async ({ expect }) => {
     // Raw bytes: a URL parser (fetch's too) would resolve the "..".
-    const responses = await exchangeResponses(portOf('part2-tcp-http/solutions/challenge-1.ts'), 'GET /static/../ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /static/%2e%2e/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const responses = await exchangeResponses(
+      portOf('part2-tcp-http/solutions/challenge-1.ts'),
+      'GET /static/../ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /static/%2e%2e/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     expect(statuses(responses)).toEqual([403]);
   });
 });
@@ -153,7 +176,9 @@ describe.concurrent('servers with one classic mistake each fail at the check tha
     ['drops-after-64k', 13],
   ];
   for (const [flaw, failsAt] of cases) {
-    it(`${flaw}: fails check ${failsAt}, every check before it passes, with a reproduce command`, async ({ expect }) => {
+    it(`${flaw}: fails check ${failsAt}, every check before it passes, with a reproduce command`, async ({
+      expect,
+    }) => {
       const server = await start(createBrokenServer(flaw));
       try {
         const results = await check(server.port, ['core'], false);
@@ -169,26 +194,33 @@ describe.concurrent('servers with one classic mistake each fail at the check tha
 });
 
 describe.concurrent('npm run check, as an attendee runs it', () => {
+  it(
+    'minimal.ts, core group: 13 passed, exit code 0',
+    async ({ expect }) => {
+      const { code, output, lastLine } = await runCheckCli(['part2', 'part2-tcp-http/minimal.ts', '--group', 'core']);
+      expect(lastLine, output).toBe('13 passed, 0 failed');
+      expect(code).toBe(0);
+    },
+    SLOW_TEST_MS,
+  );
 
-  it('minimal.ts, core group: 13 passed, exit code 0', async ({ expect }) => {
-    const { code, output, lastLine } = await runCheckCli(['part2', 'part2-tcp-http/minimal.ts', '--group', 'core']);
-    expect(lastLine, output).toBe('13 passed, 0 failed');
-    expect(code).toBe(0);
-  }, SLOW_TEST_MS);
-
-  it('starter.ts: check 1 fails with advice on what to write, exit code 1', async ({ expect }) => {
-    const { code, output, lastLine } = await runCheckCli(['part2', 'part2-tcp-http/starter.ts']);
-    expect(lastLine, output).toBe('0 passed, 1 failed');
-    expect(code).toBe(1);
-    expect(output).toContain('✗  1 core        answers GET / with 200 and a Content-Length that matches the body');
-    expect(output).toMatch(/Reproduce: curl -v http:\/\/127\.0\.0\.1:\d+\//);
-    expect(output).toContain('      > GET / HTTP/1.1\\r\\n');
-    expect(output).toContain('Seen:     no response at all');
-    expect(output).toContain('Advice:   Nothing came back. Once the head has arrived');
-    // The starter's own log of what arrived, with \r\n visible, is passed through.
-    expect(output).toContain('[your server] received 35 bytes: "GET / HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"');
-    expect(output).toContain('(30 more checks not run: fix this one first, or add --all to see them all)');
-  }, SLOW_TEST_MS);
+  it(
+    'starter.ts: check 1 fails with advice on what to write, exit code 1',
+    async ({ expect }) => {
+      const { code, output, lastLine } = await runCheckCli(['part2', 'part2-tcp-http/starter.ts']);
+      expect(lastLine, output).toBe('0 passed, 1 failed');
+      expect(code).toBe(1);
+      expect(output).toContain('✗  1 core        answers GET / with 200 and a Content-Length that matches the body');
+      expect(output).toMatch(/Reproduce: curl -v http:\/\/127\.0\.0\.1:\d+\//);
+      expect(output).toContain('      > GET / HTTP/1.1\\r\\n');
+      expect(output).toContain('Seen:     no response at all');
+      expect(output).toContain('Advice:   Nothing came back. Once the head has arrived');
+      // The starter's own log of what arrived, with \r\n visible, is passed through.
+      expect(output).toContain('[your server] received 35 bytes: "GET / HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"');
+      expect(output).toContain('(30 more checks not run: fix this one first, or add --all to see them all)');
+    },
+    SLOW_TEST_MS,
+  );
 });
 
 function escapeRegExp(text: string): string {

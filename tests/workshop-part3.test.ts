@@ -56,16 +56,24 @@ describe("the course's gateway (createGatewayServer with the probe app)", () => 
 describe('deliberately broken gateways fail at the check that names their flaw, with a command to reproduce it', () => {
   const cases: Array<[Flaw, string]> = [
     ['ignores-the-app', 'calls the app for a request and sends what it answers (GET /hello?name=...)'],
-    ['raw-path-info', 'builds the CGI keys from the request: REQUEST_METHOD, SCRIPT_NAME, PATH_INFO decoded, QUERY_STRING raw, SERVER_*'],
+    [
+      'raw-path-info',
+      'builds the CGI keys from the request: REQUEST_METHOD, SCRIPT_NAME, PATH_INFO decoded, QUERY_STRING raw, SERVER_*',
+    ],
     ['short-input', 'lets the app read a request body through gateway.input (Content-Length, sent in two pieces)'],
     ['buffers-the-body', "streams a generator's chunks as the app makes them (chunked), not once the body ends"],
     ['forgets-close', "calls the body's return() and close() once each when the response is done"],
     ['greedy-read', 'gateway.input.read(size) never gives more than size bytes, even when more have arrived'],
-    ['readline-reads-all', 'gateway.input.readline() gives one line at a time, its "\\n" included, and an empty array at the end'],
+    [
+      'readline-reads-all',
+      'gateway.input.readline() gives one line at a time, its "\\n" included, and an empty array at the end',
+    ],
   ];
 
   it.each(cases)('%s → %s', async (flaw, failing) => {
-    const server = await start(createBrokenGateway(flaw, probeApp, { ...SERVER_OPTIONS, errors: { write: () => {}, flush: () => {} } }));
+    const server = await start(
+      createBrokenGateway(flaw, probeApp, { ...SERVER_OPTIONS, errors: { write: () => {}, flush: () => {} } }),
+    );
     try {
       const results = await check(server.port, CORE_AND_HARDENING, false);
       const last = results.at(-1);
@@ -86,10 +94,16 @@ describe("one check's advice fits what the gateway did", () => {
   const QUIET = { ...SERVER_OPTIONS, errors: { write: () => {}, flush: () => {} } };
 
   /** Run check `number` alone against `server`, and return its report (it must fail). */
-  async function failing(server: ReturnType<typeof createGatewayServer>, number: number): Promise<{ text: string; advice: string }> {
+  async function failing(
+    server: ReturnType<typeof createGatewayServer>,
+    number: number,
+  ): Promise<{ text: string; advice: string }> {
     const running = await start(server);
     try {
-      const [result] = await runChecks([{ number, check: part3Checks[number - 1] }], { port: running.port, timeouts: TIMEOUTS });
+      const [result] = await runChecks([{ number, check: part3Checks[number - 1] }], {
+        port: running.port,
+        timeouts: TIMEOUTS,
+      });
       expect(result.passed).toBe(false);
       return { text: report(result), advice: result.failure?.advice ?? '' };
     } finally {
@@ -101,7 +115,10 @@ describe("one check's advice fits what the gateway did", () => {
     const server = createGatewayServer(demoApp, QUIET);
     const running = await start(server);
     try {
-      const [result] = await runChecks([{ number: 1, check: part3Checks[0] }], { port: running.port, timeouts: TIMEOUTS });
+      const [result] = await runChecks([{ number: 1, check: part3Checks[0] }], {
+        port: running.port,
+        timeouts: TIMEOUTS,
+      });
       expect(result.failure?.seen).toContain('another app answers on this port');
       expect(result.failure?.advice).toContain(`npm run part3 -- tests/checks/probe-app.ts --port ${running.port}`);
     } finally {
@@ -115,16 +132,21 @@ describe("one check's advice fits what the gateway did", () => {
     expect(advice).toContain('check 14');
   });
 
-  it.each([8, 9])('check %i, when the probe app throws (no gateway.input): the server log, not "the probe app answered 200"', async (number) => {
-    const { advice } = await failing(createBrokenGateway('no-input', probeApp, QUIET), number);
-    expect(advice).toContain('[your server]');
-    expect(advice).toContain("environ['gateway.input']");
-    expect(advice).not.toContain('answered 200');
-  });
+  it.each([8, 9])(
+    'check %i, when the probe app throws (no gateway.input): the server log, not "the probe app answered 200"',
+    async (number) => {
+      const { advice } = await failing(createBrokenGateway('no-input', probeApp, QUIET), number);
+      expect(advice).toContain('[your server]');
+      expect(advice).toContain("environ['gateway.input']");
+      expect(advice).not.toContain('answered 200');
+    },
+  );
 
   it('check 10 gives a reproduce command that releases the stream, so it ends by itself', async () => {
     const { text } = await failing(createBrokenGateway('buffers-the-body', probeApp, QUIET), 10);
-    expect(text).toMatch(/Reproduce: printf 'GET \/stream\?id=(\S+) .*\| nc -N .* & sleep 1; curl -s 'http:\/\/127\.0\.0\.1:\d+\/release\?id=\1'; wait/);
+    expect(text).toMatch(
+      /Reproduce: printf 'GET \/stream\?id=(\S+) .*\| nc -N .* & sleep 1; curl -s 'http:\/\/127\.0\.0\.1:\d+\/release\?id=\1'; wait/,
+    );
   });
 
   it('check 15, on a gateway that holds the body and answers a clean 500: the first chunk counts as sent; send it, then response.abort()', async () => {
@@ -194,24 +216,37 @@ describe('the files an attendee runs (started as `npm run check` starts them: th
     ];
     expect(failed).toEqual(expectedFailures.map((name) => ['hardening', name]));
     expect(hardeningNames).toEqual(expect.arrayContaining(expectedFailures));
-    expect(output.trimEnd().split('\n').at(-1)).toBe(`${part3Checks.filter((entry) => CORE_AND_HARDENING.includes(entry.group)).length - 4} passed, 4 failed`);
+    expect(output.trimEnd().split('\n').at(-1)).toBe(
+      `${part3Checks.filter((entry) => CORE_AND_HARDENING.includes(entry.group)).length - 4} passed, 4 failed`,
+    );
     expect(code).toBe(1);
   });
 });
 
-
 describe('part3-gateway/README.md, section "Build it yourself"', () => {
   const readme = readFileSync('part3-gateway/README.md', 'utf8');
-  const section = readme.slice(readme.indexOf('## Build it yourself'), readme.indexOf('## One request through the gateway'));
+  const section = readme.slice(
+    readme.indexOf('## Build it yourself'),
+    readme.indexOf('## One request through the gateway'),
+  );
 
   it('lists every check of the stage in order, with its number and group', () => {
-    const rows = [...section.matchAll(/^\| (\d+) \| ([\w ]+) \| (.+) \|$/gm)].map((match) => [Number(match[1]), match[2], match[3]]);
+    const rows = [...section.matchAll(/^\| (\d+) \| ([\w ]+) \| (.+) \|$/gm)].map((match) => [
+      Number(match[1]),
+      match[2],
+      match[3],
+    ]);
     expect(rows).toEqual(part3Checks.map((entry, index) => [index + 1, entry.group, entry.name]));
   });
 
   it('numbers the hardening checks the minimal gateway fails as the checker does', () => {
     const listed = [...section.matchAll(/^- (\d+): /gm)].map((match) => Number(match[1]));
-    expect(listed.map((number) => part3Checks[number - 1].group)).toEqual(['hardening', 'hardening', 'hardening', 'hardening']);
+    expect(listed.map((number) => part3Checks[number - 1].group)).toEqual([
+      'hardening',
+      'hardening',
+      'hardening',
+      'hardening',
+    ]);
     expect(listed).toEqual([16, 17, 18, 19]);
   });
 });

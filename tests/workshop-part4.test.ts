@@ -49,13 +49,24 @@ function quietErrors(): ErrorStream & { lines: string[] } {
 
 /** `app` on part 3's gateway server, with short timeouts. */
 function onGateway(app: Application): Promise<RunningServer> {
-  return start(createGatewayServer(app, { errors: quietErrors(), headTimeoutMs: SHORT.headMs, idleTimeoutMs: SHORT.idleMs }));
+  return start(
+    createGatewayServer(app, { errors: quietErrors(), headTimeoutMs: SHORT.headMs, idleTimeoutMs: SHORT.idleMs }),
+  );
 }
 
 /** Run `groups` of part 4's checks against `server`, then close it. */
-async function check(server: RunningServer, groups: Group[], options: { base?: string; all?: boolean } = {}): Promise<CheckResult[]> {
+async function check(
+  server: RunningServer,
+  groups: Group[],
+  options: { base?: string; all?: boolean } = {},
+): Promise<CheckResult[]> {
   try {
-    return await runChecks(selectChecks(part4Checks, { groups }), { port: server.port, timeouts: SHORT, base: options.base, all: options.all ?? true });
+    return await runChecks(selectChecks(part4Checks, { groups }), {
+      port: server.port,
+      timeouts: SHORT,
+      base: options.base,
+      all: options.all ?? true,
+    });
   } finally {
     await server.close();
   }
@@ -69,7 +80,10 @@ describe("the hints of part 4's checks", () => {
     for (const { hint, name } of part4Checks) {
       const readme = /^(part4-frameworks\/README\.md), section "(.+)"$/.exec(hint.readme);
       expect(readme, `${name}: ${hint.readme}`).not.toBeNull();
-      const headings = readFileSync(`${ROOT}${readme?.[1]}`, 'utf8').split('\n').filter((line) => line.startsWith('#')).map((line) => line.replace(/^#+ /, ''));
+      const headings = readFileSync(`${ROOT}${readme?.[1]}`, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('#'))
+        .map((line) => line.replace(/^#+ /, ''));
       expect(headings, name).toContain(readme?.[2]);
       const reference = /^(part\d-[\w-]+\/\S+\.ts) → (?:\w+\.)?(\w+)$/.exec(hint.reference);
       expect(reference, `${name}: ${hint.reference}`).not.toBeNull();
@@ -83,44 +97,79 @@ describe("the hints of part 4's checks", () => {
     const groups = part4Checks.map((entry) => entry.group);
     expect(groups.slice(0, 11).every((group) => group === 'core')).toBe(true);
     expect(groups.slice(11, 18).every((group) => group === 'hardening')).toBe(true);
-    expect(groups.slice(18)).toEqual(['challenge 1', 'challenge 1', 'challenge 2', 'challenge 2', 'challenge 3', 'challenge 3']);
+    expect(groups.slice(18)).toEqual([
+      'challenge 1',
+      'challenge 1',
+      'challenge 2',
+      'challenge 2',
+      'challenge 3',
+      'challenge 3',
+    ]);
   });
 });
 
 describe("the course's guestbooks pass every core and hardening check", () => {
-  const cases: Array<{ what: string; serve: (app: Application) => Promise<RunningServer>; create: () => Application; base: string }> = [
+  const cases: Array<{
+    what: string;
+    serve: (app: Application) => Promise<RunningServer>;
+    create: () => Application;
+    base: string;
+  }> = [
     { what: 'micro on the gateway, at /', serve: onGateway, create: FRAMEWORKS.micro, base: '/' },
     { what: 'mvc on the gateway, at /', serve: onGateway, create: FRAMEWORKS.mvc, base: '/' },
-    { what: 'micro on node:http, at /', serve: (app) => start(createNodeGatewayServer(app, { errors: quietErrors() })), create: FRAMEWORKS.micro, base: '/' },
+    {
+      what: 'micro on node:http, at /',
+      serve: (app) => start(createNodeGatewayServer(app, { errors: quietErrors() })),
+      create: FRAMEWORKS.micro,
+      base: '/',
+    },
     { what: 'the site on the gateway, at /micro/', serve: onGateway, create: createSite, base: '/micro/' },
-    { what: 'the site on node:http, at /mvc/', serve: (app) => start(createNodeGatewayServer(app, { errors: quietErrors() })), create: createSite, base: '/mvc/' },
+    {
+      what: 'the site on node:http, at /mvc/',
+      serve: (app) => start(createNodeGatewayServer(app, { errors: quietErrors() })),
+      create: createSite,
+      base: '/mvc/',
+    },
     // Hono, a framework nobody in the course wrote, through the fetch bridge.
     { what: 'hono on the gateway, at /', serve: onGateway, create: FRAMEWORKS.hono, base: '/' },
     { what: 'the site on the gateway, at /hono/', serve: onGateway, create: createSite, base: '/hono/' },
   ];
-  it.each(cases)('$what', async ({ serve, create, base }) => {
-    const violations = new ViolationLog();
-    const results = await check(await serve(violations.validated(create())), ['core', 'hardening'], { base });
-    expect(failedNames(results), report(results)).toEqual([]);
-    expect(results).toHaveLength(18);
-    expect(violations.messages()).toEqual([]);
-  }, SLOW_TEST_MS);
+  it.each(cases)(
+    '$what',
+    async ({ serve, create, base }) => {
+      const violations = new ViolationLog();
+      const results = await check(await serve(violations.validated(create())), ['core', 'hardening'], { base });
+      expect(failedNames(results), report(results)).toEqual([]);
+      expect(results).toHaveLength(18);
+      expect(violations.messages()).toEqual([]);
+    },
+    SLOW_TEST_MS,
+  );
 });
 
 describe('the minimal guestbook (part4-frameworks/minimal.ts)', () => {
-  it('passes every core check and fails exactly the hardening checks the README lists', async () => {
-    const results = await check(await onGateway(minimalApp), ['core', 'hardening']);
-    expect(results.filter((result) => result.check.group === 'core' && !result.passed).map((result) => result.check.name), report(results)).toEqual([]);
-    expect(failedNames(results)).toEqual(MINIMAL_FAILS);
-    // Check 17 reproduces from a fresh entry: its setup keeps the new id in $id.
-    const ids = report(results.filter((result) => result.number === 17));
-    expect(ids).toMatch(/Reproduce: id=\$\(curl -s -H 'Content-Type: application\/json' --data-binary '\{"name":"Id","message":"\w+"\}' 'http:\/\/127\.0\.0\.1:\d+\/entries' \| sed '[^']+'\) && curl -i "http:\/\/127\.0\.0\.1:\d+\/entries\/%20\$id"\n/);
-  }, SLOW_TEST_MS);
+  it(
+    'passes every core check and fails exactly the hardening checks the README lists',
+    async () => {
+      const results = await check(await onGateway(minimalApp), ['core', 'hardening']);
+      expect(
+        results.filter((result) => result.check.group === 'core' && !result.passed).map((result) => result.check.name),
+        report(results),
+      ).toEqual([]);
+      expect(failedNames(results)).toEqual(MINIMAL_FAILS);
+      // Check 17 reproduces from a fresh entry: its setup keeps the new id in $id.
+      const ids = report(results.filter((result) => result.number === 17));
+      expect(ids).toMatch(
+        /Reproduce: id=\$\(curl -s -H 'Content-Type: application\/json' --data-binary '\{"name":"Id","message":"\w+"\}' 'http:\/\/127\.0\.0\.1:\d+\/entries' \| sed '[^']+'\) && curl -i "http:\/\/127\.0\.0\.1:\d+\/entries\/%20\$id"\n/,
+      );
+    },
+    SLOW_TEST_MS,
+  );
 
-  it('is about 80 lines of framework, the guestbook after it', () => {
+  it('is about 110 lines of framework, the guestbook after it', () => {
     const source = readFileSync(`${ROOT}part4-frameworks/minimal.ts`, 'utf8');
     const framework = source.slice(source.indexOf('// ---- The framework'), source.indexOf('// ---- The guestbook'));
-    expect(framework.split('\n').length).toBeLessThan(100);
+    expect(framework.split('\n').length).toBeLessThan(125);
   });
 });
 
@@ -145,15 +194,19 @@ describe('each challenge fails on the course guestbook and passes on its solutio
     { challenge: 2, create: () => withETags(FRAMEWORKS.mvc()) },
     { challenge: 3, create: createDeletableGuestbook },
   ];
-  it.each(solutions)('challenge $challenge', async ({ challenge, create }) => {
-    const group: Group = `challenge ${challenge}`;
-    const before = await check(await onGateway(FRAMEWORKS.micro()), [group]);
-    expect(before.map((result) => result.passed)).toEqual([false, false]);
-    const violations = new ViolationLog();
-    const after = await check(await onGateway(violations.validated(create())), [group, 'core', 'hardening']);
-    expect(failedNames(after), report(after)).toEqual([]);
-    expect(violations.messages()).toEqual([]);
-  }, SLOW_TEST_MS);
+  it.each(solutions)(
+    'challenge $challenge',
+    async ({ challenge, create }) => {
+      const group: Group = `challenge ${challenge}`;
+      const before = await check(await onGateway(FRAMEWORKS.micro()), [group]);
+      expect(before.map((result) => result.passed)).toEqual([false, false]);
+      const violations = new ViolationLog();
+      const after = await check(await onGateway(violations.validated(create())), [group, 'core', 'hardening']);
+      expect(failedNames(after), report(after)).toEqual([]);
+      expect(violations.messages()).toEqual([]);
+    },
+    SLOW_TEST_MS,
+  );
 });
 
 describe('guestbooks with one mistake each fail at the check that names it', () => {
@@ -169,7 +222,10 @@ describe('guestbooks with one mistake each fail at the check that names it', () 
     { flaw: 'no-allow', check: 10 },
   ];
   it.each(cases)('$flaw → check $check', async ({ flaw, check: expected, base }) => {
-    const results = await check(await onGateway(createBrokenGuestbook(flaw)), ['core', 'hardening'], { base, all: false });
+    const results = await check(await onGateway(createBrokenGuestbook(flaw)), ['core', 'hardening'], {
+      base,
+      all: false,
+    });
     const failed = results.at(-1);
     expect(failed?.passed, report(results)).toBe(false);
     expect(failed?.number, report(results)).toBe(expected);
@@ -181,38 +237,54 @@ describe('guestbooks with one mistake each fail at the check that names it', () 
     const text = report(results);
     expect(results.at(-1)?.number, text).toBe(4);
     // The form POST, silent, then the page: on a fresh server it shows the same entry.
-    expect(text).toMatch(/Reproduce: curl -s -o \/dev\/null -H 'Content-Type: application\/x-www-form-urlencoded' --data-binary 'name=Tom\+%26\+%3Cb%3E\w+%3C%2Fb%3E&message=Hello\+from\+\w+' 'http:\/\/127\.0\.0\.1:\d+\/entries' && curl -i 'http:\/\/127\.0\.0\.1:\d+\/'\n/);
+    expect(text).toMatch(
+      /Reproduce: curl -s -o \/dev\/null -H 'Content-Type: application\/x-www-form-urlencoded' --data-binary 'name=Tom\+%26\+%3Cb%3E\w+%3C%2Fb%3E&message=Hello\+from\+\w+' 'http:\/\/127\.0\.0\.1:\d+\/entries' && curl -i 'http:\/\/127\.0\.0\.1:\d+\/'\n/,
+    );
     // Seen: the page where the entry is, not its first 200 characters.
-    expect(text).toMatch(/Seen: {5}the markup <b>\w+<\/b> inserted as is, in the page around "\w+" \(character \d+ of \d+\): ".*<li><strong>Tom & <b>/);
+    expect(text).toMatch(
+      /Seen: {5}the markup <b>\w+<\/b> inserted as is, in the page around "\w+" \(character \d+ of \d+\): ".*<li><strong>Tom & <b>/,
+    );
   });
 
-  it('a 500 is met with advice to read the server\'s log', async () => {
+  it("a 500 is met with advice to read the server's log", async () => {
     const text = report(await check(await onGateway(createBrokenGuestbook('page-crashes')), ['core'], { all: false }));
     expect(text).toContain('Seen:     status 500 Internal Server Error');
-    expect(text).toContain('Advice:   A 500 is your server failing, and its log says why: look at the lines starting with "[your server]" above');
+    expect(text).toContain(
+      'Advice:   A 500 is your server failing, and its log says why: look at the lines starting with "[your server]" above',
+    );
   });
 });
 
 describe('npm run check -- part4, the command line', () => {
-  it('starts minimal.ts as a file, runs every check, ends with "15 passed, 3 failed" and exits 1', async () => {
-    const { code, output } = await runCli(['part4-frameworks/minimal.ts', '--all']);
-    const lines = output.trimEnd().split('\n');
-    expect(lines.at(-1), output).toBe('15 passed, 3 failed');
-    expect(code).toBe(1);
-    for (const name of MINIMAL_FAILS) expect(output).toContain(`hardening   ${name}`);
-    // The file's start line names the file run (serve.ts reads it from import.meta.url).
-    expect(output).toMatch(/\[your server\] The minimal guestbook \(part4-frameworks[\\/]minimal\.ts\), on the gateway server/);
-  }, SLOW_TEST_MS);
+  it(
+    'starts minimal.ts as a file, runs every check, ends with "15 passed, 3 failed" and exits 1',
+    async () => {
+      const { code, output } = await runCli(['part4-frameworks/minimal.ts', '--all']);
+      const lines = output.trimEnd().split('\n');
+      expect(lines.at(-1), output).toBe('15 passed, 3 failed');
+      expect(code).toBe(1);
+      for (const name of MINIMAL_FAILS) expect(output).toContain(`hardening   ${name}`);
+      // The file's start line names the file run (serve.ts reads it from import.meta.url).
+      expect(output).toMatch(
+        /\[your server\] The minimal guestbook \(part4-frameworks[\\/]minimal\.ts\), on the gateway server/,
+      );
+    },
+    SLOW_TEST_MS,
+  );
 
-  it('checks a running server with --port and a guestbook mounted below / with --base, and exits 0', async () => {
-    const server = await onGateway(createSite());
-    try {
-      const { code, output } = await runCli(['--port', String(server.port), '--base', 'mvc', '--group', 'core']);
-      expect(output).toContain('the app mounted at /mvc/');
-      expect(output.trimEnd().split('\n').at(-1), output).toBe('11 passed, 0 failed');
-      expect(code).toBe(0);
-    } finally {
-      await server.close();
-    }
-  }, SLOW_TEST_MS);
+  it(
+    'checks a running server with --port and a guestbook mounted below / with --base, and exits 0',
+    async () => {
+      const server = await onGateway(createSite());
+      try {
+        const { code, output } = await runCli(['--port', String(server.port), '--base', 'mvc', '--group', 'core']);
+        expect(output).toContain('the app mounted at /mvc/');
+        expect(output.trimEnd().split('\n').at(-1), output).toBe('11 passed, 0 failed');
+        expect(code).toBe(0);
+      } finally {
+        await server.close();
+      }
+    },
+    SLOW_TEST_MS,
+  );
 });

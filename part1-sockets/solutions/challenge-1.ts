@@ -53,7 +53,9 @@ export function numberLines(socket: Socket, log: Log): void {
     socket.end();
   });
 
-  socket.on('error', (error: NodeJS.ErrnoException) => log(`${peer} error: ${error.code ?? error.message}`));
+  socket.on('error', (error: NodeJS.ErrnoException) =>
+    log(`${peer} error: ${error.code ?? error.message}`),
+  );
   socket.on('close', () => log(`${peer} closed after ${count} lines`));
 }
 

@@ -39,4 +39,8 @@ export function createIdleEchoServer(options: { idleMs?: number; log?: Log } = {
   return server;
 }
 
-runIfMain(import.meta.url, () => createIdleEchoServer(), `Echo server with a ${IDLE_TIMEOUT_MS} ms idle timeout`);
+runIfMain(
+  import.meta.url,
+  () => createIdleEchoServer(),
+  `Echo server with a ${IDLE_TIMEOUT_MS} ms idle timeout`,
+);

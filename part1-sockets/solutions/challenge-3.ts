@@ -31,8 +31,14 @@ export function createPatientHelloServer(options: { log?: Log } = {}): Server {
       // Simplification: a head that does not end is cut off with a close, no answer.
       else if (head.length > MAX_HEAD_BYTES) socket.destroy();
     });
-    socket.on('error', (error: NodeJS.ErrnoException) => log(`${peer} error: ${error.code ?? error.message}`));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      log(`${peer} error: ${error.code ?? error.message}`),
+    );
   });
 }
 
-runIfMain(import.meta.url, () => createPatientHelloServer(), '"Hello, browser" server (answers after the blank line)');
+runIfMain(
+  import.meta.url,
+  () => createPatientHelloServer(),
+  '"Hello, browser" server (answers after the blank line)',
+);

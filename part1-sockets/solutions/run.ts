@@ -21,12 +21,19 @@ export function runIfMain(moduleUrl: string, create: () => Server, what: string)
   if (program === undefined || resolve(program) !== fileURLToPath(moduleUrl)) return;
   runMain(async () => {
     const cli = parseCli(DEFAULT_PORT);
-    if (cli.rest.length > 0) throw new UsageError(`Unexpected argument "${cli.rest[0]}". Usage: npx tsx ${program} [--port N] [--host H]`);
+    if (cli.rest.length > 0)
+      throw new UsageError(
+        `Unexpected argument "${cli.rest[0]}". Usage: npx tsx ${program} [--port N] [--host H]`,
+      );
     const server = create();
     stopOnSignals(gracefulStop(server));
     server.once('error', (error: NodeJS.ErrnoException) => {
       // The usual one, said in a line: another server (part 1's own, often) still holds the port.
-      console.error(error.code === 'EADDRINUSE' ? `Port ${cli.port} is already in use (is another server still running?); pick another with --port N` : `Cannot listen on ${cli.host}:${cli.port}: ${error.message}`);
+      console.error(
+        error.code === 'EADDRINUSE'
+          ? `Port ${cli.port} is already in use (is another server still running?); pick another with --port N`
+          : `Cannot listen on ${cli.host}:${cli.port}: ${error.message}`,
+      );
       process.exit(1);
     });
     server.listen(cli.port, cli.host, () => {

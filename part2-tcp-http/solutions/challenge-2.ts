@@ -31,7 +31,11 @@ function withLastModified(site: Handler, publicDir = PUBLIC_DIR): Handler {
       return;
     }
     const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-    response.sendWhole(200, [['Content-Type', type], ['X-Content-Type-Options', 'nosniff'], lastModified], await readFile(file));
+    response.sendWhole(
+      200,
+      [['Content-Type', type], ['X-Content-Type-Options', 'nosniff'], lastModified],
+      await readFile(file),
+    );
   };
 }
 

@@ -21,11 +21,19 @@ function withGzipHello(site: Handler): Handler {
   return (request, response) => {
     const { method, target, headers } = request.head;
     const [path, query = ''] = target.split('?');
-    if (path !== '/hello' || (method !== 'GET' && method !== 'HEAD')) return site(request, response);
-    const html = Buffer.from(helloPage(new URLSearchParams(query).get('name')?.trim() || 'world'), 'utf8');
+    if (path !== '/hello' || (method !== 'GET' && method !== 'HEAD'))
+      return site(request, response);
+    const html = Buffer.from(
+      helloPage(new URLSearchParams(query).get('name')?.trim() || 'world'),
+      'utf8',
+    );
     // Both forms say Vary: a cache keeps them apart by the request's Accept-Encoding.
-    const fields: ResponseHeader[] = [['Content-Type', 'text/html; charset=utf-8'], ['Vary', 'Accept-Encoding']];
-    if (!acceptsGzip(headerValue(headers, 'accept-encoding') ?? '')) return response.sendWhole(200, fields, html);
+    const fields: ResponseHeader[] = [
+      ['Content-Type', 'text/html; charset=utf-8'],
+      ['Vary', 'Accept-Encoding'],
+    ];
+    if (!acceptsGzip(headerValue(headers, 'accept-encoding') ?? ''))
+      return response.sendWhole(200, fields, html);
     response.sendWhole(200, [...fields, ['Content-Encoding', 'gzip']], gzipSync(html));
   };
 }

@@ -32,10 +32,16 @@ export const app: Application = function* (environ, startResponse) {
       // the generator has got, and when, to see it wait for a slow client.
       const started = Date.now();
       const log = environ['gateway.errors'];
-      startResponse('200 OK', [['Content-Type', 'application/octet-stream'], ['Content-Length', String(BIG_CHUNKS * CHUNK.length)]]);
+      startResponse('200 OK', [
+        ['Content-Type', 'application/octet-stream'],
+        ['Content-Length', String(BIG_CHUNKS * CHUNK.length)],
+      ]);
       for (let i = 1; i <= BIG_CHUNKS; i++) {
         yield CHUNK;
-        if (i % 64 === 0) log.write(`big: ${i / 16} MiB pulled after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        if (i % 64 === 0)
+          log.write(
+            `big: ${i / 16} MiB pulled after ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+          );
       }
       return;
     }

@@ -12,11 +12,20 @@ export const app: Application = async function* (environ, startResponse) {
   const path = environ.PATH_INFO;
   if (path !== '/' && path !== '') {
     startResponse('404 Not Found', [['Content-Type', 'text/plain; charset=utf-8']]);
-    yield Buffer.from(`Not found: this demo app only answers at / (you asked for ${JSON.stringify(path)}).\n`);
+    yield Buffer.from(
+      `Not found: this demo app only answers at / (you asked for ${JSON.stringify(path)}).\n`,
+    );
     return;
   }
-  if (environ.REQUEST_METHOD !== 'GET' && environ.REQUEST_METHOD !== 'HEAD' && environ.REQUEST_METHOD !== 'POST') {
-    startResponse('405 Method Not Allowed', [['Content-Type', 'text/plain; charset=utf-8'], ['Allow', 'GET, HEAD, POST']]);
+  if (
+    environ.REQUEST_METHOD !== 'GET' &&
+    environ.REQUEST_METHOD !== 'HEAD' &&
+    environ.REQUEST_METHOD !== 'POST'
+  ) {
+    startResponse('405 Method Not Allowed', [
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Allow', 'GET, HEAD, POST'],
+    ]);
     yield Buffer.from('Use GET to see the environ, or POST to send it a body.\n');
     return;
   }
@@ -30,7 +39,10 @@ export default app;
 function page(environ: Environ, body: Uint8Array | null): string {
   const rows = Object.keys(environ)
     .sort()
-    .map((key) => `<tr><th>${escapeHtml(key)}</th><td><code>${escapeHtml(show(environ[key]))}</code></td></tr>`)
+    .map(
+      (key) =>
+        `<tr><th>${escapeHtml(key)}</th><td><code>${escapeHtml(show(environ[key]))}</code></td></tr>`,
+    )
     .join('\n');
   const bodySection =
     body === null

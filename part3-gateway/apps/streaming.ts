@@ -16,7 +16,8 @@ export const INTERVAL_MS = 200;
 export function createStreamingApp(intervalMs = INTERVAL_MS): Application {
   return async function* (environ, startResponse) {
     const requested = Number(new URLSearchParams(environ.QUERY_STRING).get('count') ?? '10');
-    const count = Number.isInteger(requested) && requested > 0 ? Math.min(requested, MAX_COUNT) : 10;
+    const count =
+      Number.isInteger(requested) && requested > 0 ? Math.min(requested, MAX_COUNT) : 10;
     const signal = environ['gateway.signal'];
     startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8']]);
     for (let i = 1; i <= count; i++) {

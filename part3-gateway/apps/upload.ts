@@ -11,8 +11,13 @@ import type { Application } from '../contract.ts';
 
 export const app: Application = async function* (environ, startResponse) {
   if (environ.REQUEST_METHOD !== 'POST' && environ.REQUEST_METHOD !== 'PUT') {
-    startResponse('405 Method Not Allowed', [['Content-Type', 'text/plain; charset=utf-8'], ['Allow', 'POST, PUT']]);
-    yield Buffer.from('Send the file with POST or PUT, e.g. curl -T file.txt http://127.0.0.1:8003/\n');
+    startResponse('405 Method Not Allowed', [
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Allow', 'POST, PUT'],
+    ]);
+    yield Buffer.from(
+      'Send the file with POST or PUT, e.g. curl -T file.txt http://127.0.0.1:8003/\n',
+    );
     return;
   }
   const hash = createHash('sha256');

@@ -18,8 +18,13 @@ import { serveFromCommandLine } from './serve.ts';
 export function joinCookieLines(headers: HeaderField[]): HeaderField[] {
   const cookies = headers.filter((field) => field.name.toLowerCase() === 'cookie');
   if (cookies.length < 2) return headers;
-  const joined: HeaderField = { name: cookies[0].name, value: cookies.map((field) => field.value).join('; ') };
-  return headers.flatMap((field) => (field === cookies[0] ? [joined] : cookies.includes(field) ? [] : [field]));
+  const joined: HeaderField = {
+    name: cookies[0].name,
+    value: cookies.map((field) => field.value).join('; '),
+  };
+  return headers.flatMap((field) =>
+    field === cookies[0] ? [joined] : cookies.includes(field) ? [] : [field],
+  );
 }
 
 serveFromCommandLine('Gateway (challenge 1: cookies joined with "; ")', (app) => {

@@ -23,7 +23,8 @@ interface Connection {
   current: AbortController | null;
 }
 
-const connectionKey = (address: string | undefined, port: number | string | undefined): string => `${address}:${port}`;
+const connectionKey = (address: string | undefined, port: number | string | undefined): string =>
+  `${address}:${port}`;
 
 /** `app` with environ['gateway.signal'] aborted on the request's FIN as well as on its close. */
 export function signalOnFin(app: Application, connections: Map<string, Connection>): Application {
@@ -33,9 +34,14 @@ export function signalOnFin(app: Application, connections: Map<string, Connectio
       // HTTP/1.1 answers a connection's requests one at a time: this one is its current request.
       const fin = new AbortController();
       connection.current = fin;
-      if (connection.socket.readableEnded) fin.abort(new Error('The client closed its side of the connection (FIN).'));
+      if (connection.socket.readableEnded)
+        fin.abort(new Error('The client closed its side of the connection (FIN).'));
       const signal = AbortSignal.any([environ['gateway.signal'], fin.signal]);
-      Object.defineProperty(environ, 'gateway.signal', { value: signal, enumerable: true, configurable: true });
+      Object.defineProperty(environ, 'gateway.signal', {
+        value: signal,
+        enumerable: true,
+        configurable: true,
+      });
     }
     return app(environ, startResponse);
   };
@@ -48,7 +54,9 @@ serveFromCommandLine('Gateway (challenge 2: gateway.signal on FIN)', (app) => {
     const key = connectionKey(socket.remoteAddress, socket.remotePort);
     const connection: Connection = { socket, current: null };
     connections.set(key, connection);
-    socket.once('end', () => connection.current?.abort(new Error('The client closed its side of the connection (FIN).')));
+    socket.once('end', () =>
+      connection.current?.abort(new Error('The client closed its side of the connection (FIN).')),
+    );
     socket.once('close', () => connections.delete(key));
   });
   return server;

@@ -20,10 +20,17 @@ import { serveFromCommandLine } from './serve.ts';
 export function mount(apps: Record<string, Application>): Application {
   return (environ, startResponse) => {
     const segment = shiftPathInfo(environ);
-    if (segment !== null && Object.hasOwn(apps, segment)) return apps[segment](environ, startResponse);
+    if (segment !== null && Object.hasOwn(apps, segment))
+      return apps[segment](environ, startResponse);
     startResponse('404 Not Found', [['Content-Type', 'text/plain; charset=utf-8']]);
-    return [Buffer.from(`Nothing is mounted at ${environ.SCRIPT_NAME}; try /hello/, /upload or /probe/.\n`)];
+    return [
+      Buffer.from(
+        `Nothing is mounted at ${environ.SCRIPT_NAME}; try /hello/, /upload or /probe/.\n`,
+      ),
+    ];
   };
 }
 
-serveFromCommandLine('Gateway (challenge 3: apps mounted with shiftPathInfo)', (app) => createGatewayServer(mount({ hello, upload, probe: app })));
+serveFromCommandLine('Gateway (challenge 3: apps mounted with shiftPathInfo)', (app) =>
+  createGatewayServer(mount({ hello, upload, probe: app })),
+);

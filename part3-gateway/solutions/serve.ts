@@ -3,7 +3,14 @@
 //
 //   npx tsx part3-gateway/solutions/challenge-1.ts part3-gateway/apps/demo.ts --port 8003
 import type { Server } from 'node:net';
-import { gracefulStop, listenOrExplain, parseCli, runMain, stopOnSignals, UsageError } from '../../part1-sockets/cli.ts';
+import {
+  gracefulStop,
+  listenOrExplain,
+  parseCli,
+  runMain,
+  stopOnSignals,
+  UsageError,
+} from '../../part1-sockets/cli.ts';
 import type { Application } from '../contract.ts';
 import { loadApplication, LoadError } from '../loader.ts';
 
@@ -11,7 +18,8 @@ export function serveFromCommandLine(what: string, makeServer: (app: Application
   runMain(async () => {
     const options = parseCli(8003);
     const [file] = options.rest;
-    if (file === undefined) throw new UsageError(`Usage: npx tsx ${process.argv[1]} path/to/app.ts [--port N]`);
+    if (file === undefined)
+      throw new UsageError(`Usage: npx tsx ${process.argv[1]} path/to/app.ts [--port N]`);
     const app = await loadApplication(file).catch((error: unknown) => {
       throw error instanceof LoadError ? new UsageError(error.message) : error;
     });

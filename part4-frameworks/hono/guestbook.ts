@@ -25,7 +25,14 @@ import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createGuestbookStore, MESSAGE_MAX_CHARS, NAME_MAX_CHARS, validateEntry, type Entry, type GuestbookStore } from '../guestbook-model.ts';
+import {
+  createGuestbookStore,
+  MESSAGE_MAX_CHARS,
+  NAME_MAX_CHARS,
+  validateEntry,
+  type Entry,
+  type GuestbookStore,
+} from '../guestbook-model.ts';
 
 /** What the form shows: the errors of the last attempt and what was typed, to fix and resend. */
 interface FormState {
@@ -57,7 +64,10 @@ export function createGuestbook(store: GuestbookStore = createGuestbookStore(), 
 
   app.post('/entries', async (c) => {
     const type = (c.req.header('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
-    if (type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))) {
+    if (
+      type === 'application/json' ||
+      (type.startsWith('application/') && type.endsWith('+json'))
+    ) {
       const result = validateEntry(await readJson(c.req.json()));
       if (!result.ok) return c.json({ errors: result.errors }, 400);
       const entry = store.add(result.entry);
@@ -65,7 +75,9 @@ export function createGuestbook(store: GuestbookStore = createGuestbookStore(), 
     }
     // Simplification: multipart/form-data (file uploads) is refused, as micro and mvc do.
     if (type !== 'application/x-www-form-urlencoded') {
-      throw new HTTPException(415, { message: 'Send the form as application/x-www-form-urlencoded.' });
+      throw new HTTPException(415, {
+        message: 'Send the form as application/x-www-form-urlencoded.',
+      });
     }
     const form = await c.req.parseBody();
     const result = validateEntry({ name: form.name, message: form.message });
@@ -82,7 +94,12 @@ export function createGuestbook(store: GuestbookStore = createGuestbookStore(), 
     if (error instanceof HTTPException) return error.getResponse();
     // The server fails a body read with the status the client earned (413: over its body
     // limit; 400: a malformed body), on the error it throws.
-    if ('status' in error && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+    if (
+      'status' in error &&
+      typeof error.status === 'number' &&
+      error.status >= 400 &&
+      error.status < 500
+    ) {
       return c.text(`${error.message}\n`, error.status as ContentfulStatusCode);
     }
     // Anything else is a bug: thrown on, the server logs it and answers 500.
@@ -115,9 +132,11 @@ ${form.errors.length > 0 ? html`<ul class="errors">${form.errors.map((error) => 
 <p><label>Message <textarea name="message" maxlength="${MESSAGE_MAX_CHARS}" required>${form.message}</textarea></label></p>
 <p><button type="submit">Sign the guestbook</button></p>
 </form>
-${entries.length > 0
-  ? html`<ul class="entries">${entries.map((entry) => html`<li><strong>${entry.name}</strong>: ${entry.message}</li>`)}</ul>`
-  : html`<p>No entries yet: be the first.</p>`}
+${
+  entries.length > 0
+    ? html`<ul class="entries">${entries.map((entry) => html`<li><strong>${entry.name}</strong>: ${entry.message}</li>`)}</ul>`
+    : html`<p>No entries yet: be the first.</p>`
+}
 <p><a href="${url('/entries')}">These entries as JSON</a></p>
 </body>
 </html>

@@ -11,7 +11,14 @@
 //   npm run part3 -- part4-frameworks/micro/guestbook.ts     (serves `app`, an empty guestbook)
 //
 // Every URL it writes starts from SCRIPT_NAME (request.urlFor), so it works mounted anywhere.
-import { createGuestbookStore, MESSAGE_MAX_CHARS, NAME_MAX_CHARS, validateEntry, type Entry, type GuestbookStore } from '../guestbook-model.ts';
+import {
+  createGuestbookStore,
+  MESSAGE_MAX_CHARS,
+  NAME_MAX_CHARS,
+  validateEntry,
+  type Entry,
+  type GuestbookStore,
+} from '../guestbook-model.ts';
 import { html, micro, redirect, reply, type Micro, type Request, type SafeHtml } from './micro.ts';
 
 /** What the form shows: the errors of the last attempt and what was typed, to fix and resend. */
@@ -32,7 +39,9 @@ export function createGuestbook(store: GuestbookStore = createGuestbookStore()):
 
   app.get('/entries/:id', (request) => {
     // Only digits are an id (mvc's <int:id> converter checks this before the view runs).
-    const entry = /^\d+$/.test(request.params.id) ? store.find(Number(request.params.id)) : undefined;
+    const entry = /^\d+$/.test(request.params.id)
+      ? store.find(Number(request.params.id))
+      : undefined;
     return entry ?? reply({ status: 404, body: { error: 'There is no entry with that id.' } });
   });
 
@@ -41,13 +50,20 @@ export function createGuestbook(store: GuestbookStore = createGuestbookStore()):
       const result = validateEntry(await request.json());
       if (!result.ok) return reply({ status: 400, body: { errors: result.errors } });
       const entry = store.add(result.entry);
-      return reply({ status: 201, headers: { Location: request.urlFor(`/entries/${entry.id}`) }, body: entry });
+      return reply({
+        status: 201,
+        headers: { Location: request.urlFor(`/entries/${entry.id}`) },
+        body: entry,
+      });
     }
     const form = await request.form();
     const result = validateEntry({ name: form.get('name'), message: form.get('message') });
     if (!result.ok) {
       const typed = { name: form.get('name') ?? '', message: form.get('message') ?? '' };
-      return reply({ status: 400, body: page(request, store.list(), { errors: result.errors, ...typed }) });
+      return reply({
+        status: 400,
+        body: page(request, store.list(), { errors: result.errors, ...typed }),
+      });
     }
     store.add(result.entry);
     // 303: the browser follows with a GET, so reloading the page it lands on posts nothing twice.
@@ -70,9 +86,11 @@ ${form.errors.length > 0 && html`<ul class="errors">${form.errors.map((error) =>
 <p><label>Message <textarea name="message" maxlength="${MESSAGE_MAX_CHARS}" required>${form.message}</textarea></label></p>
 <p><button type="submit">Sign the guestbook</button></p>
 </form>
-${entries.length > 0
-  ? html`<ul class="entries">${entries.map((entry) => html`<li><strong>${entry.name}</strong>: ${entry.message}</li>`)}</ul>`
-  : html`<p>No entries yet: be the first.</p>`}
+${
+  entries.length > 0
+    ? html`<ul class="entries">${entries.map((entry) => html`<li><strong>${entry.name}</strong>: ${entry.message}</li>`)}</ul>`
+    : html`<p>No entries yet: be the first.</p>`
+}
 <p><a href="${request.urlFor('/entries')}">These entries as JSON</a></p>
 </body>
 </html>

@@ -23,14 +23,20 @@ export class SafeHtml {
 }
 
 /** What may stand in `${...}`: text (escaped), safe HTML, lists of either, or nothing. */
-export type HtmlValue = string | number | SafeHtml | null | undefined | false | readonly HtmlValue[];
+export type HtmlValue =
+  string | number | SafeHtml | null | undefined | false | readonly HtmlValue[];
 
 /**
  * Escape the five characters that mean something in HTML text and in quoted attribute values
  * (OWASP's rule #1): `&` first, so the others' entities are not escaped twice.
  */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** Mark a string as trusted HTML, inserted without escaping. Never pass it user input. */

@@ -22,7 +22,12 @@
 // Not here: blueprints, sessions, cookies, multipart forms, streaming responses, url_for by
 // endpoint name, request hooks. Flask has them; each is a small layer on what is below.
 import { STATUS_REASONS } from '../../part2-tcp-http/response.ts';
-import type { Application, Environ, ResponseHeader, StartResponse } from '../../part3-gateway/contract.ts';
+import type {
+  Application,
+  Environ,
+  ResponseHeader,
+  StartResponse,
+} from '../../part3-gateway/contract.ts';
 import { SafeHtml } from './html.ts';
 
 export { escapeHtml, html, SafeHtml, trusted } from './html.ts';
@@ -59,7 +64,10 @@ export class Request {
 
   /** True for `application/json` and `application/*+json` bodies. */
   get isJson(): boolean {
-    return this.mimetype === 'application/json' || (this.mimetype.startsWith('application/') && this.mimetype.endsWith('+json'));
+    return (
+      this.mimetype === 'application/json' ||
+      (this.mimetype.startsWith('application/') && this.mimetype.endsWith('+json'))
+    );
   }
 
   /** A request header by its HTTP name, case-insensitively: `header('User-Agent')`. */
@@ -86,7 +94,10 @@ export class Request {
       return JSON.parse(text);
     } catch (error) {
       // SyntaxError's message names the position, not the content: safe to pass on.
-      abort(400, `The body is not valid JSON (${error instanceof Error ? error.message : 'parse error'}).`);
+      abort(
+        400,
+        `The body is not valid JSON (${error instanceof Error ? error.message : 'parse error'}).`,
+      );
     }
   }
 
@@ -112,7 +123,8 @@ async function readBody(environ: Environ): Promise<Uint8Array> {
   try {
     return await environ['gateway.input'].read();
   } catch (error) {
-    if (error instanceof Error && 'status' in error && typeof error.status === 'number') abort(error.status, error.message);
+    if (error instanceof Error && 'status' in error && typeof error.status === 'number')
+      abort(error.status, error.message);
     abort(400, 'The request body could not be read.');
   }
 }
@@ -136,14 +148,22 @@ export class Reply {
   }
 }
 
-export function reply(parts: { status?: number; headers?: Record<string, string>; body?: ReplyBody }): Reply {
+export function reply(parts: {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: ReplyBody;
+}): Reply {
   return new Reply(parts.status ?? 200, parts.headers ?? {}, parts.body ?? '');
 }
 
 /** RFC 9110 §15.4: 303 sends the browser to GET `location` (POST-redirect-GET); 302 is the classic. */
 export function redirect(location: string, status: 301 | 302 | 303 | 307 | 308 = 302): Reply {
   // The body is for a client that does not follow redirects (RFC 9110 §15.4 suggests a note).
-  return new Reply(status, { Location: location, 'Content-Type': 'text/plain; charset=utf-8' }, `Redirecting to ${location}\n`);
+  return new Reply(
+    status,
+    { Location: location, 'Content-Type': 'text/plain; charset=utf-8' },
+    `Redirecting to ${location}\n`,
+  );
 }
 
 /** Thrown to stop a handler with an error status (werkzeug's name): `abort(404, 'No such entry.')`. */
@@ -159,7 +179,11 @@ export class HTTPException extends Error {
   }
 }
 
-export function abort(status: number, message: string, headers: Record<string, string> = {}): never {
+export function abort(
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): never {
   throw new HTTPException(status, message, headers);
 }
 
@@ -186,7 +210,8 @@ export interface Micro extends Application {
 
 export function micro(): Micro {
   const routes: Route[] = [];
-  const application: Application = (environ, startResponse) => serve(routes, environ, startResponse);
+  const application: Application = (environ, startResponse) =>
+    serve(routes, environ, startResponse);
   const app: Micro = Object.assign(application, {
     route(pattern: string, methods: readonly string[], handler: Handler): Micro {
       routes.push(compileRoute(pattern, methods, handler));
@@ -206,7 +231,11 @@ export function micro(): Micro {
  * gateway gets an array, not a promise: it can then send the response in the same call (see
  * runApplication). An async handler's reply is awaited, with the same outcome.
  */
-function serve(routes: Route[], environ: Environ, startResponse: StartResponse): Uint8Array[] | Promise<Uint8Array[]> {
+function serve(
+  routes: Route[],
+  environ: Environ,
+  startResponse: StartResponse,
+): Uint8Array[] | Promise<Uint8Array[]> {
   let answer: Reply | Promise<Reply>;
   try {
     answer = dispatch(routes, environ);
@@ -242,15 +271,27 @@ function answerError(error: unknown, environ: Environ, startResponse: StartRespo
 function crashed(environ: Environ, startResponse: StartResponse, error: unknown): Uint8Array[] {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   // REQUEST_URI is as sent (visible ASCII, checked by the parser): no newline can forge a log line.
-  environ['gateway.errors'].write(`[micro] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: ${detail}\n`);
-  const { headers, body } = encode(textReply(500, 'the server failed; the details are in its log.'));
+  environ['gateway.errors'].write(
+    `[micro] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: ${detail}\n`,
+  );
+  const { headers, body } = encode(
+    textReply(500, 'the server failed; the details are in its log.'),
+  );
   startResponse(statusLine(500), headers, error);
   return [body];
 }
 
 /** What the framework says by itself (404, 405, abort()): a line of plain text. */
-function textReply(status: number, message: string, headers: Readonly<Record<string, string>> = {}): Reply {
-  return reply({ status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body: `${statusLine(status)}: ${message}\n` });
+function textReply(
+  status: number,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): Reply {
+  return reply({
+    status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers },
+    body: `${statusLine(status)}: ${message}\n`,
+  });
 }
 
 function dispatch(routes: Route[], environ: Environ): Reply | Promise<Reply> {
@@ -263,7 +304,9 @@ function dispatch(routes: Route[], environ: Environ): Reply | Promise<Reply> {
     const params: Record<string, string> = {};
     for (const [i, name] of route.paramNames.entries()) params[name] = match[i + 1];
     const result = route.handler(new Request(environ, params));
-    return result instanceof Promise ? result.then((awaited) => toReply(awaited, method, path)) : toReply(result, method, path);
+    return result instanceof Promise
+      ? result.then((awaited) => toReply(awaited, method, path))
+      : toReply(result, method, path);
   }
   // No route takes this method at this path: 405 if another method would do (RFC 9110 §15.5.6
   // asks for an Allow header listing them), else 404.
@@ -288,7 +331,9 @@ function toReply(result: ReplyBody | Reply | undefined, method: string, path: st
   if (result instanceof Reply) return result;
   if (result === undefined || result === null) {
     // The classic slip: a handler with a branch that forgets to return.
-    throw new TypeError(`The handler for ${method} ${path} returned ${String(result)}: return a string, an object, or reply({ status, headers, body }).`);
+    throw new TypeError(
+      `The handler for ${method} ${path} returned ${String(result)}: return a string, an object, or reply({ status, headers, body }).`,
+    );
   }
   return new Reply(200, {}, result);
 }
@@ -307,7 +352,8 @@ function encode(answer: Reply): { headers: ResponseHeader[]; body: Uint8Array } 
 }
 
 function bodyBytes(body: ReplyBody): { body: Uint8Array; contentType: string } {
-  if (typeof body === 'string' || body instanceof SafeHtml) return { body: Buffer.from(String(body)), contentType: 'text/html; charset=utf-8' };
+  if (typeof body === 'string' || body instanceof SafeHtml)
+    return { body: Buffer.from(String(body)), contentType: 'text/html; charset=utf-8' };
   if (body instanceof Uint8Array) return { body, contentType: 'application/octet-stream' };
   return { body: Buffer.from(JSON.stringify(body)), contentType: 'application/json' };
 }
@@ -318,14 +364,25 @@ function statusLine(status: number): string {
 
 /** `/entries/:id` → `^/entries/([^/]+)$`: each `:name` matches one whole path segment. */
 function compileRoute(pattern: string, methods: readonly string[], handler: Handler): Route {
-  if (!pattern.startsWith('/')) throw new Error(`Route pattern ${JSON.stringify(pattern)} must start with '/', e.g. '/hello/:name'.`);
+  if (!pattern.startsWith('/'))
+    throw new Error(
+      `Route pattern ${JSON.stringify(pattern)} must start with '/', e.g. '/hello/:name'.`,
+    );
   const paramNames: string[] = [];
   const source = pattern.split('/').map((segment) => {
     if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const name = segment.slice(1);
-    if (!/^[A-Za-z_]\w*$/.test(name)) throw new Error(`Route ${pattern}: ${JSON.stringify(segment)} must be ':' and a name, e.g. ':id'.`);
+    if (!/^[A-Za-z_]\w*$/.test(name))
+      throw new Error(
+        `Route ${pattern}: ${JSON.stringify(segment)} must be ':' and a name, e.g. ':id'.`,
+      );
     paramNames.push(name);
     return '([^/]+)';
   });
-  return { methods: methods.map((method) => method.toUpperCase()), regex: new RegExp(`^${source.join('/')}$`), paramNames, handler };
+  return {
+    methods: methods.map((method) => method.toUpperCase()),
+    regex: new RegExp(`^${source.join('/')}$`),
+    paramNames,
+    handler,
+  };
 }

@@ -35,7 +35,10 @@ import { resolve, type MethodViews, type UrlPattern, type View } from './urls.ts
  * response from the rest of the chain (ending in the view), act on that response, and return
  * it. Or answer by itself and not call `next()` at all (a cache, a login check).
  */
-export type Middleware = (request: HttpRequest, next: () => Promise<HttpResponse>) => Promise<HttpResponse>;
+export type Middleware = (
+  request: HttpRequest,
+  next: () => Promise<HttpResponse>,
+) => Promise<HttpResponse>;
 
 export interface AppOptions {
   urls: UrlPattern[];
@@ -88,18 +91,29 @@ function guard(handler: Handler, debug: boolean): Handler {
 }
 
 /** Find the URL pattern, pick the view for the method, call it, check what it returned. */
-async function callView(urls: UrlPattern[], request: HttpRequest, debug: boolean): Promise<HttpResponse> {
+async function callView(
+  urls: UrlPattern[],
+  request: HttpRequest,
+  debug: boolean,
+): Promise<HttpResponse> {
   const match = resolve(urls, request.pathInfo);
   if (match === null) {
     const tried = urls.map((pattern) => `'${pattern.route}'`).join(', ');
-    throw new HttpError(404, debug ? `No URL pattern matches '${request.pathInfo}'. Tried, in order: ${tried}.` : 'There is no page at this address.');
+    throw new HttpError(
+      404,
+      debug
+        ? `No URL pattern matches '${request.pathInfo}'. Tried, in order: ${tried}.`
+        : 'There is no page at this address.',
+    );
   }
   request.params = match.params;
   const view = viewFor(match.pattern.view, request.method);
   const response: unknown = await view(request);
   if (!(response instanceof HttpResponse)) {
     // Django's own wording for the most common slip in a view.
-    throw new TypeError(`The view for '${match.pattern.route}' didn't return an HttpResponse object. It returned ${response === undefined ? 'undefined' : typeof response} instead.`);
+    throw new TypeError(
+      `The view for '${match.pattern.route}' didn't return an HttpResponse object. It returned ${response === undefined ? 'undefined' : typeof response} instead.`,
+    );
   }
   return response;
 }
@@ -109,9 +123,13 @@ function viewFor(target: View | MethodViews, method: string): View {
   if (typeof target === 'function') return target;
   const name = METHOD_NAMES.find((candidate) => candidate === method.toLowerCase());
   // RFC 9110 §9.3.2: HEAD is GET without the body (the server drops the body).
-  const view = name === undefined ? undefined : (target[name] ?? (name === 'head' ? target.get : undefined));
+  const view =
+    name === undefined ? undefined : (target[name] ?? (name === 'head' ? target.get : undefined));
   if (view !== undefined) return view;
-  const allowed = METHOD_NAMES.filter((candidate) => target[candidate] !== undefined || (candidate === 'head' && target.get !== undefined));
+  const allowed = METHOD_NAMES.filter(
+    (candidate) =>
+      target[candidate] !== undefined || (candidate === 'head' && target.get !== undefined),
+  );
   const allow = allowed.map((candidate) => candidate.toUpperCase()).join(', ');
   throw new HttpError(405, `This address answers ${allow} only.`, [['Allow', allow]]);
 }
@@ -143,18 +161,30 @@ const CRASH_MESSAGE = 'The server failed while answering; the details are in its
 
 function errorResponse(request: HttpRequest, error: unknown, debug: boolean): HttpResponse {
   if (error instanceof HttpError) {
-    return render(ERROR_PAGE, { status: error.status, reason: STATUS_REASONS[error.status], message: error.message }, { status: error.status, headers: error.headers });
+    return render(
+      ERROR_PAGE,
+      { status: error.status, reason: STATUS_REASONS[error.status], message: error.message },
+      { status: error.status, headers: error.headers },
+    );
   }
   logCrash(request.environ, error);
   const response = debug
-    ? render(DEBUG_PAGE, {
-        name: error instanceof Error ? error.name : 'Error',
-        message: error instanceof Error ? error.message : String(error),
-        stack: error instanceof Error ? error.stack : '',
-        method: request.method,
-        path: request.path,
-      }, { status: 500 })
-    : render(ERROR_PAGE, { status: 500, reason: STATUS_REASONS[500], message: CRASH_MESSAGE }, { status: 500 });
+    ? render(
+        DEBUG_PAGE,
+        {
+          name: error instanceof Error ? error.name : 'Error',
+          message: error instanceof Error ? error.message : String(error),
+          stack: error instanceof Error ? error.stack : '',
+          method: request.method,
+          path: request.path,
+        },
+        { status: 500 },
+      )
+    : render(
+        ERROR_PAGE,
+        { status: 500, reason: STATUS_REASONS[500], message: CRASH_MESSAGE },
+        { status: 500 },
+      );
   response.error = error;
   return response;
 }
@@ -162,5 +192,7 @@ function errorResponse(request: HttpRequest, error: unknown, debug: boolean): Ht
 function logCrash(environ: Environ, error: unknown): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   // REQUEST_URI is as sent (visible ASCII, checked by the parser): no newline can forge a log line.
-  environ['gateway.errors'].write(`[mvc] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: ${detail}\n`);
+  environ['gateway.errors'].write(
+    `[mvc] ${environ.REQUEST_METHOD} ${environ.REQUEST_URI}: ${detail}\n`,
+  );
 }

@@ -13,7 +13,14 @@
 // Every URL it writes comes from request.reverse(name), which starts from SCRIPT_NAME, so it
 // works mounted anywhere. Each request is logged to gateway.errors and timed (Server-Timing).
 import type { Application } from '../../part3-gateway/contract.ts';
-import { createGuestbookStore, MESSAGE_MAX_CHARS, NAME_MAX_CHARS, validateEntry, type Entry, type GuestbookStore } from '../guestbook-model.ts';
+import {
+  createGuestbookStore,
+  MESSAGE_MAX_CHARS,
+  NAME_MAX_CHARS,
+  validateEntry,
+  type Entry,
+  type GuestbookStore,
+} from '../guestbook-model.ts';
 import { createApp } from './app.ts';
 import { jsonResponse, redirect, type HttpRequest, type HttpResponse } from './http.ts';
 import { requestLogger, responseTime } from './middleware.ts';
@@ -29,7 +36,10 @@ interface FormState {
 
 const EMPTY_FORM: FormState = { errors: [], name: '', message: '' };
 
-export function createGuestbook(store: GuestbookStore = createGuestbookStore(), options: { debug?: boolean } = {}): Application {
+export function createGuestbook(
+  store: GuestbookStore = createGuestbookStore(),
+  options: { debug?: boolean } = {},
+): Application {
   const index: MethodViews = {
     get: (request) => page(request, store.list(), EMPTY_FORM),
   };
@@ -41,7 +51,10 @@ export function createGuestbook(store: GuestbookStore = createGuestbookStore(), 
         const result = validateEntry(await request.json());
         if (!result.ok) return jsonResponse({ errors: result.errors }, { status: 400 });
         const entry = store.add(result.entry);
-        return jsonResponse(entry, { status: 201, headers: [['Location', request.reverse('entry', { id: entry.id })]] });
+        return jsonResponse(entry, {
+          status: 201,
+          headers: [['Location', request.reverse('entry', { id: entry.id })]],
+        });
       }
       const form = await request.form();
       const result = validateEntry({ name: form.get('name'), message: form.get('message') });
@@ -59,12 +72,18 @@ export function createGuestbook(store: GuestbookStore = createGuestbookStore(), 
     // <int:id> matched only digits and made a number of them: no check needed here.
     get: (request) => {
       const found = store.find(Number(request.params.id));
-      return found ? jsonResponse(found) : jsonResponse({ error: 'There is no entry with that id.' }, { status: 404 });
+      return found
+        ? jsonResponse(found)
+        : jsonResponse({ error: 'There is no entry with that id.' }, { status: 404 });
     },
   };
 
   return createApp({
-    urls: [path('', index, 'index'), path('entries', entries, 'entries'), path('entries/<int:id>', entry, 'entry')],
+    urls: [
+      path('', index, 'index'),
+      path('entries', entries, 'entries'),
+      path('entries/<int:id>', entry, 'entry'),
+    ],
     middleware: [requestLogger(), responseTime()],
     debug: options.debug ?? false,
   });
@@ -93,7 +112,11 @@ const PAGE = template(
 
 function page(request: HttpRequest, entries: Entry[], form: FormState, status = 200): HttpResponse {
   const links = { action: request.reverse('entries'), json: request.reverse('entries') };
-  return render(PAGE, { entries, ...form, ...links, nameMax: NAME_MAX_CHARS, messageMax: MESSAGE_MAX_CHARS }, { status });
+  return render(
+    PAGE,
+    { entries, ...form, ...links, nameMax: NAME_MAX_CHARS, messageMax: MESSAGE_MAX_CHARS },
+    { status },
+  );
 }
 
 /** A fresh guestbook, for `npm run part3 -- part4-frameworks/mvc/guestbook.ts`. */

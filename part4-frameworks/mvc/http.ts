@@ -67,7 +67,9 @@ export class HttpRequest {
   /** A request header by name, any case: `request.header('Accept')`. */
   header(name: string): string | undefined {
     const cgiName = name.toUpperCase().replaceAll('-', '_');
-    return cgiName === 'CONTENT_TYPE' || cgiName === 'CONTENT_LENGTH' ? this.environ[cgiName] : this.environ[`HTTP_${cgiName}`];
+    return cgiName === 'CONTENT_TYPE' || cgiName === 'CONTENT_LENGTH'
+      ? this.environ[cgiName]
+      : this.environ[`HTTP_${cgiName}`];
   }
 
   /** The raw body, read from gateway.input on first use and kept. */
@@ -100,7 +102,9 @@ export class HttpRequest {
   }
 
   isJson(): boolean {
-    return this.contentType === 'application/json' || /^application\/[^/]+\+json$/.test(this.contentType);
+    return (
+      this.contentType === 'application/json' || /^application\/[^/]+\+json$/.test(this.contentType)
+    );
   }
 
   /**
@@ -122,8 +126,12 @@ async function readInput(environ: Environ): Promise<Buffer> {
   try {
     for await (const chunk of environ['gateway.input']) chunks.push(chunk);
   } catch (error) {
-    const status = typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined;
-    throw new HttpError(typeof status === 'number' ? status : 400, error instanceof Error ? error.message : 'Could not read the body.');
+    const status =
+      typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined;
+    throw new HttpError(
+      typeof status === 'number' ? status : 400,
+      error instanceof Error ? error.message : 'Could not read the body.',
+    );
   }
   return Buffer.concat(chunks);
 }
@@ -166,12 +174,22 @@ export class HttpResponse {
 }
 
 /** Django's JsonResponse: `data` serialised, with the JSON media type. */
-export function jsonResponse(data: unknown, options: Omit<ResponseOptions, 'contentType'> = {}): HttpResponse {
+export function jsonResponse(
+  data: unknown,
+  options: Omit<ResponseOptions, 'contentType'> = {},
+): HttpResponse {
   return new HttpResponse(JSON.stringify(data), { ...options, contentType: 'application/json' });
 }
 
 /** RFC 9110 §15.4: 303 makes the browser GET `location` (POST-redirect-GET); 302 is Django's default. */
-export function redirect(location: string, status: 301 | 302 | 303 | 307 | 308 = 302): HttpResponse {
+export function redirect(
+  location: string,
+  status: 301 | 302 | 303 | 307 | 308 = 302,
+): HttpResponse {
   // The body is for a client that does not follow redirects (RFC 9110 §15.4 suggests a note).
-  return new HttpResponse(`Redirecting to ${location}\n`, { status, contentType: 'text/plain; charset=utf-8', headers: [['Location', location]] });
+  return new HttpResponse(`Redirecting to ${location}\n`, {
+    status,
+    contentType: 'text/plain; charset=utf-8',
+    headers: [['Location', location]],
+  });
 }

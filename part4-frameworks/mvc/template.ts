@@ -31,7 +31,13 @@ type Node =
 /** `{{ ... }}` or `{% ... %}`, with what is inside. */
 const TOKEN = /\{\{(.*?)\}\}|\{%(.*?)%\}/gs;
 const FILTERS = ['safe', 'length', 'upper'];
-const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Compile `source` (its `name` appears in error messages). Syntax errors throw here, not at render. */
 export function template(name: string, source: string): Template {
@@ -40,7 +46,11 @@ export function template(name: string, source: string): Template {
 }
 
 /** Django's render() shortcut: a template filled in, as an HTML response. */
-export function render(page: Template, context: Context, options: ResponseOptions = {}): HttpResponse {
+export function render(
+  page: Template,
+  context: Context,
+  options: ResponseOptions = {},
+): HttpResponse {
   return new HttpResponse(page(context), options);
 }
 
@@ -51,7 +61,9 @@ export function escapeHtml(text: string): string {
 // ---- Compiling: source → a tree of nodes ----------------------------------------------------
 
 class Parser {
-  private readonly tokens: Array<{ text: string } | { variable: string; at: number } | { tag: string; at: number }> = [];
+  private readonly tokens: Array<
+    { text: string } | { variable: string; at: number } | { tag: string; at: number }
+  > = [];
   private position = 0;
   private readonly name: string;
   private readonly source: string;
@@ -86,8 +98,13 @@ class Parser {
         const [word, ...args] = token.tag.split(/\s+/);
         if (word === 'if') nodes.push(this.ifBlock(args, token.at));
         else if (word === 'for') nodes.push(this.forBlock(args, token.at));
-        else if (['else', 'endif', 'empty', 'endfor'].includes(word)) return { nodes, end: { word, at: token.at } };
-        else throw this.error(token.at, `unknown tag {% ${word} %}; the tags are if, else, endif, for, empty, endfor`);
+        else if (['else', 'endif', 'empty', 'endfor'].includes(word))
+          return { nodes, end: { word, at: token.at } };
+        else
+          throw this.error(
+            token.at,
+            `unknown tag {% ${word} %}; the tags are if, else, endif, for, empty, endfor`,
+          );
       }
     }
     return { nodes, end: null };
@@ -96,7 +113,8 @@ class Parser {
   private variable(expression: string, at: number): Node {
     const [path, ...filters] = expression.split('|').map((part) => part.trim());
     for (const filter of filters) {
-      if (!FILTERS.includes(filter)) throw this.error(at, `unknown filter |${filter}; the filters are ${FILTERS.join(', ')}`);
+      if (!FILTERS.includes(filter))
+        throw this.error(at, `unknown filter |${filter}; the filters are ${FILTERS.join(', ')}`);
     }
     return { kind: 'variable', path: this.path(path, at), filters };
   }
@@ -111,7 +129,8 @@ class Parser {
   }
 
   private forBlock(args: string[], at: number): Node {
-    if (args.length !== 3 || args[1] !== 'in') throw this.error(at, 'write {% for item in items %}');
+    if (args.length !== 3 || args[1] !== 'in')
+      throw this.error(at, 'write {% for item in items %}');
     const body = this.block(['empty', 'endfor'], at);
     const empty = body.end === 'empty' ? this.block(['endfor'], at).nodes : [];
     return { kind: 'for', name: args[0], path: this.path(args[2], at), body: body.nodes, empty };
@@ -120,14 +139,20 @@ class Parser {
   /** The nodes of a block body, which must end with one of `ends`. */
   private block(ends: string[], openedAt: number): { nodes: Node[]; end: string } {
     const { nodes, end } = this.parseUntilEndTag();
-    if (end === null) throw this.error(openedAt, `this block is never closed: add {% ${ends[ends.length - 1]} %}`);
-    if (!ends.includes(end.word)) throw this.error(end.at, `{% ${end.word} %} here, expected ${ends.map((word) => `{% ${word} %}`).join(' or ')}`);
+    if (end === null)
+      throw this.error(openedAt, `this block is never closed: add {% ${ends[ends.length - 1]} %}`);
+    if (!ends.includes(end.word))
+      throw this.error(
+        end.at,
+        `{% ${end.word} %} here, expected ${ends.map((word) => `{% ${word} %}`).join(' or ')}`,
+      );
     return { nodes, end: end.word };
   }
 
   /** `entry.name` → ['entry', 'name']. */
   private path(text: string, at: number): string[] {
-    if (!/^[A-Za-z_]\w*(\.\w+)*$/.test(text)) throw this.error(at, `'${text}' is not a variable name like entry or entry.name`);
+    if (!/^[A-Za-z_]\w*(\.\w+)*$/.test(text))
+      throw this.error(at, `'${text}' is not a variable name like entry or entry.name`);
     return text.split('.');
   }
 
@@ -143,8 +168,13 @@ function renderNodes(nodes: Node[], context: Context): string {
   let out = '';
   for (const node of nodes) {
     if (node.kind === 'text') out += node.text;
-    else if (node.kind === 'variable') out += renderVariable(lookup(context, node.path), node.filters);
-    else if (node.kind === 'if') out += renderNodes(truthy(lookup(context, node.path)) !== node.negate ? node.then : node.otherwise, context);
+    else if (node.kind === 'variable')
+      out += renderVariable(lookup(context, node.path), node.filters);
+    else if (node.kind === 'if')
+      out += renderNodes(
+        truthy(lookup(context, node.path)) !== node.negate ? node.then : node.otherwise,
+        context,
+      );
     else {
       const items = lookup(context, node.path);
       const list = Array.isArray(items) ? items : [];
@@ -158,7 +188,8 @@ function renderNodes(nodes: Node[], context: Context): string {
 function renderVariable(value: unknown, filters: string[]): string {
   let current = value;
   for (const filter of filters) {
-    if (filter === 'length') current = Array.isArray(current) || typeof current === 'string' ? current.length : 0;
+    if (filter === 'length')
+      current = Array.isArray(current) || typeof current === 'string' ? current.length : 0;
     else if (filter === 'upper') current = String(current ?? '').toUpperCase();
   }
   const text = current === undefined || current === null ? '' : String(current);

@@ -20,7 +20,9 @@ export type View = (request: HttpRequest) => HttpResponse | Promise<HttpResponse
  * One view per method, like Django's class-based View: `{ get: showForm, post: saveForm }`.
  * A method it lacks gets 405 with an Allow header; HEAD uses `get` unless given.
  */
-export type MethodViews = Partial<Record<'get' | 'head' | 'post' | 'put' | 'patch' | 'delete', View>>;
+export type MethodViews = Partial<
+  Record<'get' | 'head' | 'post' | 'put' | 'patch' | 'delete', View>
+>;
 
 interface Converter {
   /** What one captured part may look like (a regex source, no anchors). */
@@ -51,7 +53,10 @@ export interface UrlPattern {
 }
 
 export function path(route: string, view: View | MethodViews, name?: string): UrlPattern {
-  if (route.startsWith('/')) throw new Error(`URL pattern '${route}' starts with '/': write it without, as Django does: '${route.slice(1)}'.`);
+  if (route.startsWith('/'))
+    throw new Error(
+      `URL pattern '${route}' starts with '/': write it without, as Django does: '${route.slice(1)}'.`,
+    );
   const captures: UrlPattern['captures'] = [];
   let source = '';
   let last = 0;
@@ -59,7 +64,9 @@ export function path(route: string, view: View | MethodViews, name?: string): Ur
     const converterName = match[1] ?? 'str';
     const converter = CONVERTERS[converterName];
     if (converter === undefined) {
-      throw new Error(`URL pattern '${route}': no converter '${converterName}'; use one of ${Object.keys(CONVERTERS).join(', ')}.`);
+      throw new Error(
+        `URL pattern '${route}': no converter '${converterName}'; use one of ${Object.keys(CONVERTERS).join(', ')}.`,
+      );
     }
     captures.push({ name: match[2], converter });
     source += escapeRegex(route.slice(last, match.index)) + `(${converter.pattern})`;
@@ -70,31 +77,48 @@ export function path(route: string, view: View | MethodViews, name?: string): Ur
 }
 
 /** The first pattern matching PATH_INFO, and its converted captures; null if none does. */
-export function resolve(patterns: readonly UrlPattern[], pathInfo: string): { pattern: UrlPattern; params: Record<string, string | number> } | null {
+export function resolve(
+  patterns: readonly UrlPattern[],
+  pathInfo: string,
+): { pattern: UrlPattern; params: Record<string, string | number> } | null {
   // Django matches the path without its leading slash; '' and '/' both mean the root.
   const relative = pathInfo.replace(/^\//, '');
   for (const pattern of patterns) {
     const match = pattern.regex.exec(relative);
     if (match === null) continue;
     const params: Record<string, string | number> = {};
-    pattern.captures.forEach((capture, i) => (params[capture.name] = capture.converter.toValue(match[i + 1])));
+    pattern.captures.forEach(
+      (capture, i) => (params[capture.name] = capture.converter.toValue(match[i + 1])),
+    );
     return { pattern, params };
   }
   return null;
 }
 
 /** The path of the pattern named `name` with `params` filled in, from the app's root: '/entries/7'. */
-export function reverse(patterns: readonly UrlPattern[], name: string, params: Record<string, string | number> = {}): string {
+export function reverse(
+  patterns: readonly UrlPattern[],
+  name: string,
+  params: Record<string, string | number> = {},
+): string {
   const pattern = patterns.find((candidate) => candidate.name === name);
-  if (pattern === undefined) throw new Error(`reverse('${name}'): no URL pattern has that name; name one with path(route, view, '${name}').`);
+  if (pattern === undefined)
+    throw new Error(
+      `reverse('${name}'): no URL pattern has that name; name one with path(route, view, '${name}').`,
+    );
   let index = 0;
   const filled = pattern.route.replace(PLACEHOLDER, () => {
     const { name: param, converter } = pattern.captures[index++];
     const value = params[param];
-    if (value === undefined) throw new Error(`reverse('${name}'): the route '${pattern.route}' needs a value for '${param}'.`);
+    if (value === undefined)
+      throw new Error(
+        `reverse('${name}'): the route '${pattern.route}' needs a value for '${param}'.`,
+      );
     // Django refuses a value its converter would not match back (NoReverseMatch): so do we.
     if (!new RegExp(`^(?:${converter.pattern})$`).test(String(value))) {
-      throw new Error(`reverse('${name}'): ${JSON.stringify(value)} does not fit '${param}' in '${pattern.route}'.`);
+      throw new Error(
+        `reverse('${name}'): ${JSON.stringify(value)} does not fit '${param}' in '${pattern.route}'.`,
+      );
     }
     return String(value).split('/').map(encodeURIComponent).join('/');
   });

@@ -30,8 +30,12 @@ export function withBeforeHooks(app: Application, hooks: BeforeHook[]): Applicat
       const answer = await hook(request);
       if (answer === undefined) continue;
       const headers: ResponseHeader[] = Object.entries(answer.headers);
-      if (!headers.some(([name]) => name.toLowerCase() === 'content-type')) headers.push(['Content-Type', 'text/plain; charset=utf-8']);
-      startResponse(`${answer.status} ${STATUS_REASONS[answer.status] ?? 'Unknown Status'}`, headers);
+      if (!headers.some(([name]) => name.toLowerCase() === 'content-type'))
+        headers.push(['Content-Type', 'text/plain; charset=utf-8']);
+      startResponse(
+        `${answer.status} ${STATUS_REASONS[answer.status] ?? 'Unknown Status'}`,
+        headers,
+      );
       return [Buffer.from(String(answer.body))];
     }
     return app(environ, startResponse);
@@ -52,11 +56,19 @@ export function createMaintainedGuestbook(): Application {
   const closedForMaintenance: BeforeHook = (request) => {
     if (!maintenance || request.path === '/maintenance') return undefined;
     // RFC 9110 §15.6.4: 503 is "not now"; Retry-After says when to come back, in seconds.
-    return reply({ status: 503, headers: { 'Retry-After': '60' }, body: 'The guestbook is closed for maintenance: try again in a minute.\n' });
+    return reply({
+      status: 503,
+      headers: { 'Retry-After': '60' },
+      body: 'The guestbook is closed for maintenance: try again in a minute.\n',
+    });
   };
   return withBeforeHooks(book, [closedForMaintenance]);
 }
 
 export const app = createMaintainedGuestbook();
 
-runOnGateway(import.meta.url, app, 'The micro guestbook with a maintenance switch (PUT /maintenance on|off)');
+runOnGateway(
+  import.meta.url,
+  app,
+  'The micro guestbook with a maintenance switch (PUT /maintenance on|off)',
+);

@@ -21,7 +21,8 @@ import { runOnGateway } from '../serve.ts';
  */
 export function withETags(app: Application): Application {
   return async (environ, startResponse) => {
-    if (environ.REQUEST_METHOD !== 'GET' && environ.REQUEST_METHOD !== 'HEAD') return app(environ, startResponse);
+    if (environ.REQUEST_METHOD !== 'GET' && environ.REQUEST_METHOD !== 'HEAD')
+      return app(environ, startResponse);
     const chunks: Uint8Array[] = [];
     let status = '';
     let headers: ResponseHeader[] = [];
@@ -56,7 +57,9 @@ export function withETags(app: Application): Application {
 function matches(ifNoneMatch: string | undefined, tag: string): boolean {
   if (ifNoneMatch === undefined) return false;
   const strip = (candidate: string): string => candidate.trim().replace(/^W\//, '');
-  return ifNoneMatch.split(',').some((candidate) => candidate.trim() === '*' || strip(candidate) === tag);
+  return ifNoneMatch
+    .split(',')
+    .some((candidate) => candidate.trim() === '*' || strip(candidate) === tag);
 }
 
 export const app = withETags(FRAMEWORKS.mvc());

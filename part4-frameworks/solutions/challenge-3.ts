@@ -24,7 +24,8 @@ export interface RemovableStore extends GuestbookStore {
 /** `store`, with removed entries hidden from list() and find(). */
 export function removableStore(store: GuestbookStore = createGuestbookStore()): RemovableStore {
   const removed = new Set<number>();
-  const find = (id: number): ReturnType<GuestbookStore['find']> => (removed.has(id) ? undefined : store.find(id));
+  const find = (id: number): ReturnType<GuestbookStore['find']> =>
+    removed.has(id) ? undefined : store.find(id);
   return {
     list: () => store.list().filter((entry) => !removed.has(entry.id)),
     find,
@@ -44,7 +45,8 @@ export function createDeletableGuestbook(store: RemovableStore = removableStore(
   book.delete('/entries/:id', (request) => {
     // Digits only, as GET /entries/:id: Number(' 1') would be 1.
     const id = /^\d+$/.test(request.params.id) ? Number(request.params.id) : Number.NaN;
-    if (!store.remove(id)) return reply({ status: 404, body: { error: 'There is no entry with that id.' } });
+    if (!store.remove(id))
+      return reply({ status: 404, body: { error: 'There is no entry with that id.' } });
     return reply({ status: 204 });
   });
   return book;

@@ -67,7 +67,12 @@ export class CheckFailure extends Error {
 }
 
 /** Fail the check unless `condition` holds. */
-export function expectThat(condition: boolean, expected: string, seen: string | (() => string), advice?: string): asserts condition {
+export function expectThat(
+  condition: boolean,
+  expected: string,
+  seen: string | (() => string),
+  advice?: string,
+): asserts condition {
   if (!condition) throw new CheckFailure({ expected, seen: typeof seen === 'string' ? seen : seen(), advice });
 }
 
@@ -97,11 +102,16 @@ export interface RunOptions {
 
 /** Which checks of a stage's list to run: numbered from 1 in list order. */
 export function selectChecks(checks: Check[], which: { groups: Group[] }): Array<{ number: number; check: Check }> {
-  return checks.map((check, index) => ({ number: index + 1, check })).filter(({ check }) => which.groups.includes(check.group));
+  return checks
+    .map((check, index) => ({ number: index + 1, check }))
+    .filter(({ check }) => which.groups.includes(check.group));
 }
 
 /** Run checks in order. A check that throws anything but CheckFailure is reported as failed too. */
-export async function runChecks(checks: Array<{ number: number; check: Check }>, options: RunOptions): Promise<CheckResult[]> {
+export async function runChecks(
+  checks: Array<{ number: number; check: Check }>,
+  options: RunOptions,
+): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const { number, check } of checks) {
     const transcripts: Transcript[] = [];
@@ -118,7 +128,13 @@ export async function runChecks(checks: Array<{ number: number; check: Check }>,
     try {
       await check.run(context);
     } catch (error) {
-      failure = error instanceof CheckFailure ? error : new CheckFailure({ expected: 'the check to run to its end', seen: `the checker itself failed: ${error instanceof Error ? error.message : String(error)}` });
+      failure =
+        error instanceof CheckFailure
+          ? error
+          : new CheckFailure({
+              expected: 'the check to run to its end',
+              seen: `the checker itself failed: ${error instanceof Error ? error.message : String(error)}`,
+            });
     }
     // Every connection a check opened is closed when it ends, passed or failed.
     for (const transcript of transcripts) transcript.close?.();

@@ -58,8 +58,19 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): CheckCli {
   const [stageName, ...rest] = argv;
   const stage = stageName === undefined ? undefined : STAGES[stageName];
-  if (stage === undefined) throw new UsageError(stageName === undefined ? USAGE : `Unknown stage "${stageName}". ${USAGE}`);
-  const cli: CheckCli = { stage, port: null, file: null, all: false, watch: false, groups: ['core', 'hardening'], timeouts: { ...stage.timeouts }, base: '/', only: null };
+  if (stage === undefined)
+    throw new UsageError(stageName === undefined ? USAGE : `Unknown stage "${stageName}". ${USAGE}`);
+  const cli: CheckCli = {
+    stage,
+    port: null,
+    file: null,
+    all: false,
+    watch: false,
+    groups: ['core', 'hardening'],
+    timeouts: { ...stage.timeouts },
+    base: '/',
+    only: null,
+  };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const value = (): string => {
@@ -77,11 +88,14 @@ function parseArgs(argv: string[]): CheckCli {
     else if (arg === '--challenge') cli.groups = [`challenge ${number(value())}`];
     else if (arg === '--check') {
       cli.only = number(value());
-      if (cli.only < 1 || cli.only > stage.checks.length) throw new UsageError(`${stage.name}'s checks are numbered 1 to ${stage.checks.length}; got --check ${cli.only}.`);
-    }
-    else if (arg === '--group') {
+      if (cli.only < 1 || cli.only > stage.checks.length)
+        throw new UsageError(
+          `${stage.name}'s checks are numbered 1 to ${stage.checks.length}; got --check ${cli.only}.`,
+        );
+    } else if (arg === '--group') {
       const group = value();
-      if (group !== 'core' && group !== 'hardening') throw new UsageError(`--group is core or hardening, got "${group}".`);
+      if (group !== 'core' && group !== 'hardening')
+        throw new UsageError(`--group is core or hardening, got "${group}".`);
       cli.groups = [group];
     } else if (arg === '--head-timeout') cli.timeouts.headMs = number(value());
     else if (arg === '--idle-timeout') cli.timeouts.idleMs = number(value());
@@ -90,15 +104,23 @@ function parseArgs(argv: string[]): CheckCli {
     else if (cli.file === null) cli.file = arg;
     else throw new UsageError(`One server at a time: got "${cli.file}" and "${arg}".`);
   }
-  if ((cli.port === null) === (cli.file === null)) throw new UsageError(`Give either --port N (a server already running) or the server's file. ${USAGE}`);
+  if ((cli.port === null) === (cli.file === null))
+    throw new UsageError(`Give either --port N (a server already running) or the server's file. ${USAGE}`);
   if (cli.file !== null && !existsSync(cli.file)) {
-    throw new UsageError(`No such file: ${cli.file}. Give the path of your server's file, e.g. a copy of the starter: cp ${stage.folder}/starter.ts ${stage.folder}/my-server.ts`);
+    throw new UsageError(
+      `No such file: ${cli.file}. Give the path of your server's file, e.g. a copy of the starter: cp ${stage.folder}/starter.ts ${stage.folder}/my-server.ts`,
+    );
   }
-  if (cli.watch && cli.file === null) throw new UsageError('--watch needs the server\'s file, to restart it on every change.');
+  if (cli.watch && cli.file === null)
+    throw new UsageError("--watch needs the server's file, to restart it on every change.");
   const challenges = stage.checks.filter((check) => cli.groups.includes(check.group));
   if (challenges.length === 0) {
-    const known = [...new Set(stage.checks.map((check) => check.group).filter((group) => group.startsWith('challenge')))];
-    throw new UsageError(`${stage.name} has no checks in ${cli.groups.join(', ')}; it has: core, hardening, ${known.join(', ')}.`);
+    const known = [
+      ...new Set(stage.checks.map((check) => check.group).filter((group) => group.startsWith('challenge'))),
+    ];
+    throw new UsageError(
+      `${stage.name} has no checks in ${cli.groups.join(', ')}; it has: core, hardening, ${known.join(', ')}.`,
+    );
   }
   return cli;
 }
@@ -112,7 +134,10 @@ function basePath(text: string): string {
 
 /** One run: start the file if given, run the checks, print each, stop the file. True if all passed. */
 async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
-  const selected = cli.only === null ? selectChecks(cli.stage.checks, { groups: cli.groups }) : [{ number: cli.only, check: cli.stage.checks[cli.only - 1] }];
+  const selected =
+    cli.only === null
+      ? selectChecks(cli.stage.checks, { groups: cli.groups })
+      : [{ number: cli.only, check: cli.stage.checks[cli.only - 1] }];
   let server: LaunchedServer | null = null;
   if (cli.file !== null) {
     try {
@@ -127,7 +152,10 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
   const port = server?.port ?? cli.port ?? 0;
   const what = cli.file === null ? `the server on 127.0.0.1:${port}` : `${cli.file} (started on 127.0.0.1:${port})`;
   const where = cli.base === '/' ? '' : `, the app mounted at ${cli.base}`;
-  const which = cli.only !== null ? `check ${cli.only}` : `${cli.groups.join(' and ')} checks${cli.all ? '' : ', stopping at the first failure'}`;
+  const which =
+    cli.only !== null
+      ? `check ${cli.only}`
+      : `${cli.groups.join(' and ')} checks${cli.all ? '' : ', stopping at the first failure'}`;
   console.log(`Checking ${what}${where} as ${cli.stage.title}: ${which}.\n`);
   let results: CheckResult[] = [];
   let crashed: { how: string; during: number } | null = null;
@@ -153,13 +181,23 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
   const failed = results.find((result) => !result.passed);
   if (crashed !== null) {
     const { how, during } = crashed;
-    console.log(`✗ Your server exited (${how}) during check ${during}: the lines marked [your server] above say why (a stack trace?). A server must survive any request; the checks after it were not run.`);
+    console.log(
+      `✗ Your server exited (${how}) during check ${during}: the lines marked [your server] above say why (a stack trace?). A server must survive any request; the checks after it were not run.`,
+    );
   } else if (failed !== undefined && cli.file !== null) {
-    console.log(`To run a Reproduce command yourself, start your server on that port first (the checker has stopped it): npx tsx ${cli.file} ${cli.stage.serverArgs.map((arg) => relative(process.cwd(), arg)).join(' ')} --port ${port}`.replace(/ {2,}/g, ' '));
+    console.log(
+      `To run a Reproduce command yourself, start your server on that port first (the checker has stopped it): npx tsx ${cli.file} ${cli.stage.serverArgs.map((arg) => relative(process.cwd(), arg)).join(' ')} --port ${port}`.replace(
+        / {2,}/g,
+        ' ',
+      ),
+    );
   }
   if (failed !== undefined && !cli.all) {
     const left = selected.length - results.length;
-    if (left > 0) console.log(`(${left} more ${left === 1 ? 'check' : 'checks'} not run: fix this one first, or add --all to see them all)`);
+    if (left > 0)
+      console.log(
+        `(${left} more ${left === 1 ? 'check' : 'checks'} not run: fix this one first, or add --all to see them all)`,
+      );
   } else if (failed === undefined && results.length === selected.length) {
     console.log(nextStep(cli));
   }
@@ -169,8 +207,10 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
 
 function nextStep(cli: CheckCli): string {
   if (cli.only !== null) return `Check ${cli.only} passes. Run them all again without --check.`;
-  if (cli.groups.includes('hardening') && cli.groups.includes('core')) return 'Every check passed: your server survives what the course\'s does. Try the challenges: --challenge 1.';
-  if (cli.groups.includes('hardening')) return 'The hardening checks pass. With the core ones too (no --group), that is everything the course\'s server survives.';
+  if (cli.groups.includes('hardening') && cli.groups.includes('core'))
+    return "Every check passed: your server survives what the course's does. Try the challenges: --challenge 1.";
+  if (cli.groups.includes('hardening'))
+    return "The hardening checks pass. With the core ones too (no --group), that is everything the course's server survives.";
   if (cli.groups.includes('core')) return 'The core works. Next: --group hardening.';
   return 'This challenge is done.';
 }

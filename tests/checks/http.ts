@@ -4,7 +4,11 @@ import { CheckFailure, type CheckContext } from './check.ts';
 import { Conversation, header, type HttpResponse } from './wire.ts';
 
 /** `GET /path HTTP/1.1` with a Host field first, the given fields, and the body (Content-Length added for a body). */
-export function requestBytes(method: string, target: string, options: { host?: string; headers?: Array<[string, string]>; body?: string | Buffer; version?: string } = {}): Buffer {
+export function requestBytes(
+  method: string,
+  target: string,
+  options: { host?: string; headers?: Array<[string, string]>; body?: string | Buffer; version?: string } = {},
+): Buffer {
   const lines = [`${method} ${target} ${options.version ?? 'HTTP/1.1'}`];
   if (options.host !== '') lines.push(`Host: ${options.host ?? 'localhost'}`);
   for (const [name, value] of options.headers ?? []) lines.push(`${name}: ${value}`);
@@ -19,7 +23,11 @@ export function open(context: CheckContext, label?: string): Promise<Conversatio
 }
 
 /** Send one request on a new connection and read its response. */
-export async function ask(context: CheckContext, bytes: string | Buffer, method = 'GET'): Promise<{ conversation: Conversation; response: HttpResponse }> {
+export async function ask(
+  context: CheckContext,
+  bytes: string | Buffer,
+  method = 'GET',
+): Promise<{ conversation: Conversation; response: HttpResponse }> {
   const conversation = await open(context);
   conversation.send(bytes);
   return { conversation, response: await conversation.readResponse({ method }) };
@@ -29,7 +37,8 @@ export async function ask(context: CheckContext, bytes: string | Buffer, method 
  * What an unexpected 500 means: the server under test failed, and said why in its log. Put
  * before a check's own advice, which is about the status it expected.
  */
-export const SERVER_ERROR_ADVICE = 'A 500 is your server failing, and its log says why: look at the lines starting with "[your server]" above (or, with --port, at the terminal where it runs).';
+export const SERVER_ERROR_ADVICE =
+  'A 500 is your server failing, and its log says why: look at the lines starting with "[your server]" above (or, with --port, at the terminal where it runs).';
 
 /** `advice`, led by what a 500 means when the status seen is 500 (and 500 was not expected). */
 export function statusAdvice(response: HttpResponse, expected: number[], advice?: string): string | undefined {
@@ -42,7 +51,12 @@ export function expectStatus(response: HttpResponse, status: number | number[], 
   const allowed = Array.isArray(status) ? status : [status];
   if (!allowed.includes(response.status)) {
     const expected = `status ${allowed.join(' or ')}`;
-    throw new CheckFailure({ expected, seen: `status ${response.status} ${response.reason}`, advice: statusAdvice(response, allowed, advice), caretAt: response.start + 9 });
+    throw new CheckFailure({
+      expected,
+      seen: `status ${response.status} ${response.reason}`,
+      advice: statusAdvice(response, allowed, advice),
+      caretAt: response.start + 9,
+    });
   }
 }
 
@@ -50,7 +64,11 @@ export function expectBodyContains(response: HttpResponse, text: string, advice?
   const body = response.body.toString('latin1');
   if (!body.includes(text)) {
     const shown = body.length > 200 ? `${body.slice(0, 200)}... (${body.length} bytes in all)` : body;
-    throw new CheckFailure({ expected: `a body containing ${JSON.stringify(text)}`, seen: `a body of ${JSON.stringify(shown)}`, advice });
+    throw new CheckFailure({
+      expected: `a body containing ${JSON.stringify(text)}`,
+      seen: `a body of ${JSON.stringify(shown)}`,
+      advice,
+    });
   }
 }
 
@@ -60,7 +78,8 @@ export function expectFramed(response: HttpResponse): void {
     throw new CheckFailure({
       expected: 'a Content-Length header (or Transfer-Encoding: chunked)',
       seen: 'neither: the body ended only when the connection closed',
-      advice: 'Without a length the client cannot tell where the body ends, and the connection cannot be reused. Send Content-Length: <the body\'s length in bytes>.',
+      advice:
+        "Without a length the client cannot tell where the body ends, and the connection cannot be reused. Send Content-Length: <the body's length in bytes>.",
     });
   }
 }
@@ -68,19 +87,32 @@ export function expectFramed(response: HttpResponse): void {
 /** The server must close the connection (after an error that leaves the framing in doubt). */
 export async function expectClose(conversation: Conversation, why: string, ms?: number): Promise<void> {
   const closed = await conversation.waitForClose(ms);
-  if (!closed) throw new CheckFailure({ expected: 'the server to close the connection', seen: `it stayed open (${why})` });
+  if (!closed)
+    throw new CheckFailure({ expected: 'the server to close the connection', seen: `it stayed open (${why})` });
 }
 
 /** The server must keep the connection open: a second request on it is answered. */
 export function expectOpen(conversation: Conversation, after: string): void {
   if (conversation.ended !== null) {
-    throw new CheckFailure({ expected: 'the connection to stay open (HTTP/1.1 keeps it by default)', seen: `it was ${conversation.ended === 'reset' ? 'reset' : 'closed'} after ${after}`, advice: 'Keep reading from the socket after a response: the next request may follow. Close only on "Connection: close", an error, or a timeout.' });
+    throw new CheckFailure({
+      expected: 'the connection to stay open (HTTP/1.1 keeps it by default)',
+      seen: `it was ${conversation.ended === 'reset' ? 'reset' : 'closed'} after ${after}`,
+      advice:
+        'Keep reading from the socket after a response: the next request may follow. Close only on "Connection: close", an error, or a timeout.',
+    });
   }
 }
 
-export function expectHeader(response: HttpResponse, name: string, test: (value: string | undefined) => boolean, expected: string, advice?: string): void {
+export function expectHeader(
+  response: HttpResponse,
+  name: string,
+  test: (value: string | undefined) => boolean,
+  expected: string,
+  advice?: string,
+): void {
   const value = header(response, name);
-  if (!test(value)) throw new CheckFailure({ expected, seen: value === undefined ? `no ${name} header` : `${name}: ${value}`, advice });
+  if (!test(value))
+    throw new CheckFailure({ expected, seen: value === undefined ? `no ${name} header` : `${name}: ${value}`, advice });
 }
 
 let wordsMade = 0;
@@ -92,7 +124,20 @@ let wordsMade = 0;
  * (a name and 3 digits), two checks of one run drew the same one about once in 50 runs.
  */
 export function randomWord(): string {
-  const words = ['apple', 'banana', 'cherry', 'damson', 'elder', 'fig', 'grape', 'guava', 'lemon', 'mango', 'olive', 'peach'];
+  const words = [
+    'apple',
+    'banana',
+    'cherry',
+    'damson',
+    'elder',
+    'fig',
+    'grape',
+    'guava',
+    'lemon',
+    'mango',
+    'olive',
+    'peach',
+  ];
   wordsMade++;
   return `${words[Math.floor(Math.random() * words.length)]}${wordsMade}x${Math.floor(Math.random() * 1_000_000)}`;
 }

@@ -42,9 +42,12 @@ export function freePort(): Promise<number> {
 /** The command that runs a file: TypeScript and JavaScript with tsx, Python with python3. */
 function commandFor(file: string): { command: string; args: string[] } {
   const extension = extname(file).toLowerCase();
-  if (['.ts', '.mts', '.js', '.mjs', '.cjs'].includes(extension)) return { command: process.execPath, args: ['--import', TSX_LOADER, file] };
+  if (['.ts', '.mts', '.js', '.mjs', '.cjs'].includes(extension))
+    return { command: process.execPath, args: ['--import', TSX_LOADER, file] };
   if (extension === '.py') return { command: process.platform === 'win32' ? 'python' : 'python3', args: [file] };
-  throw new Error(`Do not know how to start a "${extension}" file: start it yourself, then run the checker with --port N.`);
+  throw new Error(
+    `Do not know how to start a "${extension}" file: start it yourself, then run the checker with --port N.`,
+  );
 }
 
 export class LaunchError extends Error {}
@@ -53,7 +56,11 @@ export class LaunchError extends Error {}
  * Start `file` with `args` and `--port P`, PORT=P in its environment, and resolve once
  * 127.0.0.1:P accepts a connection. Rejects with the program's own output if it exits first.
  */
-export async function launch(file: string, args: string[], options: { echo?: (line: string) => void } = {}): Promise<LaunchedServer> {
+export async function launch(
+  file: string,
+  args: string[],
+  options: { echo?: (line: string) => void } = {},
+): Promise<LaunchedServer> {
   const port = await freePort();
   const { command, args: base } = commandFor(resolve(file));
   const child = spawn(command, [...base, ...args, '--port', String(port)], {
@@ -95,11 +102,15 @@ export async function launch(file: string, args: string[], options: { echo?: (li
       const { code, signal } = exit;
       // Its output was already shown as it came, when echoed.
       const shown = options.echo === undefined ? ` Its output:\n${indent(output)}` : ' Its output is above.';
-      throw new LaunchError(`${file} exited (${signal ?? `code ${code}`}) before it listened on port ${port}. A server is a long-running program: did it crash?${shown}`);
+      throw new LaunchError(
+        `${file} exited (${signal ?? `code ${code}`}) before it listened on port ${port}. A server is a long-running program: did it crash?${shown}`,
+      );
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new LaunchError(`${file} did not listen on 127.0.0.1:${port} within ${START_TIMEOUT_MS / 1000} s. It is started with "--port ${port}" and PORT=${port}: does it read one of them? Its output:\n${indent(output)}`);
+      throw new LaunchError(
+        `${file} did not listen on 127.0.0.1:${port} within ${START_TIMEOUT_MS / 1000} s. It is started with "--port ${port}" and PORT=${port}: does it read one of them? Its output:\n${indent(output)}`,
+      );
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }

@@ -11,7 +11,11 @@ import { randomWord, sleep } from './http.ts';
 import { Conversation } from './wire.ts';
 
 const README = 'part1-sockets/README.md';
-const hint = (concept: string, section: string, reference: string): Hint => ({ concept, readme: `${README}, section "${section}"`, reference: `part1-sockets/${reference}` });
+const hint = (concept: string, section: string, reference: string): Hint => ({
+  concept,
+  readme: `${README}, section "${section}"`,
+  reference: `part1-sockets/${reference}`,
+});
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -24,7 +28,8 @@ function open(context: CheckContext, label?: string): Promise<Conversation> {
   return Conversation.open(context.host, context.port, context.transcripts, label);
 }
 
-const CRASH_ADVICE = "Is the server gone? If its terminal shows \"Unhandled 'error' event\", it crashed on an 'error' (ECONNRESET, EPIPE) that had no listener: give every socket an 'error' listener.";
+const CRASH_ADVICE =
+  "Is the server gone? If its terminal shows \"Unhandled 'error' event\", it crashed on an 'error' (ECONNRESET, EPIPE) that had no listener: give every socket an 'error' listener.";
 
 /** Open a connection after something that may have killed the server: if none is accepted, say so. */
 async function openAfter(context: CheckContext, what: string, label: string): Promise<Conversation> {
@@ -32,7 +37,11 @@ async function openAfter(context: CheckContext, what: string, label: string): Pr
     return await open(context, label);
   } catch (error) {
     if (!(error instanceof CheckFailure)) throw error;
-    throw new CheckFailure({ expected: `the server to accept a new connection after ${what}`, seen: `no server listening any more (${error.seen})`, advice: CRASH_ADVICE });
+    throw new CheckFailure({
+      expected: `the server to accept a new connection after ${what}`,
+      seen: `no server listening any more (${error.seen})`,
+      advice: CRASH_ADVICE,
+    });
   }
 }
 
@@ -49,13 +58,24 @@ const STALL_MS = 2_000;
  * `sent` must have come back, exactly, starting at `from` in the connection's received bytes.
  * Waits for all of it while it keeps coming; fails at the first wrong or missing byte, caret under it.
  */
-async function expectEcho(conversation: Conversation, sent: Buffer, options: { from?: number; what: string; advice?: string }): Promise<void> {
+async function expectEcho(
+  conversation: Conversation,
+  sent: Buffer,
+  options: { from?: number; what: string; advice?: string },
+): Promise<void> {
   const from = options.from ?? 0;
   // However long the echo, wait as long as it keeps coming; give up after STALL_MS of nothing.
   let before = -1;
-  while (conversation.received.length < from + sent.length && conversation.received.length > before && conversation.ended === null) {
+  while (
+    conversation.received.length < from + sent.length &&
+    conversation.received.length > before &&
+    conversation.ended === null
+  ) {
     before = conversation.received.length;
-    await conversation.waitFor(() => conversation.received.length >= from + sent.length || conversation.received.length > before, STALL_MS);
+    await conversation.waitFor(
+      () => conversation.received.length >= from + sent.length || conversation.received.length > before,
+      STALL_MS,
+    );
   }
   const echoed = conversation.received.subarray(from);
   const shared = Math.min(echoed.length, sent.length);
@@ -63,12 +83,33 @@ async function expectEcho(conversation: Conversation, sent: Buffer, options: { f
   while (offset < shared && echoed[offset] === sent[offset]) offset++;
   if (offset === sent.length) {
     if (echoed.length === sent.length) return;
-    throw new CheckFailure({ expected: `the ${sent.length} bytes of ${options.what} back, and nothing more`, seen: `${echoed.length - sent.length} bytes more than were sent`, caretAt: from + sent.length, advice: 'Write back each chunk exactly once, as it came: no added newline, prompt or greeting.' });
+    throw new CheckFailure({
+      expected: `the ${sent.length} bytes of ${options.what} back, and nothing more`,
+      seen: `${echoed.length - sent.length} bytes more than were sent`,
+      caretAt: from + sent.length,
+      advice: 'Write back each chunk exactly once, as it came: no added newline, prompt or greeting.',
+    });
   }
   if (offset === echoed.length) {
-    const end = conversation.ended === 'closed' ? 'then the server closed the connection' : conversation.ended === 'reset' ? 'then the connection was reset' : `then nothing for ${STALL_MS} ms`;
-    const seen = echoed.length === 0 ? (conversation.ended === null ? `nothing back within ${STALL_MS} ms` : `nothing back, ${end}`) : `only ${echoed.length} of them, ${end}`;
-    throw new CheckFailure({ expected: `the ${sent.length} bytes of ${options.what} back`, seen, advice: options.advice ?? "Write back every chunk a 'data' event brings, on the socket it came from, and keep the connection open until the client ends it." });
+    const end =
+      conversation.ended === 'closed'
+        ? 'then the server closed the connection'
+        : conversation.ended === 'reset'
+          ? 'then the connection was reset'
+          : `then nothing for ${STALL_MS} ms`;
+    const seen =
+      echoed.length === 0
+        ? conversation.ended === null
+          ? `nothing back within ${STALL_MS} ms`
+          : `nothing back, ${end}`
+        : `only ${echoed.length} of them, ${end}`;
+    throw new CheckFailure({
+      expected: `the ${sent.length} bytes of ${options.what} back`,
+      seen,
+      advice:
+        options.advice ??
+        "Write back every chunk a 'data' event brings, on the socket it came from, and keep the connection open until the client ends it.",
+    });
   }
   const mangled = sent[offset] >= 0x80 && echoed.subarray(offset, offset + 3).equals(Buffer.from([0xef, 0xbf, 0xbd]));
   throw new CheckFailure({
@@ -130,7 +171,14 @@ function rawConnect(context: CheckContext): Promise<Socket> {
       socket.removeAllListeners('error');
       resolve(socket);
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => reject(new CheckFailure({ expected: `a server accepting connections on ${context.host}:${context.port}`, seen: `${error.code ?? error.message}: nothing is listening there` })));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new CheckFailure({
+          expected: `a server accepting connections on ${context.host}:${context.port}`,
+          seen: `${error.code ?? error.message}: nothing is listening there`,
+        }),
+      ),
+    );
   });
 }
 
@@ -145,31 +193,54 @@ export const part1Checks: Check[] = [
   {
     group: 'core',
     name: 'accepts a TCP connection and keeps it open',
-    hint: hint("A server listens on an address; each client's connect() is accepted as a new socket, which stays open until one side ends it.", 'Sockets in six calls', 'echo-server.ts → createEchoServer'),
+    hint: hint(
+      "A server listens on an address; each client's connect() is accepted as a new socket, which stays open until one side ends it.",
+      'Sockets in six calls',
+      'echo-server.ts → createEchoServer',
+    ),
     async run(context) {
       const conversation = await open(context);
       await conversation.waitForClose(QUIET_MS);
-      expectThat(conversation.ended === null, 'the connection to stay open while the client says nothing', `it was ${conversation.ended === 'reset' ? 'reset' : 'closed'} at once`, "Accept the connection and keep its socket: do not end() or destroy() it until the client ends (its 'end' event).");
+      expectThat(
+        conversation.ended === null,
+        'the connection to stay open while the client says nothing',
+        `it was ${conversation.ended === 'reset' ? 'reset' : 'closed'} at once`,
+        "Accept the connection and keep its socket: do not end() or destroy() it until the client ends (its 'end' event).",
+      );
     },
   },
   {
     group: 'core',
     name: 'echoes a line of text',
-    hint: hint("Every 'data' event hands you a Buffer of whatever has arrived; write it back on the same socket with socket.write(chunk).", 'Sockets in six calls', 'echo-server.ts → echo'),
+    hint: hint(
+      "Every 'data' event hands you a Buffer of whatever has arrived; write it back on the same socket with socket.write(chunk).",
+      'Sockets in six calls',
+      'echo-server.ts → echo',
+    ),
     async run(context) {
       const line = Buffer.from(`hello, ${randomWord()}\n`);
       const conversation = await open(context);
       conversation.send(line);
-      await expectEcho(conversation, line, { what: 'the line', advice: "Listen for the socket's 'data' event and write each chunk back: socket.on('data', (chunk) => socket.write(chunk))." });
+      await expectEcho(conversation, line, {
+        what: 'the line',
+        advice:
+          "Listen for the socket's 'data' event and write each chunk back: socket.on('data', (chunk) => socket.write(chunk)).",
+      });
     },
   },
   {
     group: 'core',
     name: 'echoes binary data exactly: all 256 byte values, then 1 MiB of random bytes',
-    hint: hint('TCP carries bytes, not text, in order and without gaps: whatever arrives, in however many chunks, goes back unchanged.', 'Sockets in six calls', 'echo-server.ts → echo'),
+    hint: hint(
+      'TCP carries bytes, not text, in order and without gaps: whatever arrives, in however many chunks, goes back unchanged.',
+      'Sockets in six calls',
+      'echo-server.ts → echo',
+    ),
     async run(context) {
       const everyByte = Buffer.from(Array.from({ length: 256 }, (_, value) => value));
-      context.reproduce(`node -e 'process.stdout.write(Buffer.from([...Array(256).keys()]))' | nc -N ${context.host} ${context.port} | od -An -tx1   # 00 01 02 ... ff`);
+      context.reproduce(
+        `node -e 'process.stdout.write(Buffer.from([...Array(256).keys()]))' | nc -N ${context.host} ${context.port} | od -An -tx1   # 00 01 02 ... ff`,
+      );
       const first = await open(context, 'all 256 byte values');
       first.send(everyByte);
       await expectEcho(first, everyByte, { what: 'the 256 byte values' });
@@ -177,7 +248,9 @@ export const part1Checks: Check[] = [
       first.close();
 
       const noise = randomBytes(MiB);
-      context.reproduce(`head -c 1048576 /dev/urandom > noise.bin; nc -N ${context.host} ${context.port} < noise.bin | cmp - noise.bin && echo 'all 1048576 bytes came back'`);
+      context.reproduce(
+        `head -c 1048576 /dev/urandom > noise.bin; nc -N ${context.host} ${context.port} < noise.bin | cmp - noise.bin && echo 'all 1048576 bytes came back'`,
+      );
       const second = await open(context, '1 MiB of random bytes');
       second.send(noise);
       await expectEcho(second, noise, { what: '1 MiB of random bytes' });
@@ -186,7 +259,11 @@ export const part1Checks: Check[] = [
   {
     group: 'core',
     name: `serves ${CLIENTS} clients at once, answering them in the reverse order of connecting`,
-    hint: hint('There is no thread per client: each connection is its own event handlers, and the event loop runs whichever has bytes waiting.', 'Sockets in six calls', 'echo-server.ts → createEchoServer'),
+    hint: hint(
+      'There is no thread per client: each connection is its own event handlers, and the event loop runs whichever has bytes waiting.',
+      'Sockets in six calls',
+      'echo-server.ts → createEchoServer',
+    ),
     async run(context) {
       const clients: Conversation[] = [];
       for (let i = 1; i <= CLIENTS; i++) clients.push(await open(context, `client ${i}`));
@@ -196,7 +273,10 @@ export const part1Checks: Check[] = [
         clients[i - 1].send(message);
         await expectEcho(clients[i - 1], message, {
           what: `client ${i}'s message`,
-          advice: i === CLIENTS ? `Clients 1 to ${CLIENTS - 1} are connected and silent. A server that serves one connection to its end before accepting the next never gets to client ${CLIENTS}: handle each socket in its own handlers (or thread), never wait on one.` : undefined,
+          advice:
+            i === CLIENTS
+              ? `Clients 1 to ${CLIENTS - 1} are connected and silent. A server that serves one connection to its end before accepting the next never gets to client ${CLIENTS}: handle each socket in its own handlers (or thread), never wait on one.`
+              : undefined,
         });
       }
     },
@@ -204,23 +284,47 @@ export const part1Checks: Check[] = [
   {
     group: 'core',
     name: "echoes everything after the client's FIN, then closes its own side (half-close)",
-    hint: hint("A FIN ends one direction only: after the client's ('end'), finish writing the echo, then send yours with socket.end().", 'Sockets in six calls', 'echo-server.ts → echo'),
+    hint: hint(
+      "A FIN ends one direction only: after the client's ('end'), finish writing the echo, then send yours with socket.end().",
+      'Sockets in six calls',
+      'echo-server.ts → echo',
+    ),
     async run(context) {
       const words = Buffer.from(`my last words: ${randomWord()}\n`);
       const conversation = await open(context);
       conversation.sendAndEnd(words);
       const closed = await conversation.waitForClose(STALL_MS);
-      await expectEcho(conversation, words, { what: 'the last words', advice: "After the client's FIN, still write back what came before it: end() your side after the echo, do not destroy() the socket." });
-      expectThat(closed, "the server's FIN after the echo (the client has said it will send nothing more)", `the connection still open ${STALL_MS} ms later`, "On the socket's 'end' event (the client's FIN), call socket.end(): it sends your FIN once the queued echo is written. (Node does it for you unless the server was made with allowHalfOpen: true.)");
-      expectThat(conversation.ended === 'closed', 'a FIN: the connection closed in order', 'a reset (RST): the connection aborted', 'Use socket.end(), which sends a FIN after the queued bytes; destroy() with bytes still unread makes the kernel send a reset.');
+      await expectEcho(conversation, words, {
+        what: 'the last words',
+        advice:
+          "After the client's FIN, still write back what came before it: end() your side after the echo, do not destroy() the socket.",
+      });
+      expectThat(
+        closed,
+        "the server's FIN after the echo (the client has said it will send nothing more)",
+        `the connection still open ${STALL_MS} ms later`,
+        "On the socket's 'end' event (the client's FIN), call socket.end(): it sends your FIN once the queued echo is written. (Node does it for you unless the server was made with allowHalfOpen: true.)",
+      );
+      expectThat(
+        conversation.ended === 'closed',
+        'a FIN: the connection closed in order',
+        'a reset (RST): the connection aborted',
+        'Use socket.end(), which sends a FIN after the queued bytes; destroy() with bytes still unread makes the kernel send a reset.',
+      );
     },
   },
   {
     group: 'core',
     name: 'keeps serving after a client resets its connection in the middle of an echo',
-    hint: hint("A client may vanish (RST): its socket emits 'error' (ECONNRESET, EPIPE), and with no 'error' listener Node ends the whole process.", 'Break it', 'echo-server.ts → echo'),
+    hint: hint(
+      "A client may vanish (RST): its socket emits 'error' (ECONNRESET, EPIPE), and with no 'error' listener Node ends the whole process.",
+      'Break it',
+      'echo-server.ts → echo',
+    ),
     async run(context) {
-      context.reproduce(`node -e 'const s = require("net").connect(${context.port}, "${context.host}", () => { s.write("bye"); setTimeout(() => s.resetAndDestroy(), 100) })'; sleep 1; printf 'still there?\\n' | nc -N ${context.host} ${context.port}`);
+      context.reproduce(
+        `node -e 'const s = require("net").connect(${context.port}, "${context.host}", () => { s.write("bye"); setTimeout(() => s.resetAndDestroy(), 100) })'; sleep 1; printf 'still there?\\n' | nc -N ${context.host} ${context.port}`,
+      );
       const rude = await open(context, 'the client that resets');
       rude.send(randomBytes(MiB));
       await rude.waitForBytes(1);
@@ -230,7 +334,7 @@ export const part1Checks: Check[] = [
       const line = Buffer.from(`still there? ${randomWord()}\n`);
       polite.send(line);
       // A server that is dying may still have accepted this connection: then it is cut, unanswered.
-      await expectEcho(polite, line, { what: 'the next client\'s line', advice: CRASH_ADVICE });
+      await expectEcho(polite, line, { what: "the next client's line", advice: CRASH_ADVICE });
     },
   },
 
@@ -238,7 +342,11 @@ export const part1Checks: Check[] = [
   {
     group: 'hardening',
     name: 'stops reading from a client that does not read its echo, serves others meanwhile, and catches up once it reads',
-    hint: hint("write() returns false when the socket's queue is full: pause() reading until 'drain', then resume(), or a client that never reads makes the server hold everything it sends.", 'Break it', 'echo-server.ts → echo'),
+    hint: hint(
+      "write() returns false when the socket's queue is full: pause() reading until 'drain', then resume(), or a client that never reads makes the server hold everything it sends.",
+      'Break it',
+      'echo-server.ts → echo',
+    ),
     async run(context) {
       context.reproduce(`${nonReaderCommand(context)}   # with backpressure the count stops after a few MiB`);
       const data = randomBytes(BACKPRESSURE_BYTES);
@@ -259,7 +367,11 @@ export const part1Checks: Check[] = [
         const other = await open(context, 'another client, meanwhile');
         const line = Buffer.from(`me too? ${randomWord()}\n`);
         other.send(line);
-        await expectEcho(other, line, { what: 'another client\'s line, while the first does not read', advice: 'One stalled client must not stall the others: never block (or wait) on a socket whose queue is full; pause it and serve the rest.' });
+        await expectEcho(other, line, {
+          what: "another client's line, while the first does not read",
+          advice:
+            'One stalled client must not stall the others: never block (or wait) on a socket whose queue is full; pause it and serve the rest.',
+        });
 
         // Now read: the whole echo must come, then the server's FIN after ours.
         let received = 0;
@@ -275,14 +387,22 @@ export const part1Checks: Check[] = [
         const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
         socket.resume();
         let finished = false;
-        void writer.done.then(() => socket.end()).then(() => closed).then(() => (finished = true));
+        void writer.done
+          .then(() => socket.end())
+          .then(() => closed)
+          .then(() => (finished = true));
         // As long as the echo keeps coming; STALL_MS of nothing means the server stopped.
         let lastProgress = { bytes: received, at: Date.now() };
         while (!finished && Date.now() - lastProgress.at < STALL_MS) {
           await sleep(50);
           if (received !== lastProgress.bytes) lastProgress = { bytes: received, at: Date.now() };
         }
-        expectThat(wrongAt === -1, 'the echo unchanged once the client reads', `byte ${wrongAt} differs from what was sent`, 'Write back each chunk as it came, in order.');
+        expectThat(
+          wrongAt === -1,
+          'the echo unchanged once the client reads',
+          `byte ${wrongAt} differs from what was sent`,
+          'Write back each chunk as it came, in order.',
+        );
         expectThat(
           received === data.length && socket.readableEnded,
           `all ${data.length} bytes back, then the server's FIN`,
@@ -297,20 +417,33 @@ export const part1Checks: Check[] = [
   {
     group: 'hardening',
     name: 'shrugs off clients that connect and leave without sending a byte',
-    hint: hint('A connection may end before any data: the first read is the end of the stream (the FIN), or an error (a reset). Close your side and go on serving.', 'Sockets in six calls', 'echo-server.ts → echo'),
+    hint: hint(
+      'A connection may end before any data: the first read is the end of the stream (the FIN), or an error (a reset). Close your side and go on serving.',
+      'Sockets in six calls',
+      'echo-server.ts → echo',
+    ),
     async run(context) {
       const quiet = await open(context, 'a client that sends only its FIN');
       quiet.sendAndEnd();
       const closed = await quiet.waitForClose(STALL_MS);
-      expectThat(closed, "the server to close its side after the client's FIN, having nothing to echo", `the connection still open ${STALL_MS} ms later`, 'A read that returns the end of the stream (0 bytes, the FIN) means the client is done: stop reading and close, do not loop on it.');
-      expectThat(quiet.received.length === 0, 'no bytes for a client that sent none', () => `${quiet.received.length} bytes`);
+      expectThat(
+        closed,
+        "the server to close its side after the client's FIN, having nothing to echo",
+        `the connection still open ${STALL_MS} ms later`,
+        'A read that returns the end of the stream (0 bytes, the FIN) means the client is done: stop reading and close, do not loop on it.',
+      );
+      expectThat(
+        quiet.received.length === 0,
+        'no bytes for a client that sent none',
+        () => `${quiet.received.length} bytes`,
+      );
       const rude = await openAfter(context, 'a client left without a word', 'a client that resets at once');
       rude.socket.resetAndDestroy();
       await sleep(200);
       const next = await openAfter(context, 'a client reset a connection that had sent nothing', 'the next client');
       const line = Buffer.from(`anyone home? ${randomWord()}\n`);
       next.send(line);
-      await expectEcho(next, line, { what: 'the next client\'s line' });
+      await expectEcho(next, line, { what: "the next client's line" });
     },
   },
 
@@ -318,30 +451,53 @@ export const part1Checks: Check[] = [
   {
     group: 'challenge 1',
     name: 'numbers each line: "hel", "lo\\nwor", "ld\\n" come back as "1: hello\\n2: world\\n"',
-    hint: hint("Lines are not chunks: keep what follows the last \\n until the next 'data' event, answer each complete line, and the unfinished one at the client's FIN.", 'Challenges', 'solutions/challenge-1.ts → numberLines'),
+    hint: hint(
+      "Lines are not chunks: keep what follows the last \\n until the next 'data' event, answer each complete line, and the unfinished one at the client's FIN.",
+      'Challenges',
+      'solutions/challenge-1.ts → numberLines',
+    ),
     async run(context) {
       const conversation = await open(context);
       conversation.send('hel');
       await sleep(QUIET_MS);
-      expectThat(conversation.received.length === 0, 'no answer before the line ends (no \\n yet)', () => `${conversation.received.length} bytes back after only "hel"`, "Keep the unfinished line between 'data' events; answer only when its \\n has arrived.");
+      expectThat(
+        conversation.received.length === 0,
+        'no answer before the line ends (no \\n yet)',
+        () => `${conversation.received.length} bytes back after only "hel"`,
+        "Keep the unfinished line between 'data' events; answer only when its \\n has arrived.",
+      );
       await sleep(50);
       conversation.send('lo\nwor');
       await sleep(100);
       conversation.send('ld\n');
-      await expectEcho(conversation, Buffer.from('1: hello\n2: world\n'), { what: 'the two numbered lines', advice: 'Each line comes back once, as "N: " + the line + "\\n", N counting from 1 on each connection.' });
+      await expectEcho(conversation, Buffer.from('1: hello\n2: world\n'), {
+        what: 'the two numbered lines',
+        advice: 'Each line comes back once, as "N: " + the line + "\\n", N counting from 1 on each connection.',
+      });
       conversation.sendAndEnd('last');
       const closed = await conversation.waitForClose(STALL_MS);
-      await expectEcho(conversation, Buffer.from('3: last\n'), { from: '1: hello\n2: world\n'.length, what: 'the last line, which had no \\n', advice: "At the client's FIN ('end'), what is left is a last line without its \\n: answer it, then end()." });
+      await expectEcho(conversation, Buffer.from('3: last\n'), {
+        from: '1: hello\n2: world\n'.length,
+        what: 'the last line, which had no \\n',
+        advice: "At the client's FIN ('end'), what is left is a last line without its \\n: answer it, then end().",
+      });
       expectThat(closed, "the server's FIN after the last line", `the connection still open ${STALL_MS} ms later`);
       const again = await open(context, 'a second connection');
       again.send('again\n');
-      await expectEcho(again, Buffer.from('1: again\n'), { what: 'a new connection\'s first line', advice: 'Count lines per connection: a new client starts at 1.' });
+      await expectEcho(again, Buffer.from('1: again\n'), {
+        what: "a new connection's first line",
+        advice: 'Count lines per connection: a new client starts at 1.',
+      });
     },
   },
   {
     group: 'challenge 2',
     name: 'closes a connection that has been idle for the idle timeout, and not one that keeps talking',
-    hint: hint("socket.setTimeout(ms) fires 'timeout' after ms with no bytes either way; end() the socket then (and destroy() it if the client still does not hang up).", 'Challenges', 'solutions/challenge-2.ts → createIdleEchoServer'),
+    hint: hint(
+      "socket.setTimeout(ms) fires 'timeout' after ms with no bytes either way; end() the socket then (and destroy() it if the client still does not hang up).",
+      'Challenges',
+      'solutions/challenge-2.ts → createIdleEchoServer',
+    ),
     async run(context) {
       const { idleMs } = context.timeouts;
       const quiet = await open(context, 'a quiet client');
@@ -357,31 +513,70 @@ export const part1Checks: Check[] = [
         chatty.send(line);
         await sleep(idleMs / 4);
       }
-      await expectEcho(chatty, expected, { what: 'every line of the talking client', advice: `A client that sends something every ${idleMs / 4} ms is not idle: the timer must restart with every byte (socket.setTimeout does that), not run from the connection's start.` });
-      expectThat(chatty.ended === null, `the talking client's connection to stay open`, `it was ${chatty.ended === 'reset' ? 'reset' : 'closed'}`, 'Only a connection with no bytes for the whole timeout is idle.');
+      await expectEcho(chatty, expected, {
+        what: 'every line of the talking client',
+        advice: `A client that sends something every ${idleMs / 4} ms is not idle: the timer must restart with every byte (socket.setTimeout does that), not run from the connection's start.`,
+      });
+      expectThat(
+        chatty.ended === null,
+        `the talking client's connection to stay open`,
+        `it was ${chatty.ended === 'reset' ? 'reset' : 'closed'}`,
+        'Only a connection with no bytes for the whole timeout is idle.',
+      );
       const closed = await quietClosed;
-      await expectEcho(quiet, hello, { what: 'the quiet client\'s first line' });
-      context.reproduce(`time (printf 'hello\\n' | nc ${context.host} ${context.port})   # nc without -N waits for the server to close: ${idleMs / 1000} s`);
-      expectThat(closed, `the quiet client's connection closed by the server within ${idleMs + TIMEOUT_SLACK_MS} ms of its last byte (the idle timeout is ${idleMs} ms)`, 'it stayed open', `Give each socket socket.setTimeout(${idleMs}) and end() it on 'timeout'. If your timeout is not ${idleMs} ms, tell the checker: --idle-timeout MS.`);
-      expectThat(quiet.ended === 'closed', 'a FIN (end()), the polite close', 'a reset (RST)', 'end() sends a FIN; destroy() with unread bytes makes the kernel send a reset.');
+      await expectEcho(quiet, hello, { what: "the quiet client's first line" });
+      context.reproduce(
+        `time (printf 'hello\\n' | nc ${context.host} ${context.port})   # nc without -N waits for the server to close: ${idleMs / 1000} s`,
+      );
+      expectThat(
+        closed,
+        `the quiet client's connection closed by the server within ${idleMs + TIMEOUT_SLACK_MS} ms of its last byte (the idle timeout is ${idleMs} ms)`,
+        'it stayed open',
+        `Give each socket socket.setTimeout(${idleMs}) and end() it on 'timeout'. If your timeout is not ${idleMs} ms, tell the checker: --idle-timeout MS.`,
+      );
+      expectThat(
+        quiet.ended === 'closed',
+        'a FIN (end()), the polite close',
+        'a reset (RST)',
+        'end() sends a FIN; destroy() with unread bytes makes the kernel send a reset.',
+      );
     },
   },
   {
     group: 'challenge 3',
     name: 'the hello server answers once the blank line (\\r\\n\\r\\n) has arrived, however the head is split',
-    hint: hint('A request head ends with an empty line: buffer the chunks and look for \\r\\n\\r\\n in all of them together, since it may be split across two.', 'Challenges', 'solutions/challenge-3.ts → createPatientHelloServer'),
+    hint: hint(
+      'A request head ends with an empty line: buffer the chunks and look for \\r\\n\\r\\n in all of them together, since it may be split across two.',
+      'Challenges',
+      'solutions/challenge-3.ts → createPatientHelloServer',
+    ),
     async run(context) {
       const conversation = await open(context);
       for (const piece of ['GET / HTTP/1.1\r\nHo', 'st: x\r\n\r']) {
         conversation.send(piece);
         await sleep(QUIET_MS);
-        expectThat(conversation.received.length === 0, 'no answer before the head has ended with \\r\\n\\r\\n', () => `${conversation.received.length} bytes of answer after only ${JSON.stringify(Buffer.concat(conversation.transcript.sent.map((sent) => sent.bytes)).toString('latin1'))}`, "Append each chunk to what came before and look for \\r\\n\\r\\n in the whole; it may be split between two 'data' events (here: \\r\\n\\r, then \\n).");
+        expectThat(
+          conversation.received.length === 0,
+          'no answer before the head has ended with \\r\\n\\r\\n',
+          () =>
+            `${conversation.received.length} bytes of answer after only ${JSON.stringify(Buffer.concat(conversation.transcript.sent.map((sent) => sent.bytes)).toString('latin1'))}`,
+          "Append each chunk to what came before and look for \\r\\n\\r\\n in the whole; it may be split between two 'data' events (here: \\r\\n\\r, then \\n).",
+        );
       }
       conversation.send('\n');
       const response = await conversation.readResponse();
-      expectThat(response.status === 200, 'the hello response, status 200', `status ${response.status} ${response.reason}`);
+      expectThat(
+        response.status === 200,
+        'the hello response, status 200',
+        `status ${response.status} ${response.reason}`,
+      );
       await sleep(QUIET_MS);
-      expectThat(conversation.unread.length === 0, 'one response, and nothing after it', () => `${conversation.unread.length} more bytes after the response`, 'Answer once per connection: later chunks are not new requests here.');
+      expectThat(
+        conversation.unread.length === 0,
+        'one response, and nothing after it',
+        () => `${conversation.unread.length} more bytes after the response`,
+        'Answer once per connection: later chunks are not new requests here.',
+      );
     },
   },
 ];

@@ -162,7 +162,12 @@ const probe: Application = (environ, startResponse) => {
     case '/input':
       return (async function* () {
         const parts: Uint8Array[] = [];
-        for (let part = await environ['gateway.input'].read(4096); part.length > 0; part = await environ['gateway.input'].read(4096)) parts.push(part);
+        for (
+          let part = await environ['gateway.input'].read(4096);
+          part.length > 0;
+          part = await environ['gateway.input'].read(4096)
+        )
+          parts.push(part);
         const body = Buffer.concat(parts);
         startResponse('200 OK', JSON_TYPE);
         yield bytes(`${JSON.stringify({ length: body.length, text: body.toString('latin1') })}\n`);
@@ -172,7 +177,11 @@ const probe: Application = (environ, startResponse) => {
         const size = Number(params.get('size') ?? '7');
         const sizes: number[] = [];
         const parts: Uint8Array[] = [];
-        for (let part = await environ['gateway.input'].read(size); part.length > 0 && sizes.length < MAX_READS; part = await environ['gateway.input'].read(size)) {
+        for (
+          let part = await environ['gateway.input'].read(size);
+          part.length > 0 && sizes.length < MAX_READS;
+          part = await environ['gateway.input'].read(size)
+        ) {
           sizes.push(part.length);
           parts.push(part);
         }
@@ -195,7 +204,13 @@ const probe: Application = (environ, startResponse) => {
       startResponse(`${params.get('code') ?? '200'} ${params.get('reason') ?? 'OK'}`, TEXT);
       return [bytes(`status ${params.get('code')}\n`)];
     case '/headers':
-      startResponse('200 OK', [['X-Probe-First', 'one'], ['Set-Cookie', 'a=1'], ['Content-Type', 'text/plain'], ['Set-Cookie', 'b=2'], ['X-Probe-Last', 'z']]);
+      startResponse('200 OK', [
+        ['X-Probe-First', 'one'],
+        ['Set-Cookie', 'a=1'],
+        ['Content-Type', 'text/plain'],
+        ['Set-Cookie', 'b=2'],
+        ['X-Probe-Last', 'z'],
+      ]);
       return [bytes('headers\n')];
     case '/chunks':
       startResponse('200 OK', TEXT);

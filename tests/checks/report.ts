@@ -19,7 +19,8 @@ const BINARY_FROM_BYTES = 1024;
 function looksBinary(bytes: Buffer): boolean {
   if (bytes.length < BINARY_FROM_BYTES) return false;
   let unprintable = 0;
-  for (const byte of bytes.subarray(0, 4096)) if ((byte < 0x20 || byte >= 0x7f) && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) unprintable++;
+  for (const byte of bytes.subarray(0, 4096))
+    if ((byte < 0x20 || byte >= 0x7f) && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) unprintable++;
   return unprintable > Math.min(bytes.length, 4096) / 5;
 }
 
@@ -41,7 +42,9 @@ export function formatResult(result: CheckResult, style: ReportStyle): string {
   const failure = result.failure;
   const lines = [title, ''];
   const shown = result.transcripts.slice(-MAX_CONNECTIONS);
-  const reproduce = result.reproduce ?? reproduceCommand(result.transcripts, result.transcripts.length === 0 ? undefined : result.transcripts.length - 1);
+  const reproduce =
+    result.reproduce ??
+    reproduceCommand(result.transcripts, result.transcripts.length === 0 ? undefined : result.transcripts.length - 1);
   if (reproduce !== undefined) lines.push(`    Reproduce: ${reproduce}`);
   shown.forEach((transcript, index) => {
     const last = index === shown.length - 1;
@@ -50,15 +53,19 @@ export function formatResult(result: CheckResult, style: ReportStyle): string {
     lines.push(...showSent(transcript.sent));
     lines.push(`    Received bytes${name}:`);
     lines.push(...showBytes(transcript.received, '< ', last ? failure.caretAt : undefined));
-    if (transcript.resetByChecker === true) lines.push('      (the checker reset this connection on purpose: a client vanishing)');
-    else if (transcript.ended !== null) lines.push(`      (${transcript.ended === 'reset' ? 'connection reset' : 'connection closed by the server'})`);
+    if (transcript.resetByChecker === true)
+      lines.push('      (the checker reset this connection on purpose: a client vanishing)');
+    else if (transcript.ended !== null)
+      lines.push(`      (${transcript.ended === 'reset' ? 'connection reset' : 'connection closed by the server'})`);
   });
   lines.push(`    Expected: ${failure.expected}`);
   lines.push(`    Seen:     ${paint(failure.seen, 'red', style)}`);
   if (failure.advice !== undefined) lines.push(`    Advice:   ${failure.advice}`);
   lines.push(`    Hint:     ${check.hint.concept}`);
   lines.push(`    Read:     ${check.hint.readme}`);
-  const where = check.group.startsWith('challenge') ? 'where the change goes in the course\'s server' : 'how the course\'s server does it';
+  const where = check.group.startsWith('challenge')
+    ? "where the change goes in the course's server"
+    : "how the course's server does it";
   lines.push(`    See:      ${check.hint.reference} (${where})`);
   lines.push('');
   return lines.join('\n');
@@ -71,10 +78,12 @@ export function formatResult(result: CheckResult, style: ReportStyle): string {
  */
 export function showSent(pieces: Array<{ bytes: Buffer; pauseBeforeMs: number }>): string[] {
   const total = pieces.reduce((sum, piece) => sum + piece.bytes.length, 0);
-  if (pieces.length <= 1 || pieces.length > MAX_WRITES_SHOWN || total > MAX_WRITES_BYTES) return showBytes(Buffer.concat(pieces.map((piece) => piece.bytes)), '> ', undefined);
+  if (pieces.length <= 1 || pieces.length > MAX_WRITES_SHOWN || total > MAX_WRITES_BYTES)
+    return showBytes(Buffer.concat(pieces.map((piece) => piece.bytes)), '> ', undefined);
   const lines: string[] = [];
   pieces.forEach((piece, index) => {
-    if (index > 0) lines.push(`      ~ the next write${piece.pauseBeforeMs >= 50 ? `, ${piece.pauseBeforeMs} ms later` : ''} ~`);
+    if (index > 0)
+      lines.push(`      ~ the next write${piece.pauseBeforeMs >= 50 ? `, ${piece.pauseBeforeMs} ms later` : ''} ~`);
     lines.push(...showBytes(piece.bytes, '> ', undefined));
   });
   return lines;
@@ -110,9 +119,13 @@ export function showBytes(bytes: Buffer, prefix: string, caretAt: number | undef
   for (const index of keep) {
     if (index > previous + 1) out.push(`      ${prefix}... ${index - previous - 1} lines not shown ...`);
     const line = lines[index];
-    const cut = line.text.length > MAX_LINE_CHARS ? `${line.text.slice(0, MAX_LINE_CHARS)}... (${line.text.length - MAX_LINE_CHARS} more characters)` : line.text;
+    const cut =
+      line.text.length > MAX_LINE_CHARS
+        ? `${line.text.slice(0, MAX_LINE_CHARS)}... (${line.text.length - MAX_LINE_CHARS} more characters)`
+        : line.text;
     out.push(`      ${prefix}${cut}`);
-    if (line.caret !== undefined && line.caret <= MAX_LINE_CHARS) out.push(`      ${' '.repeat(prefix.length + line.caret)}^ here`);
+    if (line.caret !== undefined && line.caret <= MAX_LINE_CHARS)
+      out.push(`      ${' '.repeat(prefix.length + line.caret)}^ here`);
     previous = index;
   }
   if (previous < lines.length - 1) out.push(`      ${prefix}... ${lines.length - 1 - previous} lines not shown ...`);
@@ -143,7 +156,12 @@ function escapeByte(byte: number): string {
  * `printf 'GET / HTTP/1.1\r\n...' | nc -N 127.0.0.1 8002` (OpenBSD netcat's -N closes after the
  * input ends). On Windows, `npm run part1 -- client --port 8002` reads standard input the same way.
  */
-export function reproduceCommand(transcripts: Transcript[], index: number | undefined, host = '127.0.0.1', port?: number): string | undefined {
+export function reproduceCommand(
+  transcripts: Transcript[],
+  index: number | undefined,
+  host = '127.0.0.1',
+  port?: number,
+): string | undefined {
   if (index === undefined) return undefined;
   const transcript = transcripts[index];
   const total = transcript.sent.reduce((sum, piece) => sum + piece.bytes.length, 0);
@@ -158,7 +176,10 @@ export function reproduceCommand(transcripts: Transcript[], index: number | unde
   // nc -N closes our side as soon as the input ends, and a server may take that FIN as "no more
   // requests". Where the check waited for the server (a timeout, an idle close), keep the input
   // open as long, and a second more, so the command shows what the check saw.
-  const held = transcript.lastWriteAt !== undefined && transcript.endedAt !== undefined ? transcript.endedAt - transcript.lastWriteAt : 0;
+  const held =
+    transcript.lastWriteAt !== undefined && transcript.endedAt !== undefined
+      ? transcript.endedAt - transcript.lastWriteAt
+      : 0;
   if (held >= HOLD_OPEN_FROM_MS) parts.push(`sleep ${Math.ceil(held / 1000) + 1}`);
   const input = parts.length === 1 ? parts[0] : `(${parts.join('; ')})`;
   return `${input} | nc -N ${target}`;

@@ -33,8 +33,36 @@ const HTTP_TIMEOUTS: ServerTimeouts = { headMs: 10_000, idleMs: 5_000 };
 const ECHO_TIMEOUTS: ServerTimeouts = { headMs: 10_000, idleMs: 2_000 };
 
 export const STAGES: Record<string, Stage> = {
-  part1: { name: 'part1', folder: 'part1-sockets', title: 'a TCP echo server (part1-sockets)', checks: part1Checks, timeouts: ECHO_TIMEOUTS, serverArgs: [] },
-  part2: { name: 'part2', folder: 'part2-tcp-http', title: 'an HTTP/1.1 server (part2-tcp-http)', checks: part2Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [] },
-  part3: { name: 'part3', folder: 'part3-gateway', title: 'a gateway serving the probe app (part3-gateway; with --port, start yours with tests/checks/probe-app.ts)', checks: part3Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [fileURLToPath(new URL('./probe-app.ts', import.meta.url))] },
-  part4: { name: 'part4', folder: 'part4-frameworks', title: 'a guestbook on a framework (part4-frameworks)', checks: part4Checks, timeouts: HTTP_TIMEOUTS, serverArgs: [] },
+  part1: {
+    name: 'part1',
+    folder: 'part1-sockets',
+    title: 'a TCP echo server (part1-sockets)',
+    checks: part1Checks,
+    timeouts: ECHO_TIMEOUTS,
+    serverArgs: [],
+  },
+  part2: {
+    name: 'part2',
+    folder: 'part2-tcp-http',
+    title: 'an HTTP/1.1 server (part2-tcp-http)',
+    checks: part2Checks,
+    timeouts: HTTP_TIMEOUTS,
+    serverArgs: [],
+  },
+  part3: {
+    name: 'part3',
+    folder: 'part3-gateway',
+    title: 'a gateway serving the probe app (part3-gateway; with --port, start yours with tests/checks/probe-app.ts)',
+    checks: part3Checks,
+    timeouts: HTTP_TIMEOUTS,
+    serverArgs: [fileURLToPath(new URL('./probe-app.ts', import.meta.url))],
+  },
+  part4: {
+    name: 'part4',
+    folder: 'part4-frameworks',
+    title: 'a guestbook on a framework (part4-frameworks)',
+    checks: part4Checks,
+    timeouts: HTTP_TIMEOUTS,
+    serverArgs: [],
+  },
 };

@@ -74,7 +74,12 @@ export class Conversation {
   }
 
   /** Connect to host:port; a refused connection fails the check with a hint about why. */
-  static open(host: string, port: number, transcripts: Transcript[], label = `connection ${transcripts.length + 1}`): Promise<Conversation> {
+  static open(
+    host: string,
+    port: number,
+    transcripts: Transcript[],
+    label = `connection ${transcripts.length + 1}`,
+  ): Promise<Conversation> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
       socket.once('connect', () => {
@@ -88,7 +93,8 @@ export class Conversation {
           new CheckFailure({
             expected: `a server accepting connections on ${host}:${port}`,
             seen: `${error.code ?? error.message}: nothing is listening there`,
-            advice: 'Is your server running, and on this port? Start it in another terminal, or give the checker its file instead of --port.',
+            advice:
+              'Is your server running, and on this port? Start it in another terminal, or give the checker its file instead of --port.',
           }),
         );
       };
@@ -100,7 +106,10 @@ export class Conversation {
   send(bytes: string | Buffer): void {
     const now = Date.now();
     const buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
-    this.transcript.sent.push({ bytes: buffer, pauseBeforeMs: this.transcript.sent.length === 0 ? 0 : now - this.lastWriteAt });
+    this.transcript.sent.push({
+      bytes: buffer,
+      pauseBeforeMs: this.transcript.sent.length === 0 ? 0 : now - this.lastWriteAt,
+    });
     this.lastWriteAt = now;
     this.transcript.lastWriteAt = now;
     if (!this.socket.destroyed) this.socket.write(buffer);
@@ -161,7 +170,8 @@ export class Conversation {
       return result.kind !== 'incomplete';
     }, options.waitMs ?? DEFAULT_WAIT_MS);
     // The server closed: a body without a declared length ends here (RFC 9112 §6.3, item 8).
-    if (result.kind === 'incomplete' && this.transcript.ended !== null) result = parseResponse(this.received, start, options.method ?? 'GET', true);
+    if (result.kind === 'incomplete' && this.transcript.ended !== null)
+      result = parseResponse(this.received, start, options.method ?? 'GET', true);
     if (result.kind === 'error') {
       throw new CheckFailure({ expected: 'a valid HTTP/1.1 response', seen: result.message, caretAt: result.offset });
     }
@@ -173,7 +183,11 @@ export class Conversation {
           : this.transcript.ended === 'reset'
             ? 'then the connection was reset'
             : `within ${options.waitMs ?? DEFAULT_WAIT_MS} ms`;
-      throw new CheckFailure({ expected: 'a complete HTTP/1.1 response', seen: `${what}, ${end}`, advice: incompleteAdvice(this.received.length === start, this.transcript.ended) });
+      throw new CheckFailure({
+        expected: 'a complete HTTP/1.1 response',
+        seen: `${what}, ${end}`,
+        advice: incompleteAdvice(this.received.length === start, this.transcript.ended),
+      });
     }
     this.consumed = result.response.end;
     return result.response;
@@ -200,9 +214,12 @@ export class Conversation {
 }
 
 function incompleteAdvice(nothing: boolean, ended: Transcript['ended']): string {
-  if (nothing && ended === 'closed') return 'The server closed the connection without answering: did it crash on this request, or close before writing?';
-  if (nothing && ended === 'reset') return 'The connection was reset: the server process may have crashed (look at its terminal).';
-  if (nothing) return 'No bytes came back: does the server write a response for this request, and did it wait for more input than the request has?';
+  if (nothing && ended === 'closed')
+    return 'The server closed the connection without answering: did it crash on this request, or close before writing?';
+  if (nothing && ended === 'reset')
+    return 'The connection was reset: the server process may have crashed (look at its terminal).';
+  if (nothing)
+    return 'No bytes came back: does the server write a response for this request, and did it wait for more input than the request has?';
   return 'A response must end where its framing says: Content-Length bytes after the empty line, or a zero-size chunk. Count the bytes you send.';
 }
 
@@ -248,13 +265,18 @@ export function parseResponse(bytes: Buffer, start: number, method: string, clos
   const lineEnd = bytes.indexOf(CRLF, start);
   if (lineEnd === -1) {
     const bareLf = bytes.indexOf(0x0a, start);
-    if (bareLf !== -1) return { kind: 'error', message: 'the status line must end with \\r\\n, not a bare \\n', offset: bareLf };
+    if (bareLf !== -1)
+      return { kind: 'error', message: 'the status line must end with \\r\\n, not a bare \\n', offset: bareLf };
     return { kind: 'incomplete', reason: 'the status line has not ended' };
   }
   const statusLine = bytes.toString('latin1', start, lineEnd);
   const match = /^(HTTP\/1\.[01]) (\d{3}) ([^\r\n]*)$/.exec(statusLine);
   if (match === null) {
-    return { kind: 'error', message: `the status line must look like "HTTP/1.1 200 OK" (version SP 3-digit code SP reason); got ${JSON.stringify(statusLine)}`, offset: start + firstStatusLineError(statusLine) };
+    return {
+      kind: 'error',
+      message: `the status line must look like "HTTP/1.1 200 OK" (version SP 3-digit code SP reason); got ${JSON.stringify(statusLine)}`,
+      offset: start + firstStatusLineError(statusLine),
+    };
   }
   const headers: Array<[string, string]> = [];
   let offset = lineEnd + 2;
@@ -267,11 +289,19 @@ export function parseResponse(bytes: Buffer, start: number, method: string, clos
     }
     const line = bytes.toString('latin1', offset, end);
     const colon = line.indexOf(':');
-    if (colon <= 0) return { kind: 'error', message: `a header line must look like "Name: value"; got ${JSON.stringify(line)}`, offset };
+    if (colon <= 0)
+      return {
+        kind: 'error',
+        message: `a header line must look like "Name: value"; got ${JSON.stringify(line)}`,
+        offset,
+      };
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) {
       const bad = [...name].findIndex((character) => !TOKEN.test(character));
-      const what = name[bad] === ' ' || name[bad] === '\t' ? 'whitespace before the colon is not allowed (RFC 9112 §5.1)' : 'a header name is letters, digits and !#$%&\'*+-.^_`|~ only';
+      const what =
+        name[bad] === ' ' || name[bad] === '\t'
+          ? 'whitespace before the colon is not allowed (RFC 9112 §5.1)'
+          : "a header name is letters, digits and !#$%&'*+-.^_`|~ only";
       return { kind: 'error', message: what, offset: offset + Math.max(0, bad) };
     }
     headers.push([name, line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '')]);
@@ -279,52 +309,93 @@ export function parseResponse(bytes: Buffer, start: number, method: string, clos
   }
   const status = Number(match[2]);
   const base = { version: match[1], status, reason: match[3], headers, start };
-  const responseOf = (body: Buffer, framing: HttpResponse['framing'], end: number): ParseResult => ({ kind: 'ok', response: { ...base, body, framing, end } });
-  const find = (name: string): string[] => headers.filter(([field]) => field.toLowerCase() === name).map(([, value]) => value);
+  const responseOf = (body: Buffer, framing: HttpResponse['framing'], end: number): ParseResult => ({
+    kind: 'ok',
+    response: { ...base, body, framing, end },
+  });
+  const find = (name: string): string[] =>
+    headers.filter(([field]) => field.toLowerCase() === name).map(([, value]) => value);
 
   // RFC 9112 §6.3: which responses have no body, then chunked, then Content-Length, then close.
-  if (method === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304) return responseOf(Buffer.alloc(0), 'none', offset);
+  if (method === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304)
+    return responseOf(Buffer.alloc(0), 'none', offset);
   const transferEncoding = find('transfer-encoding');
   const contentLength = find('content-length');
   if (transferEncoding.length > 0) {
-    if (contentLength.length > 0) return { kind: 'error', message: 'a response must not have both Transfer-Encoding and Content-Length (RFC 9112 §6.2)', offset: start };
-    if (transferEncoding.join(',').trim().toLowerCase() !== 'chunked') return { kind: 'error', message: `the checker reads only "Transfer-Encoding: chunked"; got ${JSON.stringify(transferEncoding.join(', '))}`, offset: start };
+    if (contentLength.length > 0)
+      return {
+        kind: 'error',
+        message: 'a response must not have both Transfer-Encoding and Content-Length (RFC 9112 §6.2)',
+        offset: start,
+      };
+    if (transferEncoding.join(',').trim().toLowerCase() !== 'chunked')
+      return {
+        kind: 'error',
+        message: `the checker reads only "Transfer-Encoding: chunked"; got ${JSON.stringify(transferEncoding.join(', '))}`,
+        offset: start,
+      };
     return readChunked(bytes, offset, responseOf);
   }
   if (contentLength.length > 0) {
-    if (contentLength.length > 1 || !/^\d+$/.test(contentLength[0])) return { kind: 'error', message: `Content-Length must be one whole number; got ${JSON.stringify(contentLength.join(', '))}`, offset: start };
+    if (contentLength.length > 1 || !/^\d+$/.test(contentLength[0]))
+      return {
+        kind: 'error',
+        message: `Content-Length must be one whole number; got ${JSON.stringify(contentLength.join(', '))}`,
+        offset: start,
+      };
     const length = Number(contentLength[0]);
-    if (bytes.length - offset < length) return { kind: 'incomplete', reason: `Content-Length says ${length} bytes, ${bytes.length - offset} arrived` };
+    if (bytes.length - offset < length)
+      return { kind: 'incomplete', reason: `Content-Length says ${length} bytes, ${bytes.length - offset} arrived` };
     return responseOf(bytes.subarray(offset, offset + length), 'length', offset + length);
   }
-  if (!closed) return { kind: 'incomplete', reason: 'no Content-Length and no chunked encoding, so the body ends only when the connection closes' };
+  if (!closed)
+    return {
+      kind: 'incomplete',
+      reason: 'no Content-Length and no chunked encoding, so the body ends only when the connection closes',
+    };
   return responseOf(bytes.subarray(offset), 'close', bytes.length);
 }
 
-function readChunked(bytes: Buffer, from: number, responseOf: (body: Buffer, framing: HttpResponse['framing'], end: number) => ParseResult): ParseResult {
+function readChunked(
+  bytes: Buffer,
+  from: number,
+  responseOf: (body: Buffer, framing: HttpResponse['framing'], end: number) => ParseResult,
+): ParseResult {
   const parts: Buffer[] = [];
   let offset = from;
   for (;;) {
     const lineEnd = bytes.indexOf(CRLF, offset);
     if (lineEnd === -1) return { kind: 'incomplete', reason: 'a chunk-size line has not ended' };
     const sizeText = bytes.toString('latin1', offset, lineEnd).split(';')[0];
-    if (!/^[0-9a-fA-F]+$/.test(sizeText)) return { kind: 'error', message: `a chunk must start with its size in hex and \\r\\n, e.g. "1a\\r\\n"; got ${JSON.stringify(sizeText)}`, offset };
+    if (!/^[0-9a-fA-F]+$/.test(sizeText))
+      return {
+        kind: 'error',
+        message: `a chunk must start with its size in hex and \\r\\n, e.g. "1a\\r\\n"; got ${JSON.stringify(sizeText)}`,
+        offset,
+      };
     const size = parseInt(sizeText, 16);
     offset = lineEnd + 2;
     if (size === 0) {
       // Trailer fields, then the empty line that ends the message (RFC 9112 §7.1.2).
       for (;;) {
         const end = bytes.indexOf(CRLF, offset);
-        if (end === -1) return { kind: 'incomplete', reason: 'the empty line after the last chunk (0\\r\\n\\r\\n) has not arrived' };
+        if (end === -1)
+          return { kind: 'incomplete', reason: 'the empty line after the last chunk (0\\r\\n\\r\\n) has not arrived' };
         const empty = end === offset;
         offset = end + 2;
         if (empty) return responseOf(Buffer.concat(parts), 'chunked', offset);
       }
     }
-    if (bytes.length < offset + size + 2) return { kind: 'incomplete', reason: `a chunk of ${size} bytes has not fully arrived` };
+    if (bytes.length < offset + size + 2)
+      return { kind: 'incomplete', reason: `a chunk of ${size} bytes has not fully arrived` };
     parts.push(bytes.subarray(offset, offset + size));
     offset += size;
-    if (bytes[offset] !== 0x0d || bytes[offset + 1] !== 0x0a) return { kind: 'error', message: 'chunk data must be followed by \\r\\n (is the chunk size the byte length of the data, in hex?)', offset };
+    if (bytes[offset] !== 0x0d || bytes[offset + 1] !== 0x0a)
+      return {
+        kind: 'error',
+        message: 'chunk data must be followed by \\r\\n (is the chunk size the byte length of the data, in hex?)',
+        offset,
+      };
     offset += 2;
   }
 }

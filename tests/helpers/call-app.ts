@@ -90,7 +90,8 @@ export async function callApp(app: Application, request: AppRequest = {}): Promi
     };
   });
   const chunks = await drain(result);
-  if (violations.length > 0) throw new Error(`the app broke the contract: ${violations.map((violation) => violation.message).join('; ')}`);
+  if (violations.length > 0)
+    throw new Error(`the app broke the contract: ${violations.map((violation) => violation.message).join('; ')}`);
   const head = started.head;
   if (head === null) throw new Error('the app never called startResponse()');
   const bytes = Buffer.concat(chunks);
@@ -124,7 +125,8 @@ async function drain(body: Body): Promise<Uint8Array[]> {
 
 function requestBody(request: AppRequest): { headers: Record<string, string>; body: Uint8Array } {
   const headers = { ...request.headers };
-  let body: Uint8Array = typeof request.body === 'string' ? Buffer.from(request.body) : (request.body ?? new Uint8Array());
+  let body: Uint8Array =
+    typeof request.body === 'string' ? Buffer.from(request.body) : (request.body ?? new Uint8Array());
   if (request.form !== undefined) {
     headers['Content-Type'] ??= 'application/x-www-form-urlencoded';
     body = Buffer.from(new URLSearchParams(request.form).toString());

@@ -23,7 +23,11 @@ export function reportOf(results: CheckResult[]): string {
  */
 export function runCheckCli(args: string[]): Promise<{ code: number | null; output: string; lastLine: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/checks/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/checks/cli.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', PORT: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

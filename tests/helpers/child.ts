@@ -53,11 +53,19 @@ export function runStage(args: string[], env: NodeJS.ProcessEnv = {}): StageRun 
       };
       const onExit = (): void => {
         finish();
-        reject(new Error(`the process exited before printing ${pattern}; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`));
+        reject(
+          new Error(
+            `the process exited before printing ${pattern}; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`,
+          ),
+        );
       };
       const timer = setTimeout(() => {
         finish();
-        reject(new Error(`no ${pattern} on stdout within ${timeoutMs} ms; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`));
+        reject(
+          new Error(
+            `no ${pattern} on stdout within ${timeoutMs} ms; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`,
+          ),
+        );
       }, timeoutMs);
       const finish = (): void => {
         clearTimeout(timer);

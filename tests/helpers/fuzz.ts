@@ -15,7 +15,8 @@ export function seedFromEnv(): number {
   const text = process.env.STRESS_SEED;
   if (text !== undefined && text !== '') {
     const seed = Number(text);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`STRESS_SEED must be a 32-bit unsigned integer, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new Error(`STRESS_SEED must be a 32-bit unsigned integer, got ${JSON.stringify(text)}`);
     return seed;
   }
   return Math.floor(Math.random() * 0x100000000);
@@ -122,7 +123,8 @@ function noise(random: () => number): Buffer {
   const length = below(random, 300);
   const alphabet = random() < 0.5 ? null : INTERESTING_BYTES;
   const bytes = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) bytes[i] = alphabet === null ? below(random, 256) : alphabet[below(random, alphabet.length)];
+  for (let i = 0; i < length; i++)
+    bytes[i] = alphabet === null ? below(random, 256) : alphabet[below(random, alphabet.length)];
   return bytes;
 }
 
@@ -177,7 +179,11 @@ export function shrink(input: FuzzInput, fails: (candidate: FuzzInput) => boolea
     return true;
   };
   if (best.cuts.length > 0) attempt({ bytes: best.bytes, cuts: [] });
-  for (let size = Math.max(1, best.bytes.length >> 1); size >= 1 && tries < maxTries; size = size === 1 ? 0 : Math.max(1, size >> 1)) {
+  for (
+    let size = Math.max(1, best.bytes.length >> 1);
+    size >= 1 && tries < maxTries;
+    size = size === 1 ? 0 : Math.max(1, size >> 1)
+  ) {
     // Walk the removals from the end, so a success does not shift the runs still to try.
     for (let at = best.bytes.length - size; at >= 0 && tries < maxTries; at -= size) {
       const bytes = Buffer.concat([best.bytes.subarray(0, at), best.bytes.subarray(at + size)]);

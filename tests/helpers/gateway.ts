@@ -20,7 +20,10 @@ export interface RunningGateway extends RunningServer {
 
 export async function startGateway(app: Application, options: GatewayOptions = {}): Promise<RunningGateway> {
   const log: string[] = [];
-  const server = createGatewayServer(app, { errors: { write: (text) => void log.push(text), flush: () => {} }, ...options });
+  const server = createGatewayServer(app, {
+    errors: { write: (text) => void log.push(text), flush: () => {} },
+    ...options,
+  });
   return { ...(await start(server)), log, server };
 }
 

@@ -83,13 +83,21 @@ function decodeChunked(text: string, start: number): { body: string; end: number
 }
 
 /** Read from `socket` until `count` complete responses have arrived; return them. */
-export async function readResponses(socket: Socket, count: number, options: { bodiless?: boolean } = {}): Promise<RawResponse[]> {
+export async function readResponses(
+  socket: Socket,
+  count: number,
+  options: { bodiless?: boolean } = {},
+): Promise<RawResponse[]> {
   const bytes = await readUntil(socket, (soFar) => parseResponses(soFar.toString('latin1'), options).length >= count);
   return parseResponses(bytes.toString('latin1'), options);
 }
 
 /** Send `bytes` on a fresh connection and parse every response received until the server closes it. */
-export async function exchangeResponses(port: number, bytes: string | Buffer, timeoutMs?: number): Promise<RawResponse[]> {
+export async function exchangeResponses(
+  port: number,
+  bytes: string | Buffer,
+  timeoutMs?: number,
+): Promise<RawResponse[]> {
   return parseResponses(await exchange(port, bytes, timeoutMs), { closed: true });
 }
 

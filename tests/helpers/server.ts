@@ -48,7 +48,9 @@ export async function start(server: Server): Promise<RunningServer> {
       // The server's close callback can run before the sockets' own 'close' events (Node
       // counts a connection gone when it is destroyed, not when its handle has closed): wait
       // for both, so openSockets() is 0 once close() resolves.
-      const socketsClosed = [...sockets].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+      const socketsClosed = [...sockets].map(
+        (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
+      );
       const serverClosed = new Promise<void>((resolve, reject) => {
         // server.close() stops accepting at once but calls back only after the last
         // connection has closed; destroying the rest makes that happen now.

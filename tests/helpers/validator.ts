@@ -46,7 +46,13 @@ export class ViolationLog {
 }
 
 /** Run `app` under the validator and expect it to fail with `rule`, its message matching `fix`. */
-export async function expectViolation(log: ViolationLog, app: Application, rule: string, fix: RegExp, request: AppRequest = {}): Promise<void> {
+export async function expectViolation(
+  log: ViolationLog,
+  app: Application,
+  rule: string,
+  fix: RegExp,
+  request: AppRequest = {},
+): Promise<void> {
   const failure: unknown = await callApp(log.validated(app), request).then(
     () => undefined,
     (error: unknown) => error,

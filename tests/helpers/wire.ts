@@ -19,7 +19,11 @@ export function readUntilClose(socket: Socket, timeoutMs = 5_000): Promise<Buffe
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`peer did not close within ${timeoutMs} ms; got so far: ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`));
+      reject(
+        new Error(
+          `peer did not close within ${timeoutMs} ms; got so far: ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`,
+        ),
+      );
     }, timeoutMs);
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.once('close', () => {
@@ -43,12 +47,20 @@ export function readUntil(socket: Socket, predicate: (soFar: Buffer) => boolean,
     const onClose = (): void => {
       clearTimeout(timer);
       socket.off('data', onData);
-      reject(new Error(`connection closed before the expected bytes arrived; got: ${JSON.stringify(soFar.toString('latin1'))}`));
+      reject(
+        new Error(
+          `connection closed before the expected bytes arrived; got: ${JSON.stringify(soFar.toString('latin1'))}`,
+        ),
+      );
     };
     const timer = setTimeout(() => {
       socket.off('data', onData);
       socket.off('close', onClose);
-      reject(new Error(`expected bytes did not arrive within ${timeoutMs} ms; got: ${JSON.stringify(soFar.toString('latin1'))}`));
+      reject(
+        new Error(
+          `expected bytes did not arrive within ${timeoutMs} ms; got: ${JSON.stringify(soFar.toString('latin1'))}`,
+        ),
+      );
     }, timeoutMs);
     const finish = (): void => {
       clearTimeout(timer);

@@ -25,7 +25,13 @@ const EXTENSION = `;${'a'.repeat(1_018)}`;
  * socket to drain, then the last chunk and `then`; stop early when the server closes. Resolves
  * with the responses and the bytes written.
  */
-async function sendTinyChunks(port: number, head: string, count: number, extension = '', then = ''): Promise<{ responses: RawResponse[]; written: number }> {
+async function sendTinyChunks(
+  port: number,
+  head: string,
+  count: number,
+  extension = '',
+  then = '',
+): Promise<{ responses: RawResponse[]; written: number }> {
   const socket: Socket = await openSocket(port);
   socket.on('error', () => {}); // a refused body ends in a reset when we write on
   const answer = readUntilClose(socket, 60_000);
@@ -41,11 +47,17 @@ async function sendTinyChunks(port: number, head: string, count: number, extensi
 }
 
 /** `requestLine` is method and target: `POST /echo`. */
-const chunked = (requestLine: string, connection = 'close'): string => `${requestLine} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: ${connection}\r\n\r\n`;
-const bodiless = (requestLine: string): string => `${requestLine} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
+const chunked = (requestLine: string, connection = 'close'): string =>
+  `${requestLine} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: ${connection}\r\n\r\n`;
+const bodiless = (requestLine: string): string =>
+  `${requestLine} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
 
 /** `routes`: a request line whose handler reads the body (and what its answer shows), and one whose handler does not. */
-function describeServer(name: string, args: string[], routes: { read: string; readAnswer: string; ignore: string }): void {
+function describeServer(
+  name: string,
+  args: string[],
+  routes: { read: string; readAnswer: string; ignore: string },
+): void {
   describe(`${name}, in a process of its own`, () => {
     let stage: StageRun;
     let port = 0;
@@ -69,7 +81,8 @@ function describeServer(name: string, args: string[], routes: { read: string; re
     }, 120_000);
 
     it(`drains a body of ${TINY_CHUNKS} one-byte chunks that the handler never reads (${routes.ignore}) to reach the request after it, and grows by less than ${MEMORY_GROWTH_BOUND_BYTES / MiB} MiB`, async () => {
-      const send = (): ReturnType<typeof sendTinyChunks> => sendTinyChunks(port, chunked(routes.ignore, 'keep-alive'), TINY_CHUNKS, '', bodiless(routes.ignore));
+      const send = (): ReturnType<typeof sendTinyChunks> =>
+        sendTinyChunks(port, chunked(routes.ignore, 'keep-alive'), TINY_CHUNKS, '', bodiless(routes.ignore));
       const { result, growth } = await measured(port, send);
       console.log(`${name}: ${TINY_CHUNKS} one-byte chunks drained; RSS grew ${(growth / MiB).toFixed(1)} MiB`);
       expect(result.responses.map((response) => response.status)).toEqual([200, 200]);
@@ -78,8 +91,12 @@ function describeServer(name: string, args: string[], routes: { read: string; re
 
     it('answers 413 to one-byte chunks with 1 KiB extensions once the extensions pass 16 KiB, having read little of the wire', async () => {
       // 100,000 such chunks would be 100 MB on the wire for 100 KB of body.
-      const { result, growth } = await measured(port, () => sendTinyChunks(port, chunked(routes.read), 100_000, EXTENSION));
-      console.log(`${name}: extension attack refused after ${(result.written / MiB).toFixed(1)} MiB written; RSS grew ${(growth / MiB).toFixed(1)} MiB`);
+      const { result, growth } = await measured(port, () =>
+        sendTinyChunks(port, chunked(routes.read), 100_000, EXTENSION),
+      );
+      console.log(
+        `${name}: extension attack refused after ${(result.written / MiB).toFixed(1)} MiB written; RSS grew ${(growth / MiB).toFixed(1)} MiB`,
+      );
       expect(result.responses.map((response) => response.status)).toEqual([413]);
       expect(result.responses[0].body).toMatch(/^413 Content Too Large: Chunk extensions too large/);
       expect(growth).toBeLessThan(MEMORY_GROWTH_BOUND_BYTES);
@@ -87,7 +104,11 @@ function describeServer(name: string, args: string[], routes: { read: string; re
   });
 }
 
-describeServer("part 2's site", ['part2'], { read: 'POST /echo', readAnswer: 'X'.repeat(TINY_CHUNKS), ignore: 'GET /hello' });
+describeServer("part 2's site", ['part2'], {
+  read: 'POST /echo',
+  readAnswer: 'X'.repeat(TINY_CHUNKS),
+  ignore: 'GET /hello',
+});
 describeServer("part 3's gateway", [], { read: 'POST /read', readAnswer: `${TINY_CHUNKS}\n`, ignore: 'POST /ignore' });
 
 describe("gateway.input's work is linear in the bytes, however small the chunks", () => {
@@ -138,7 +159,9 @@ describe("gateway.input's work is linear in the bytes, however small the chunks"
         exchanged = await sendTinyChunks(gateway.port, chunked('POST /'), CHUNKS);
       });
       await gateway.close();
-      console.log(`gateway.input ${how}: ${CHUNKS} one-byte chunks, ${exchanged?.written} bytes on the wire, ${copied} bytes copied`);
+      console.log(
+        `gateway.input ${how}: ${CHUNKS} one-byte chunks, ${exchanged?.written} bytes on the wire, ${copied} bytes copied`,
+      );
       expect(exchanged?.responses[0].body).toBe(`${CHUNKS}\n`);
       // Quadratic reading (joining what it holds with every chunk) copied about 5 GB here.
       expect(copied).toBeLessThan(4 * (exchanged?.written ?? 0));

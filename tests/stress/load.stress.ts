@@ -39,8 +39,12 @@ async function client(socket: Socket, id: number): Promise<string[]> {
   const problems: string[] = [];
   for (let r = 0; r < REQUESTS_PER_CONNECTION; r++) {
     const payload = `payload ${id}/${r}`;
-    const request = r % 2 === 0 ? `GET /load?c=${id}&r=${r} HTTP/1.1\r\nHost: x\r\n\r\n` : `POST /load?c=${id}&r=${r} HTTP/1.1\r\nHost: x\r\nContent-Length: ${payload.length}\r\n\r\n${payload}`;
-    const expected = r % 2 === 0 ? `GET /load?c=${id}&r=${r} body=0\n` : `POST /load?c=${id}&r=${r} body=${payload.length}\n`;
+    const request =
+      r % 2 === 0
+        ? `GET /load?c=${id}&r=${r} HTTP/1.1\r\nHost: x\r\n\r\n`
+        : `POST /load?c=${id}&r=${r} HTTP/1.1\r\nHost: x\r\nContent-Length: ${payload.length}\r\n\r\n${payload}`;
+    const expected =
+      r % 2 === 0 ? `GET /load?c=${id}&r=${r} body=0\n` : `POST /load?c=${id}&r=${r} body=${payload.length}\n`;
     socket.write(request);
     let responses = parseResponses(buffered);
     while (responses.length === 0) {
@@ -50,7 +54,8 @@ async function client(socket: Socket, id: number): Promise<string[]> {
     }
     const [response] = responses;
     buffered = buffered.slice(response.raw.length);
-    if (response.status !== 200 || response.body !== expected) problems.push(`connection ${id}, request ${r}: ${response.status} ${JSON.stringify(response.body)}`);
+    if (response.status !== 200 || response.body !== expected)
+      problems.push(`connection ${id}, request ${r}: ${response.status} ${JSON.stringify(response.body)}`);
   }
   return problems;
 }
@@ -60,13 +65,19 @@ it(`serves ${CONNECTIONS} concurrent keep-alive connections × ${REQUESTS_PER_CO
   const errors: string[] = [];
   const sockets: Socket[] = [];
   for (let first = 0; first < CONNECTIONS; first += CONNECT_BATCH) {
-    const batch = await Promise.all(Array.from({ length: Math.min(CONNECT_BATCH, CONNECTIONS - first) }, () => openSocket(gateway.port)));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(CONNECT_BATCH, CONNECTIONS - first) }, () => openSocket(gateway.port)),
+    );
     for (const socket of batch) socket.on('error', (error) => errors.push(String(error)));
     sockets.push(...batch);
   }
   // Every connection is open (and accepted by the server) before any request goes out: all of
   // them really are concurrent.
-  await eventually(() => gateway.server.connectionCount === CONNECTIONS, 5_000, `the server accepting all ${CONNECTIONS} connections`);
+  await eventually(
+    () => gateway.server.connectionCount === CONNECTIONS,
+    5_000,
+    `the server accepting all ${CONNECTIONS} connections`,
+  );
 
   const problems = (await Promise.all(sockets.map((socket, id) => client(socket, id)))).flat();
   const elapsed = Date.now() - started;
@@ -77,6 +88,10 @@ it(`serves ${CONNECTIONS} concurrent keep-alive connections × ${REQUESTS_PER_CO
 
   // The clients leave: half politely (FIN), half abruptly (RST).
   sockets.forEach((socket, id) => (id % 2 === 0 ? socket.end() : socket.resetAndDestroy()));
-  await eventually(() => gateway.openSockets() === 0 && gateway.server.connectionCount === 0, 5_000, 'every server-side socket closed');
+  await eventually(
+    () => gateway.openSockets() === 0 && gateway.server.connectionCount === 0,
+    5_000,
+    'every server-side socket closed',
+  );
   expect(gateway.log).toEqual([]);
 }, 60_000);

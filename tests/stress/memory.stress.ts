@@ -52,7 +52,9 @@ it(`answers 413 to a ${UPLOAD_BYTES / MiB} MiB chunked upload without buffering 
     const written = await uploadChunked(socket, UPLOAD_BYTES);
     return { written, responses: parseResponses((await answer).toString('latin1')) };
   });
-  console.log(`memory: upload refused after the client wrote ${(result.written / MiB).toFixed(0)} MiB; server RSS grew ${(growth / MiB).toFixed(1)} MiB`);
+  console.log(
+    `memory: upload refused after the client wrote ${(result.written / MiB).toFixed(0)} MiB; server RSS grew ${(growth / MiB).toFixed(1)} MiB`,
+  );
   expect(result.responses.map((response) => response.status)).toEqual([413]);
   expect(growth).toBeLessThan(MEMORY_GROWTH_BOUND_BYTES);
 }, 60_000);
@@ -96,7 +98,9 @@ it(`streams ${DOWNLOAD_MIB} MiB to a reader taking ${READER_BYTES_PER_SECOND / M
     });
     return { received, head, seconds: (Date.now() - started) / 1000 };
   });
-  console.log(`memory: ${DOWNLOAD_MIB} MiB in ${result.seconds.toFixed(1)} s; server RSS grew ${(growth / MiB).toFixed(1)} MiB`);
+  console.log(
+    `memory: ${DOWNLOAD_MIB} MiB in ${result.seconds.toFixed(1)} s; server RSS grew ${(growth / MiB).toFixed(1)} MiB`,
+  );
   expect(result.head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
   expect(result.head).toContain(`Content-Length: ${DOWNLOAD_MIB * MiB}\r\n`);
   expect(result.received).toBeGreaterThan(DOWNLOAD_MIB * MiB);

@@ -36,13 +36,15 @@ function parse(input: FuzzInput): Outcome | string {
   for (const piece of pieces(input)) {
     parser.push(piece);
     for (;;) {
-      if (++calls > callBound) return `more than ${callBound} calls to next() for ${input.bytes.length} bytes: a loop that consumes nothing`;
+      if (++calls > callBound)
+        return `more than ${callBound} calls to next() for ${input.bytes.length} bytes: a loop that consumes nothing`;
       let event: ParseEvent | null;
       try {
         event = parser.next();
       } catch (error) {
         if (!(error instanceof HttpError)) return `next() threw ${String(error)}, not an HttpError`;
-        if (!KNOWN_STATUSES.has(error.status)) return `an HttpError with status ${error.status}, not one of the limits table`;
+        if (!KNOWN_STATUSES.has(error.status))
+          return `an HttpError with status ${error.status}, not one of the limits table`;
         return { events, status: error.status };
       }
       if (event === null) break;
@@ -61,7 +63,8 @@ function parse(input: FuzzInput): Outcome | string {
         if (events[last].startsWith('body ')) events[last] += event.chunk.toString('latin1');
         else events.push(`body ${event.chunk.toString('latin1')}`);
       } else {
-        if (head.framing.type === 'length' && bodyBytes !== head.framing.length) return `a body of ${bodyBytes} bytes for Content-Length ${head.framing.length}`;
+        if (head.framing.type === 'length' && bodyBytes !== head.framing.length)
+          return `a body of ${bodyBytes} bytes for Content-Length ${head.framing.length}`;
         events.push(`end ${JSON.stringify(event.trailers)}`);
         head = null;
       }
@@ -93,7 +96,14 @@ function main(): void {
     const failure = failureOf(input);
     if (failure !== null) {
       const minimized = shrink(input, (candidate) => failureOf(candidate) !== null);
-      const result = { ok: false, index: i, failure, input: describeInput(input), minimized: describeInput(minimized), minimizedFailure: failureOf(minimized) };
+      const result = {
+        ok: false,
+        index: i,
+        failure,
+        input: describeInput(input),
+        minimized: describeInput(minimized),
+        minimizedFailure: failureOf(minimized),
+      };
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
     }

@@ -20,24 +20,30 @@ function regenerate(seed: number, index: number): FuzzInput {
   return input;
 }
 
-it(`the parser ends every one of ${INPUTS} generated inputs in events or an HttpError of the limits table, the same however the bytes are split`, async () => {
-  const seed = seedFromEnv();
-  console.log(`parser fuzz: seed ${seed} (rerun with STRESS_SEED=${seed})`);
-  const child = runStage(['tests/stress/parser-fuzz-child.ts', String(seed), String(INPUTS)]);
-  const timer = setTimeout(() => child.child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-  const exit = await child.exited;
-  clearTimeout(timer);
+it(
+  `the parser ends every one of ${INPUTS} generated inputs in events or an HttpError of the limits table, the same however the bytes are split`,
+  async () => {
+    const seed = seedFromEnv();
+    console.log(`parser fuzz: seed ${seed} (rerun with STRESS_SEED=${seed})`);
+    const child = runStage(['tests/stress/parser-fuzz-child.ts', String(seed), String(INPUTS)]);
+    const timer = setTimeout(() => child.child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    const exit = await child.exited;
+    clearTimeout(timer);
 
-  const lines = child.stdout().trim().split('\n');
-  const last = lines[lines.length - 1] ?? '';
-  if (exit.signal === 'SIGKILL') {
-    const at = [...lines].reverse().find((line) => line.startsWith('at '));
-    const index = Number(at?.slice(3) ?? 0);
-    throw new Error(`seed ${seed}: the parser did not finish input ${index} within ${RUN_TIMEOUT_MS} ms: ${describeInput(regenerate(seed, index))}`);
-  }
-  expect(child.stderr()).toBe('');
-  const result = JSON.parse(last) as { ok: boolean };
-  if (!result.ok) throw new Error(`seed ${seed}: ${JSON.stringify(result, null, 2)}`);
-  expect(exit).toEqual({ code: 0, signal: null });
-  console.log(`parser fuzz: ${last}`);
-}, RUN_TIMEOUT_MS + 10_000);
+    const lines = child.stdout().trim().split('\n');
+    const last = lines[lines.length - 1] ?? '';
+    if (exit.signal === 'SIGKILL') {
+      const at = [...lines].reverse().find((line) => line.startsWith('at '));
+      const index = Number(at?.slice(3) ?? 0);
+      throw new Error(
+        `seed ${seed}: the parser did not finish input ${index} within ${RUN_TIMEOUT_MS} ms: ${describeInput(regenerate(seed, index))}`,
+      );
+    }
+    expect(child.stderr()).toBe('');
+    const result = JSON.parse(last) as { ok: boolean };
+    if (!result.ok) throw new Error(`seed ${seed}: ${JSON.stringify(result, null, 2)}`);
+    expect(exit).toEqual({ code: 0, signal: null });
+    console.log(`parser fuzz: ${last}`);
+  },
+  RUN_TIMEOUT_MS + 10_000,
+);

@@ -6,7 +6,15 @@
 // Reproduce a run: STRESS_SEED=<the printed seed> npm run test:stress -- server-fuzz
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Application } from '../../part3-gateway/contract.ts';
-import { describeInput, generateInput, mulberry32, pieces, seedFromEnv, shrink, type FuzzInput } from '../helpers/fuzz.ts';
+import {
+  describeInput,
+  generateInput,
+  mulberry32,
+  pieces,
+  seedFromEnv,
+  shrink,
+  type FuzzInput,
+} from '../helpers/fuzz.ts';
 import { bytes, eventually, startGateway, type RunningGateway } from '../helpers/gateway.ts';
 import { exchangeResponses, statuses } from '../helpers/http-text.ts';
 import { openSocket, readUntilClose } from '../helpers/wire.ts';
@@ -47,7 +55,11 @@ const app: Application = async (environ, startResponse) => {
 
 let gateway: RunningGateway;
 beforeAll(async () => {
-  gateway = await startGateway(app, { headTimeoutMs: TIMEOUT_MS, bodyTimeoutMs: TIMEOUT_MS, idleTimeoutMs: TIMEOUT_MS });
+  gateway = await startGateway(app, {
+    headTimeoutMs: TIMEOUT_MS,
+    bodyTimeoutMs: TIMEOUT_MS,
+    idleTimeoutMs: TIMEOUT_MS,
+  });
 });
 afterAll(() => gateway.close());
 
@@ -95,7 +107,8 @@ async function failureOf(testCase: Case): Promise<string | null> {
     return String(error);
   }
   const found = frame(text);
-  if (found === null) return `not a sequence of complete responses: ${JSON.stringify(text.length > 2_000 ? `${text.slice(0, 1_000)} … ${text.slice(-1_000)}` : text)}`;
+  if (found === null)
+    return `not a sequence of complete responses: ${JSON.stringify(text.length > 2_000 ? `${text.slice(0, 1_000)} … ${text.slice(-1_000)}` : text)}`;
   const unknown = found.filter((status) => !KNOWN_STATUSES.has(status));
   if (unknown.length > 0) return `unexpected status ${unknown.join(', ')} after ${Date.now() - started} ms`;
   return null;
@@ -105,7 +118,10 @@ it(`a live gateway answers ${INPUTS} generated inputs with well-framed responses
   const seed = seedFromEnv();
   console.log(`server fuzz: seed ${seed} (rerun with STRESS_SEED=${seed})`);
   const random = mulberry32(seed);
-  const cases: Case[] = Array.from({ length: INPUTS }, () => ({ input: generateInput(random), endAfter: random() < 0.5 }));
+  const cases: Case[] = Array.from({ length: INPUTS }, () => ({
+    input: generateInput(random),
+    endAfter: random() < 0.5,
+  }));
 
   for (let first = 0; first < cases.length; first += CONCURRENCY) {
     const batch = cases.slice(first, first + CONCURRENCY);
@@ -123,7 +139,11 @@ it(`a live gateway answers ${INPUTS} generated inputs with well-framed responses
 
   const health = await exchangeResponses(gateway.port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   expect(statuses(health)).toEqual([200]);
-  await eventually(() => gateway.openSockets() === 0 && gateway.server.connectionCount === 0, 2_000, 'every socket closed');
+  await eventually(
+    () => gateway.openSockets() === 0 && gateway.server.connectionCount === 0,
+    2_000,
+    'every socket closed',
+  );
   expect(inFlight).toBe(0);
   // Bad input is the client's fault: nothing in the error log (which records app and server failures).
   expect(gateway.log).toEqual([]);

@@ -49,44 +49,53 @@ afterAll(() => {
   if (stage !== null && stage.child.exitCode === null && stage.child.signalCode === null) stage.child.kill('SIGKILL');
 });
 
-it.skipIf(process.platform === 'win32')('on SIGTERM during a burst: responses in flight complete, none is cut, new connections are refused, exit 0 in time', async () => {
-  stage = runStage(['part3-gateway/main.ts', 'part3-gateway/apps/streaming.ts', '--port', '0']);
-  const port = Number((await stage.waitForOutput(/on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+it.skipIf(process.platform === 'win32')(
+  'on SIGTERM during a burst: responses in flight complete, none is cut, new connections are refused, exit 0 in time',
+  async () => {
+    stage = runStage(['part3-gateway/main.ts', 'part3-gateway/apps/streaming.ts', '--port', '0']);
+    const port = Number((await stage.waitForOutput(/on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
 
-  const started = Date.now();
-  const clients: Array<{ startedAt: number; done: Promise<Client> }> = [];
-  let sigtermAt = 0;
-  while (Date.now() - started < BURST_MS) {
-    clients.push({ startedAt: Date.now(), done: runClient(port) });
-    if (sigtermAt === 0 && Date.now() - started >= SIGTERM_AT_MS) {
-      sigtermAt = Date.now();
-      stage.child.kill('SIGTERM');
+    const started = Date.now();
+    const clients: Array<{ startedAt: number; done: Promise<Client> }> = [];
+    let sigtermAt = 0;
+    while (Date.now() - started < BURST_MS) {
+      clients.push({ startedAt: Date.now(), done: runClient(port) });
+      if (sigtermAt === 0 && Date.now() - started >= SIGTERM_AT_MS) {
+        sigtermAt = Date.now();
+        stage.child.kill('SIGTERM');
+      }
+      await sleep(ARRIVAL_EVERY_MS);
     }
-    await sleep(ARRIVAL_EVERY_MS);
-  }
-  const exit = await stage.exited;
-  const stoppedIn = Date.now() - sigtermAt;
-  const results = await Promise.all(clients.map(async ({ startedAt, done }) => ({ startedAt, ...(await done) })));
+    const exit = await stage.exited;
+    const stoppedIn = Date.now() - sigtermAt;
+    const results = await Promise.all(clients.map(async ({ startedAt, done }) => ({ startedAt, ...(await done) })));
 
-  const complete = results.filter((client) => {
-    const [response] = parseResponses(client.received);
-    return response !== undefined && response.status === 200 && response.body.split('\n').filter((line) => line.startsWith('chunk ')).length === 3 && response.raw.length === client.received.length;
-  });
-  const cut = results.filter((client) => client.received !== '' && !complete.includes(client));
-  const inFlightAtSigterm = results.filter((client) => client.firstByteAt !== null && client.firstByteAt < sigtermAt);
-  // Began well after the stop (the process needs a moment to act on the signal).
-  const late = results.filter((client) => client.startedAt > sigtermAt + 200);
-  console.log(
-    `shutdown: ${results.length} clients, ${inFlightAtSigterm.length} in flight at SIGTERM, ${complete.length} complete, ` +
-      `${late.length} started after it (${late.filter((client) => client.error === 'ECONNREFUSED').length} refused), exit after ${stoppedIn} ms`,
-  );
+    const complete = results.filter((client) => {
+      const [response] = parseResponses(client.received);
+      return (
+        response !== undefined &&
+        response.status === 200 &&
+        response.body.split('\n').filter((line) => line.startsWith('chunk ')).length === 3 &&
+        response.raw.length === client.received.length
+      );
+    });
+    const cut = results.filter((client) => client.received !== '' && !complete.includes(client));
+    const inFlightAtSigterm = results.filter((client) => client.firstByteAt !== null && client.firstByteAt < sigtermAt);
+    // Began well after the stop (the process needs a moment to act on the signal).
+    const late = results.filter((client) => client.startedAt > sigtermAt + 200);
+    console.log(
+      `shutdown: ${results.length} clients, ${inFlightAtSigterm.length} in flight at SIGTERM, ${complete.length} complete, ` +
+        `${late.length} started after it (${late.filter((client) => client.error === 'ECONNREFUSED').length} refused), exit after ${stoppedIn} ms`,
+    );
 
-  expect(exit).toEqual({ code: 0, signal: null });
-  expect(stoppedIn).toBeLessThan(SHUTDOWN_DEADLINE_MS);
-  expect(inFlightAtSigterm.length).toBeGreaterThan(20);
-  expect(cut.map((client) => client.received.slice(-80))).toEqual([]);
-  expect(inFlightAtSigterm.every((client) => complete.includes(client))).toBe(true);
-  expect(late.length).toBeGreaterThan(0);
-  expect(late.every((client) => client.error === 'ECONNREFUSED')).toBe(true);
-  expect(stage.stderr()).toBe('');
-}, 30_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(stoppedIn).toBeLessThan(SHUTDOWN_DEADLINE_MS);
+    expect(inFlightAtSigterm.length).toBeGreaterThan(20);
+    expect(cut.map((client) => client.received.slice(-80))).toEqual([]);
+    expect(inFlightAtSigterm.every((client) => complete.includes(client))).toBe(true);
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.every((client) => client.error === 'ECONNREFUSED')).toBe(true);
+    expect(stage.stderr()).toBe('');
+  },
+  30_000,
+);

@@ -80,16 +80,27 @@ function trickle(text: string, options: { repeat: boolean; stubborn: boolean }):
 }
 
 it(`answers a normal client within ${PROMPT_MS} ms while ${SLOW} slow heads and ${BLANK} empty-line senders are connected, and answers each of those 408 at the deadline`, async () => {
-  const slow = await Promise.all(Array.from({ length: SLOW }, (_, i) => trickle(SLOW_HEAD, { repeat: false, stubborn: i < STUBBORN })));
-  const blank = await Promise.all(Array.from({ length: BLANK }, () => trickle('\r\n', { repeat: true, stubborn: false })));
-  await eventually(() => gateway.server.connectionCount === SLOW + BLANK, 5_000, 'the server accepting every slow connection');
+  const slow = await Promise.all(
+    Array.from({ length: SLOW }, (_, i) => trickle(SLOW_HEAD, { repeat: false, stubborn: i < STUBBORN })),
+  );
+  const blank = await Promise.all(
+    Array.from({ length: BLANK }, () => trickle('\r\n', { repeat: true, stubborn: false })),
+  );
+  await eventually(
+    () => gateway.server.connectionCount === SLOW + BLANK,
+    5_000,
+    'the server accepting every slow connection',
+  );
 
   // The normal client: a fresh connection every 50 ms until every slow one has its answer.
   const latencies: number[] = [];
   const deadline = Date.now() + HEAD_TIMEOUT_MS + SLACK_MS;
   while (Date.now() < deadline) {
     const started = Date.now();
-    const [response] = await exchangeResponses(gateway.port, 'GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const [response] = await exchangeResponses(
+      gateway.port,
+      'GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     latencies.push(Date.now() - started);
     expect(response.body).toBe('fast\n');
     await sleep(50);
@@ -105,7 +116,15 @@ it(`answers a normal client within ${PROMPT_MS} ms while ${SLOW} slow heads and 
   }
 
   // The stubborn ones never close their side; the server drops them after the linger time.
-  await eventually(() => gateway.openSockets() === 0, LINGER_TIMEOUT_MS + SLACK_MS, 'the server dropping every slow connection');
+  await eventually(
+    () => gateway.openSockets() === 0,
+    LINGER_TIMEOUT_MS + SLACK_MS,
+    'the server dropping every slow connection',
+  );
   // They learn it at their next byte, which the server answers with a reset.
-  await eventually(() => slow.slice(0, STUBBORN).every((client) => client.closedAt !== null), TRICKLE_MS * 4, 'every stubborn client seeing the connection gone');
+  await eventually(
+    () => slow.slice(0, STUBBORN).every((client) => client.closedAt !== null),
+    TRICKLE_MS * 4,
+    'every stubborn client seeing the connection gone',
+  );
 }, 30_000);
