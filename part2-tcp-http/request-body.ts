@@ -1,79 +1,71 @@
-// The body of one request, handed to the handler as it arrives: `await body.read()` until it
+// The body of one request, read by the handler as it arrives: `await body.read()` until it
 // returns null, or `for await (const piece of body)`, or `await body.readAll()`.
 //
-// The server pushes the pieces its parser finds (already de-chunked) and says when the body
-// ends or fails; the handler reads them. Whatever the handler has not read yet waits in a
-// ByteQueue, so it costs about its own size whatever its framing, and never more than the body
-// limit. A handler that answers without reading the body leaves it to the server, which reads
-// the rest and drops it (discard), so the next request on the connection can be read.
+// Each read pulls the next piece from the connection (connection.ts → readBody), which parses
+// it out of the bytes received (de-chunked). Nothing is read that nobody asked for: a handler
+// that does not read leaves the bytes in the socket, and TCP slows the client down
+// (backpressure), up to the point where the connection reads the rest itself, to drop it and
+// find the next request.
 import { ByteQueue } from './byte-queue.ts';
 
+/** Where a body's pieces come from: the next piece, or null at the end of the body. */
+export type BodySource = () => Promise<Buffer | null>;
+
 export class RequestBody implements AsyncIterable<Buffer> {
-  /** Called once, on the first read: the server sends `100 Continue` from here if asked. */
-  onFirstRead: (() => void) | null = null;
-  private readonly held = new ByteQueue();
   private ended = false;
-  private discarding = false;
-  private error: Error | null = null;
-  private wakeReader: (() => void) | null = null;
+  private failure: { error: unknown } | null = null;
+  /** Called once, before the first read: the server sends `100 Continue` from here if asked. */
+  private onFirstRead: (() => void) | null;
+  private readonly source: BodySource;
 
-  /** True when every byte has arrived and been read. */
+  /** `empty`: the request has no body at all (no Content-Length, no Transfer-Encoding). */
+  constructor(source: BodySource, onFirstRead: (() => void) | null = null, empty = false) {
+    this.source = source;
+    this.onFirstRead = onFirstRead;
+    this.ended = empty;
+  }
+
+  /** True once the whole body has been read. */
   get done(): boolean {
-    return this.ended && this.held.length === 0;
+    return this.ended;
   }
 
-  push(piece: Uint8Array): void {
-    if (this.discarding) return;
-    this.held.push(piece);
-    this.wake();
-  }
-
-  finish(): void {
-    this.ended = true;
-    this.wake();
-  }
-
-  fail(error: Error): void {
-    this.error ??= error;
-    this.wake();
-  }
-
-  /** Nobody will read the rest: drop what is held and whatever still arrives. */
-  discard(): void {
-    this.discarding = true;
-    this.held.take(this.held.length);
-  }
-
-  /** The next piece of the body, or null at its end. Rejects if the body was malformed or cut. */
+  /**
+   * The next piece of the body, or null at its end. Rejects if the body is malformed, too
+   * large, stalls or is cut off: the error's `status` (an HttpError's) says how to answer.
+   */
   async read(): Promise<Buffer | null> {
-    this.onFirstRead?.();
+    const first = this.onFirstRead;
     this.onFirstRead = null;
-    for (;;) {
-      if (this.held.length > 0) return this.held.shift();
-      if (this.error !== null) throw this.error;
-      if (this.ended) return null;
-      await new Promise<void>((resolve) => (this.wakeReader = resolve));
+    first?.();
+    if (this.failure !== null) throw this.failure.error;
+    if (this.ended) return null;
+    try {
+      const piece = await this.source();
+      if (piece === null) this.ended = true;
+      return piece;
+    } catch (error) {
+      this.failure = { error };
+      throw error;
     }
   }
 
   /** The whole body as one Buffer (bounded by the server's body limit). */
   async readAll(): Promise<Buffer> {
-    this.onFirstRead?.();
-    this.onFirstRead = null;
-    for (;;) {
-      if (this.error !== null) throw this.error;
-      if (this.ended) return this.held.take(this.held.length);
-      await new Promise<void>((resolve) => (this.wakeReader = resolve));
-    }
+    // Pieces may be tiny (a chunked body of one-byte chunks): collected in a ByteQueue, they
+    // cost about the body's size, not an object each.
+    const all = new ByteQueue();
+    for (let piece = await this.read(); piece !== null; piece = await this.read()) all.push(piece);
+    return all.take(all.length);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (let piece = await this.read(); piece !== null; piece = await this.read()) yield piece;
   }
 
-  private wake(): void {
-    const wake = this.wakeReader;
-    this.wakeReader = null;
-    wake?.();
+  /** Read what is left, dropping it, without asking for it (no `100 Continue` is sent). */
+  async skipRest(): Promise<void> {
+    this.onFirstRead = null;
+    while ((await this.read()) !== null);
   }
 }

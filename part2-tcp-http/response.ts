@@ -11,10 +11,15 @@
 // A body can be framed three ways (RFC 9112 §6): by Content-Length when its size is known; by
 // chunked transfer coding when it is not (HTTP/1.1 only); or by closing the connection after it
 // (the only option left for an HTTP/1.0 client with an unknown length).
+//
+// Which one is chosen as late as it can be. The head and the first body bytes are held until
+// this turn of the event loop ends (or the body ends, or grows past HOLD_BYTES), then sent in
+// one write: one system call, one TCP segment, not two. A body that ended by then has a known
+// length, so it goes with a Content-Length, whoever produced it and however (Go's net/http does
+// the same for a handler whose output fits its buffer). Only then, chunked or close.
 import type { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
-import { HttpError, type RequestHead } from './parser.ts';
-import { traceBytes, type TraceSink } from './trace.ts';
+import type { RequestHead } from './head.ts';
+import { SocketWriter, type SocketWriterOptions } from './socket-writer.ts';
 
 /** A response header as [name, value]; the order is kept and names may repeat (Set-Cookie). */
 export type ResponseHeader = [name: string, value: string];
@@ -62,84 +67,114 @@ let cachedDate = { second: -1, text: '' };
 /** The Date header value in IMF-fixdate form (RFC 9110 §5.6.7), computed once a second. */
 export function httpDate(now = Date.now()): string {
   const second = Math.floor(now / 1000);
-  if (second !== cachedDate.second)
+  if (second !== cachedDate.second) {
     cachedDate = { second, text: new Date(second * 1000).toUTCString() };
+  }
   return cachedDate.text;
 }
 
-export interface ResponseWriterOptions {
-  /** Value of the Server header added when the caller gave none; '' adds none. */
-  serverName?: string;
-  /** Print every byte written, curl -v style (see trace.ts). */
-  trace?: TraceSink;
-  /**
-   * Drop the connection when output is waiting and the socket takes none of it for this long
-   * (server.ts sets SEND_TIMEOUT_MS); no limit when absent.
-   */
-  sendTimeoutMs?: number;
+/**
+ * A Content-Length given up front, and the body held to it (RFC 9110 §8.6): never a byte more
+ * (the client would read the rest as the next response), never fewer (it would wait for them).
+ * Every sink of the course counts with this: part 2's writer, part 4's node:http and fetch ones.
+ */
+export class DeclaredLength {
+  /** Bytes the body still owes. */
+  remaining: number;
+
+  /** `value` is the header's text; anything but a whole number of bytes is refused. */
+  constructor(value: string) {
+    if (!/^\d{1,15}$/.test(value)) {
+      const shown = JSON.stringify(value);
+      throw new Error(`Content-Length must be a whole number of bytes, got ${shown}.`);
+    }
+    this.remaining = Number(value);
+  }
+
+  /** Count `bytes` more of the body; throws if they go past the declared length. */
+  count(bytes: number): void {
+    if (bytes > this.remaining) {
+      const message =
+        `The body is longer than its Content-Length: ${bytes} more bytes ` +
+        `with only ${this.remaining} left.`;
+      throw new Error(message);
+    }
+    this.remaining -= bytes;
+  }
+
+  /** The body has ended; throws if it fell short. */
+  finish(): void {
+    if (this.remaining > 0) {
+      throw new Error(`The body ended ${this.remaining} bytes short of its Content-Length.`);
+    }
+  }
 }
 
-/** Body bytes up to this size are copied behind the head, to leave in one write (see heldHead). */
-const HEAD_WITH_BODY_MAX_BYTES = 16 * 1024;
+export interface ResponseWriterOptions extends SocketWriterOptions {
+  /** Value of the Server header added when the caller gave none; '' adds none. */
+  serverName?: string;
+}
+
+/** What the writer needs to know of the request it answers. */
+export type AnsweredRequest = Pick<RequestHead, 'method' | 'version' | 'keepAlive'>;
+
 /**
- * The most handed to the socket at once; a larger write waits in `backlog` and goes a piece at a
- * time. Node reports progress ('drain') only when all it was given has gone to the kernel: one
- * 32 MiB write to a slow reader would look stalled until its very end.
+ * Body bytes held with the head before the writer commits to a framing (see the top of this
+ * file); a body still going past this is sent chunked from there on.
  */
-const MAX_WRITE_BYTES = 64 * 1024;
-const EMPTY = new Uint8Array(0);
+const HOLD_BYTES = 16 * 1024;
 
-type Framing =
-  | { type: 'none' }
-  | { type: 'length'; remaining: number }
-  | { type: 'chunked' }
-  | { type: 'close' };
+type Framing = 'none' | 'length' | 'chunked' | 'close';
+
+/** The head as given to writeHead, waiting to be sent with the first body bytes. */
+interface HeldHead {
+  /** The status line and the caller's fields, as text (RFC 9112 §4, §5). */
+  text: string;
+  status: number;
+  /** The Content-Length the caller gave or the whole body's, or null: the framing is open. */
+  length: string | null;
+  /** Which of Date and Server the caller gave itself. */
+  hasDate: boolean;
+  hasServer: boolean;
+}
 
 /**
- * Writes one response to one request. `writeHead` then any number of `write`s then `end`; or
- * `send` for a body known in full. `keepAlive` says whether the connection may carry another
- * request afterwards; framing an unknown-length body for HTTP/1.0 turns it off.
+ * Writes one response to one request: `writeHead`, any number of `write`s, then `end`; or
+ * `sendWhole` for a body known in full. `keepAlive` says whether the connection may carry
+ * another request afterwards; framing an unknown-length body for HTTP/1.0 turns it off.
  */
 export class ResponseWriter {
+  /** writeHead() has been called: the status and headers are settled. */
   headSent = false;
+  /** Nothing more will be written: end() or abort() was called. */
   finished = false;
   keepAlive: boolean;
-  private framing: Framing = { type: 'none' };
-  /**
-   * Fast path: the head, written but not yet on the wire. It leaves together with the first
-   * body bytes, in one socket write (one system call, one TCP segment) instead of two; a head
-   * with no body in the same tick leaves on the next tick, or at end() or abort(). node:http
-   * does the same by corking the socket. It halves the cost of writing a small response.
-   */
-  private heldHead: Buffer | null = null;
-  /** Bytes not yet handed to the socket: the rest of a large write, in pieces (MAX_WRITE_BYTES). */
-  private backlog: Uint8Array[] = [];
-  /** end() came while the backlog was not empty: close our side once it is sent. */
-  private endWhenSent = false;
-  /** A 'drain' listener is registered: the socket holds bytes the client has not taken yet. */
-  private waitingForDrain = false;
-  /** Runs while output waits and the socket takes none of it (see waitForDrain). */
-  private sendTimer: NodeJS.Timeout | null = null;
+  /** end() was called: the body is complete. */
+  private ended = false;
+  /** The head and the body bytes that wait to leave with it (see the top of the file). */
+  private held: HeldHead | null = null;
+  private heldBody: Uint8Array[] = [];
+  private heldBytes = 0;
+  /** null until the head has been sent: how the body on the wire ends. */
+  private framing: Framing | null = null;
+  /** The caller's Content-Length (or the whole body's), which the body must keep to. */
+  private declared: DeclaredLength | null = null;
 
-  private readonly socket: Socket;
-  private readonly request: Pick<RequestHead, 'method' | 'version' | 'keepAlive'>;
-  private readonly options: ResponseWriterOptions;
+  private readonly out: SocketWriter;
+  private readonly request: AnsweredRequest;
+  private readonly serverName: string;
 
-  constructor(
-    socket: Socket,
-    request: Pick<RequestHead, 'method' | 'version' | 'keepAlive'>,
-    options: ResponseWriterOptions = {},
-  ) {
-    this.socket = socket;
+  constructor(socket: Socket, request: AnsweredRequest, options: ResponseWriterOptions = {}) {
+    this.out = new SocketWriter(socket, options);
     this.request = request;
-    this.options = options;
+    this.serverName = options.serverName ?? 'small-journey';
     this.keepAlive = request.keepAlive;
   }
 
   /**
-   * Send the status line and header fields. Framing: the caller's own Content-Length if it
-   * gave one; else `knownLength` if the whole body is known; else chunked (HTTP/1.1) or
-   * "until the connection closes" (HTTP/1.0).
+   * Set the status line and header fields; they go out with the first body bytes, at the
+   * latest when this turn of the event loop ends. `knownLength`: the length of a body known
+   * in full (it becomes the Content-Length, unless the caller gave its own).
    */
   writeHead(
     status: number,
@@ -147,55 +182,8 @@ export class ResponseWriter {
     knownLength?: number,
     reason?: string,
   ): void {
-    this.heldHead = Buffer.from(this.composeHead(status, headers, knownLength, reason), 'latin1');
-    process.nextTick(() => this.releaseHead());
-  }
-
-  /** The head as text, framing decided; from here on the response has its head. */
-  private composeHead(
-    status: number,
-    headers: ResponseHeader[],
-    knownLength: number | undefined,
-    reason = STATUS_REASONS[status] ?? 'Unknown',
-  ): string {
-    if (this.headSent)
-      throw new Error('writeHead() called twice: a response has exactly one head.');
-    const given = findManagedHeaders(headers);
-    // The caller's fields first, in its order; then the ones this writer adds.
-    let head = `HTTP/1.1 ${status} ${reason}\r\n`;
-    for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
-
-    if (statusForbidsBody(status)) {
-      this.framing = { type: 'none' };
-    } else if (given.contentLength !== undefined) {
-      if (!/^\d{1,15}$/.test(given.contentLength))
-        throw new Error(
-          `Content-Length must be a whole number of bytes, got ${JSON.stringify(given.contentLength)}.`,
-        );
-      this.framing = { type: 'length', remaining: Number(given.contentLength) };
-    } else if (knownLength !== undefined) {
-      head += `Content-Length: ${knownLength}\r\n`;
-      this.framing = { type: 'length', remaining: knownLength };
-    } else if (this.request.method === 'HEAD') {
-      // The length a GET would have is unknown; RFC 9110 §9.3.2 lets a HEAD answer omit it.
-      this.framing = { type: 'none' };
-    } else if (this.request.version === 'HTTP/1.1') {
-      head += 'Transfer-Encoding: chunked\r\n';
-      this.framing = { type: 'chunked' };
-    } else {
-      this.framing = { type: 'close' };
-      this.keepAlive = false;
-    }
-    if (this.request.method === 'HEAD') this.framing = { type: 'none' };
-
-    if (!given.date) head += `Date: ${httpDate()}\r\n`;
-    const serverName = this.options.serverName ?? 'small-journey';
-    if (serverName !== '' && !given.server) head += `Server: ${serverName}\r\n`;
-    if (!this.keepAlive) head += 'Connection: close\r\n';
-    else if (this.request.version === 'HTTP/1.0') head += 'Connection: keep-alive\r\n';
-
-    this.headSent = true;
-    return `${head}\r\n`;
+    this.hold(status, headers, knownLength, reason);
+    process.nextTick(() => this.flush());
   }
 
   /**
@@ -206,26 +194,19 @@ export class ResponseWriter {
     if (!this.headSent) throw new Error('write() before writeHead(): the head must go first.');
     if (this.finished) throw new Error('write() after end().');
     if (chunk.length === 0) return true; // an empty chunk in chunked coding would mean "the end"
-    switch (this.framing.type) {
+    this.declared?.count(chunk.length);
+    if (this.held !== null) {
+      this.heldBody.push(chunk);
+      this.heldBytes += chunk.length;
+      return this.heldBytes <= HOLD_BYTES || this.flush();
+    }
+    switch (this.framing) {
       case 'none':
         return true;
-      case 'length':
-        if (chunk.length > this.framing.remaining) {
-          throw new Error(
-            `The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.framing.remaining} left.`,
-          );
-        }
-        this.framing.remaining -= chunk.length;
-        return this.send(chunk);
       case 'chunked':
-        // chunk = chunk-size (hex) CRLF chunk-data CRLF (RFC 9112 §7.1); cork sends it as one.
-        this.socket.cork();
-        this.send(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'));
-        this.send(chunk);
-        process.nextTick(() => this.socket.uncork());
-        return this.send(Buffer.from('\r\n', 'latin1'));
-      case 'close':
-        return this.send(chunk);
+        return this.out.writeAll([chunkSize(chunk.length), chunk, CRLF]);
+      default:
+        return this.out.write(chunk);
     }
   }
 
@@ -233,16 +214,10 @@ export class ResponseWriter {
   end(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.framing.type === 'chunked') this.send(Buffer.from('0\r\n\r\n', 'latin1'));
-    this.releaseHead();
-    if (this.framing.type === 'length' && this.framing.remaining > 0) {
-      throw new Error(
-        `The body ended ${this.framing.remaining} bytes short of its Content-Length.`,
-      );
-    }
-    if (this.keepAlive) return;
-    if (this.backlog.length === 0) this.socket.end();
-    else this.endWhenSent = true;
+    this.ended = true;
+    this.flush();
+    if (this.framing === 'chunked') this.out.write(LAST_CHUNK);
+    this.declared?.finish();
   }
 
   /** A whole response whose body is known: head, body, end, with Content-Length computed. */
@@ -252,26 +227,9 @@ export class ResponseWriter {
     body: string | Uint8Array = '',
     reason?: string,
   ): void {
-    const length = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
-    const head = this.composeHead(status, headers, length, reason);
-    if (
-      this.framing.type === 'length' &&
-      this.framing.remaining === length &&
-      length <= HEAD_WITH_BODY_MAX_BYTES
-    ) {
-      // Fast path: head and body encoded straight into one buffer, sent in one write, now.
-      const message = Buffer.allocUnsafe(head.length + length);
-      message.write(head, 0, 'latin1');
-      if (typeof body === 'string') message.write(body, head.length, 'utf8');
-      else message.set(body, head.length);
-      this.framing.remaining = 0;
-      this.send(message);
-    } else {
-      // No body (HEAD, 204), a Content-Length of the caller's, or a large body: the general way,
-      // writeHead() without its tick (the held head leaves with the body, or alone at end()).
-      this.heldHead = Buffer.from(head, 'latin1');
-      this.write(typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
-    }
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    this.hold(status, headers, bytes.length, reason); // no tick to wait for: it all goes now
+    this.write(bytes);
     this.end();
   }
 
@@ -281,184 +239,107 @@ export class ResponseWriter {
    */
   abort(): void {
     this.finished = true;
-    this.releaseHead();
-    this.backlog = [];
-    // A chunked write() stays corked until the next tick; destroy() would throw those bytes
-    // away, and the client would not even see the part of the body that was fine. Flush first.
-    this.socket.uncork();
+    this.flush();
     // A close-delimited body (HTTP/1.0, length unknown) ends where the connection does, so a
     // FIN would make the cut body look complete: send a reset (RST) instead. (A client that
     // has not yet read the bytes before the RST may still see a plain end: TCP offers nothing
     // better.) The other framings show the cut by themselves (bytes missing, no last chunk).
-    if (this.framing.type === 'close') this.socket.resetAndDestroy();
-    else this.socket.destroy();
+    this.out.cut(this.framing === 'close');
   }
 
   /** True once the connection is closed: nobody reads what is written any more. */
   get clientGone(): boolean {
-    return this.socket.destroyed;
+    return this.out.closed;
   }
 
   /** True while written bytes wait for the client: wait for drained() before writing more. */
   get backedUp(): boolean {
-    return this.backlog.length > 0 || this.socket.writableNeedDrain;
+    return this.out.backedUp;
   }
 
   /** Resolves when every byte written has gone to the socket and it can take more (or is gone). */
-  async drained(): Promise<void> {
-    // Our own 'drain' listener (waitForDrain) runs first and hands the socket the next piece
-    // of the backlog: wait again until the backlog is empty.
-    do await drained(this.socket);
-    while (this.backlog.length > 0 && !this.socket.destroyed);
+  drained(): Promise<void> {
+    return this.out.drained();
   }
 
-  /** Send a held head now, alone: no body bytes came with it. */
-  private releaseHead(): void {
-    if (this.heldHead !== null) this.send(EMPTY);
-  }
-
-  private send(bytes: Uint8Array): boolean {
-    if (this.socket.destroyed || !this.socket.writable) return true; // the client is gone; drop quietly
-    const head = this.heldHead;
-    this.heldHead = null;
-    if (head === null) return this.writeToSocket(bytes);
-    // A large body goes in a write of its own: copying it would cost more than the write saved.
-    if (bytes.length > HEAD_WITH_BODY_MAX_BYTES) {
-      this.writeToSocket(head);
-      return this.writeToSocket(bytes);
+  /** Settle the head (writeHead without the tick): the status line and fields as text. */
+  private hold(
+    status: number,
+    headers: ResponseHeader[],
+    knownLength?: number,
+    reason?: string,
+  ): void {
+    if (this.headSent)
+      throw new Error('writeHead() called twice: a response has exactly one head.');
+    let text = `HTTP/1.1 ${status} ${reason ?? STATUS_REASONS[status] ?? 'Unknown'}\r\n`;
+    let length: string | null = null;
+    let hasDate = false;
+    let hasServer = false;
+    for (const [name, value] of headers) {
+      text += `${name}: ${value}\r\n`;
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') length ??= value;
+      else if (lower === 'date') hasDate = true;
+      else if (lower === 'server') hasServer = true;
     }
-    return this.writeToSocket(bytes.length === 0 ? head : Buffer.concat([head, bytes]));
-  }
-
-  private writeToSocket(bytes: Uint8Array): boolean {
-    if (this.options.trace) traceBytes(this.options.trace, '<', bytes);
-    // Fast path: nothing waiting, and small enough to go whole.
-    if (this.backlog.length === 0 && bytes.length <= MAX_WRITE_BYTES)
-      return this.socket.write(bytes) || this.waitForDrain();
-    for (let start = 0; start < bytes.length; start += MAX_WRITE_BYTES)
-      this.backlog.push(bytes.subarray(start, start + MAX_WRITE_BYTES));
-    return this.sendBacklog();
-  }
-
-  /** Hand the socket pieces of the backlog until it is full (then the next 'drain' goes on). */
-  private sendBacklog(): boolean {
-    while (this.backlog.length > 0) {
-      if (this.socket.destroyed) {
-        this.backlog = [];
-        return true;
-      }
-      const [piece] = this.backlog.splice(0, 1);
-      if (!this.socket.write(piece)) return this.waitForDrain();
+    if (length === null && knownLength !== undefined && !statusForbidsBody(status)) {
+      length = String(knownLength);
+      text += `Content-Length: ${length}\r\n`;
     }
-    if (this.endWhenSent) this.socket.end();
-    return true;
+    // Checked even where there is no body to hold it to (HEAD, 204, 304).
+    const declared = length === null ? null : new DeclaredLength(length);
+    if (!statusForbidsBody(status) && this.request.method !== 'HEAD') this.declared = declared;
+    this.held = { text, status, length, hasDate, hasServer };
+    this.headSent = true;
   }
 
   /**
-   * The socket holds bytes the client has not taken. Each 'drain' (everything given so far has
-   * gone to the kernel: the client is reading) sends more of the backlog and restarts the send
-   * timeout; if none comes in time, the client has stopped reading, and would otherwise hold
-   * its connection for ever: drop it, like nginx's send_timeout. (The timer is unref'd: it
-   * never keeps the process alive for a socket already closed.)
+   * Send the held head and body now, framing decided: by their length if the body has ended,
+   * else chunked (or, for HTTP/1.0, until the close). Returns write()'s backpressure answer.
    */
-  private waitForDrain(): false {
-    if (!this.waitingForDrain) {
-      this.waitingForDrain = true;
-      this.socket.once('drain', () => this.onDrain());
+  private flush(): boolean {
+    const head = this.held;
+    if (head === null) return !this.out.backedUp;
+    this.held = null;
+    let text = head.text;
+    const bodyless = statusForbidsBody(head.status) || this.request.method === 'HEAD';
+    if (head.length === null && this.ended && !statusForbidsBody(head.status)) {
+      // The whole body is here: its length is known (for HEAD: the length GET would send).
+      text += `Content-Length: ${this.heldBytes}\r\n`;
+      this.framing = bodyless ? 'none' : 'length';
+    } else if (bodyless) {
+      this.framing = 'none';
+    } else if (head.length !== null) {
+      this.framing = 'length';
+    } else if (this.request.version === 'HTTP/1.1') {
+      text += 'Transfer-Encoding: chunked\r\n';
+      this.framing = 'chunked';
+    } else {
+      this.framing = 'close';
+      this.keepAlive = false;
     }
-    const ms = this.options.sendTimeoutMs;
-    if (this.sendTimer === null && ms !== undefined)
-      this.sendTimer = setTimeout(() => this.socket.destroy(), ms).unref();
-    return false;
-  }
-
-  private onDrain(): void {
-    this.waitingForDrain = false;
-    this.sendBacklog();
-    if (this.sendTimer === null) return;
-    if (this.waitingForDrain)
-      this.sendTimer.refresh(); // progress: the timeout starts again
-    else {
-      clearTimeout(this.sendTimer);
-      this.sendTimer = null;
+    // The fields this writer adds (RFC 9110 §6.6.1: an origin server with a clock sends Date).
+    if (!head.hasDate) text += `Date: ${httpDate()}\r\n`;
+    if (this.serverName !== '' && !head.hasServer) text += `Server: ${this.serverName}\r\n`;
+    if (!this.keepAlive) text += 'Connection: close\r\n';
+    else if (this.request.version === 'HTTP/1.0') text += 'Connection: keep-alive\r\n';
+    const pieces: Uint8Array[] = [Buffer.from(`${text}\r\n`, 'latin1')];
+    if (this.framing !== 'none' && this.heldBytes > 0) {
+      if (this.framing === 'chunked') pieces.push(chunkSize(this.heldBytes));
+      pieces.push(...this.heldBody);
+      if (this.framing === 'chunked') pieces.push(CRLF);
     }
+    this.heldBody = [];
+    return this.out.writeAll(pieces);
   }
 }
 
-/** The fields a ResponseWriter adds unless the caller gave them. */
-interface ManagedHeaders {
-  /** The caller's own Content-Length value (the first, if repeated). */
-  contentLength: string | undefined;
-  date: boolean;
-  server: boolean;
+/** chunk = chunk-size CRLF chunk-data CRLF (RFC 9112 §7.1): the size, in hex, and its CRLF. */
+function chunkSize(bytes: number): Buffer {
+  return Buffer.from(`${bytes.toString(16)}\r\n`, 'latin1');
 }
 
-/** Which of the fields this writer manages the caller gave itself: one pass, any case. */
-function findManagedHeaders(headers: ResponseHeader[]): ManagedHeaders {
-  const given: ManagedHeaders = { contentLength: undefined, date: false, server: false };
-  for (const [name, value] of headers) {
-    const lower = name.toLowerCase();
-    if (lower === 'content-length') given.contentLength ??= value;
-    else if (lower === 'date') given.date = true;
-    else if (lower === 'server') given.server = true;
-  }
-  return given;
-}
-
-/** Resolves once `stream` can take more data after write() returned false, or it has closed. */
-export function drained(stream: Writable): Promise<void> {
-  if (!stream.writableNeedDrain || stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.once('drain', done);
-    stream.once('close', done);
-  });
-}
-
-/**
- * Answer with an HttpError: a short plain-text body saying what was wrong (never the raw input),
- * and `Connection: close` when the error leaves the framing in doubt.
- */
-export function sendError(
-  response: Pick<ResponseWriter, 'keepAlive' | 'sendWhole'>,
-  error: HttpError,
-): void {
-  if (error.closeConnection) response.keepAlive = false;
-  const headers: ResponseHeader[] = [['Content-Type', 'text/plain; charset=utf-8']];
-  if (error.status === 405 && error instanceof MethodNotAllowed)
-    headers.push(['Allow', error.allow.join(', ')]);
-  response.sendWhole(
-    error.status,
-    headers,
-    `${error.status} ${STATUS_REASONS[error.status] ?? 'Error'}: ${error.message}\n`,
-  );
-}
-
-/**
- * The answer to `OPTIONS *` (RFC 9110 §9.3.7): 200, the methods this server handles in Allow,
- * and no content (Content-Length: 0).
- */
-export function sendServerOptions(
-  response: Pick<ResponseWriter, 'sendWhole'>,
-  methods: readonly string[],
-): void {
-  response.sendWhole(200, [['Allow', methods.join(', ')]], '');
-}
-
-/** 405 carries the list of methods the resource does support (RFC 9110 §15.5.6). */
-export class MethodNotAllowed extends HttpError {
-  readonly allow: string[];
-
-  constructor(method: string, allow: string[]) {
-    super(
-      405,
-      `Method ${method.replace(/[^A-Z]/gi, '?')} is not allowed here; use ${allow.join(' or ')}.`,
-      false,
-    );
-    this.allow = allow;
-  }
-}
+/** Ends each chunk's data. */
+const CRLF = Buffer.from('\r\n', 'latin1');
+/** last-chunk and the empty trailer section: the end of a chunked body. */
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');

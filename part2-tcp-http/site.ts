@@ -13,12 +13,14 @@
 // HEAD works wherever GET does. Unknown path → 404; known path, wrong method → 405 + Allow.
 // Run it with `npm run part2` (main.ts); tests start it with `createSiteServer()`.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpError, headerValue, splitTarget } from './parser.ts';
-import { MethodNotAllowed, type ResponseWriter } from './response.ts';
+import { HttpError } from './errors.ts';
+import { headerValue, splitTarget } from './head.ts';
+import { MethodNotAllowed } from './errors.ts';
+import type { ResponseWriter } from './response.ts';
 import {
   createHttpServer,
   type Handler,
-  type HttpRequest,
+  type ServerRequest,
   type HttpServer,
   type HttpServerOptions,
 } from './server.ts';
@@ -44,7 +46,7 @@ export interface SiteTarget {
  * its AbortSignal), which a spread does not copy.
  */
 type RouteHandler = (
-  request: HttpRequest,
+  request: ServerRequest,
   target: SiteTarget,
   response: ResponseWriter,
 ) => void | Promise<void>;
@@ -135,21 +137,21 @@ function pickHandler(route: Route, method: string): RouteHandler {
 
 // ---- Routes, in the order of the table --------------------------------------------------
 
-function sendHomePage(request: HttpRequest, _target: SiteTarget, response: ResponseWriter): void {
+function sendHomePage(request: ServerRequest, _target: SiteTarget, response: ResponseWriter): void {
   // HTTP/1.0 requests may have no Host; then name the address the client reached.
   const host =
     headerValue(request.head.headers, 'host') ?? `${request.localAddress}:${request.localPort}`;
   sendHtml(response, 200, homePage(host));
 }
 
-function sendHello(_request: HttpRequest, target: SiteTarget, response: ResponseWriter): void {
+function sendHello(_request: ServerRequest, target: SiteTarget, response: ResponseWriter): void {
   const name = target.query.get('name')?.trim() || 'world';
   sendHtml(response, 200, helloPage(name));
 }
 
 /** The request as parsed: request line, header fields in order (duplicates kept), body. */
 async function sendEcho(
-  request: HttpRequest,
+  request: ServerRequest,
   siteTarget: SiteTarget,
   response: ResponseWriter,
 ): Promise<void> {
@@ -186,7 +188,7 @@ async function sendEcho(
 }
 
 async function receiveForm(
-  request: HttpRequest,
+  request: ServerRequest,
   _target: SiteTarget,
   response: ResponseWriter,
 ): Promise<void> {
@@ -197,7 +199,7 @@ async function receiveForm(
 }
 
 async function receiveJson(
-  request: HttpRequest,
+  request: ServerRequest,
   _target: SiteTarget,
   response: ResponseWriter,
 ): Promise<void> {
@@ -236,7 +238,7 @@ async function receiveJson(
  * frames it with `Transfer-Encoding: chunked` (RFC 9112 §7.1). `curl -N` shows each line arrive.
  */
 async function sendStream(
-  request: HttpRequest,
+  request: ServerRequest,
   response: ResponseWriter,
   intervalMs: number,
 ): Promise<void> {
@@ -244,7 +246,7 @@ async function sendStream(
   response.writeHead(200, [['Content-Type', 'text/plain; charset=utf-8']]);
   if (request.head.method === 'HEAD') return;
   for (let i = 1; i <= count; i++) {
-    if (i > 1 && intervalMs > 0) await sleep(intervalMs);
+    if (i > 1) await sleep(intervalMs); // a pause: each chunk goes out before the next is made
     if (request.signal.aborted) return; // the client left; the server closes the connection
     if (!response.write(Buffer.from(`chunk ${i} of ${count}\n`))) await response.drained();
   }
@@ -265,13 +267,13 @@ function sendJson(response: ResponseWriter, status: number, value: unknown): voi
 }
 
 /** `/echo?format=json`, or `Accept: application/json` (RFC 9110 §12.5.1, much simplified). */
-function wantsJson(request: HttpRequest, target: SiteTarget): boolean {
+function wantsJson(request: ServerRequest, target: SiteTarget): boolean {
   const accept = headerValue(request.head.headers, 'accept') ?? '';
   return target.query.get('format') === 'json' || accept.toLowerCase().includes('application/json');
 }
 
 /** 415 unless the body is declared as `mediaType` (parameters such as charset are ignored). */
-function requireContentType(request: HttpRequest, mediaType: string, example: string): void {
+function requireContentType(request: ServerRequest, mediaType: string, example: string): void {
   const contentType = headerValue(request.head.headers, 'content-type') ?? '';
   if (contentType.split(';')[0].trim().toLowerCase() !== mediaType) {
     throw new HttpError(415, `Send the body as Content-Type: ${mediaType}, e.g. ${example}`, false);

@@ -10,7 +10,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HttpError } from './parser.ts';
+import { HttpError } from './errors.ts';
 import type { ResponseWriter } from './response.ts';
 
 /** The folder `GET /static/...` serves from: `part2-tcp-http/public/`. */

@@ -4,7 +4,7 @@
 // Used by both servers: part 3's own (request parsed by part 2's parser) and part 4's adapter
 // on node:http (request parsed by Node). Each turns its request into a `RequestInfo`; from there
 // on the environ is built by the same code, so an app cannot tell the servers apart.
-import { splitTarget, type HeaderField } from '../part2-tcp-http/parser.ts';
+import { splitTarget, type HeaderField } from '../part2-tcp-http/head.ts';
 import { ByteQueue } from '../part2-tcp-http/byte-queue.ts';
 import type { Environ, ErrorStream, InputStream } from './contract.ts';
 

@@ -11,8 +11,9 @@
 // It writes to a `ResponseSink`: part 2's ResponseWriter in part 3's server, a wrapper around
 // node:http's ServerResponse in part 4's. Both servers share this file, so the rules hold on
 // both: deferred head, Content-Length honoured, backpressure, the body always closed.
-import { HttpError } from '../part2-tcp-http/parser.ts';
-import { sendError, statusForbidsBody, type ResponseWriter } from '../part2-tcp-http/response.ts';
+import { HttpError } from '../part2-tcp-http/errors.ts';
+import { sendError } from '../part2-tcp-http/errors.ts';
+import { statusForbidsBody, type ResponseWriter } from '../part2-tcp-http/response.ts';
 import type {
   Application,
   Body,

@@ -12,14 +12,15 @@
 // backpressure. The real gateway (server.ts, environ.ts, handler.ts) is those rules, a deadline
 // per app, `--workers`, and an error log.
 import { listenOrExplain, parseCli, runMain, UsageError } from '../part1-sockets/cli.ts';
-import { HttpError } from '../part2-tcp-http/parser.ts';
-import { sendError, type ResponseHeader, type ResponseWriter } from '../part2-tcp-http/response.ts';
-import { createHttpServer, type HttpRequest } from '../part2-tcp-http/server.ts';
+import { HttpError } from '../part2-tcp-http/errors.ts';
+import { sendError } from '../part2-tcp-http/errors.ts';
+import type { ResponseHeader, ResponseWriter } from '../part2-tcp-http/response.ts';
+import { createHttpServer, type ServerRequest } from '../part2-tcp-http/server.ts';
 import type { Application, Environ, StartResponse } from './contract.ts';
 import { GatewayInput } from './environ.ts';
 import { loadApplication, LoadError } from './loader.ts';
 
-function buildEnviron(request: HttpRequest): Environ {
+function buildEnviron(request: ServerRequest): Environ {
   const { method, target, version, headers } = request.head;
   const mark = target.indexOf('?');
   const path = mark === -1 ? target : target.slice(0, mark);
@@ -59,7 +60,7 @@ function buildEnviron(request: HttpRequest): Environ {
 
 async function handle(
   app: Application,
-  request: HttpRequest,
+  request: ServerRequest,
   response: ResponseWriter,
 ): Promise<void> {
   // startResponse only keeps the status and headers: the head goes with the first chunk, so an

@@ -12,7 +12,7 @@
 import {
   createHttpServer,
   type Handler,
-  type HttpRequest,
+  type ServerRequest,
   type HttpServer,
   type HttpServerOptions,
 } from '../part2-tcp-http/server.ts';
@@ -56,7 +56,7 @@ export function createGatewayHandler(app: Application, options: GatewayOptions =
   const errors = options.errors ?? stderrErrors;
 
   return function handleRequest(
-    request: HttpRequest,
+    request: ServerRequest,
     response: ResponseWriter,
   ): void | Promise<void> {
     const environ = buildEnviron(new ExchangeInfo(request), {
@@ -93,9 +93,9 @@ class ExchangeInfo implements RequestInfo {
   readonly headers: RequestInfo['headers'];
   readonly remoteAddress: string;
   readonly remotePort: number;
-  readonly #request: HttpRequest;
+  readonly #request: ServerRequest;
 
-  constructor(request: HttpRequest) {
+  constructor(request: ServerRequest) {
     this.method = request.head.method;
     this.target = request.head.target;
     this.protocol = request.head.version;

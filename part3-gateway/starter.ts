@@ -37,11 +37,11 @@ import {
   UsageError,
 } from '../part1-sockets/cli.ts';
 import type { ResponseWriter } from '../part2-tcp-http/response.ts';
-import { createHttpServer, type HttpRequest } from '../part2-tcp-http/server.ts';
+import { createHttpServer, type ServerRequest } from '../part2-tcp-http/server.ts';
 import type { Application } from './contract.ts';
 import { loadApplication, LoadError } from './loader.ts';
 
-function handle(app: Application, request: HttpRequest, response: ResponseWriter): void {
+function handle(app: Application, request: ServerRequest, response: ResponseWriter): void {
   // TODO (check 1, "calls the app for a request and sends what it answers"):
   //   1. build the environ from `request` (REQUEST_METHOD, PATH_INFO, QUERY_STRING, HTTP_*...),
   //   2. call app(environ, startResponse), where startResponse keeps the status and headers,

@@ -28,7 +28,7 @@
 // Not here: HTTP/2 details, trailers, request bodies on GET or HEAD (a Request cannot carry
 // one: fromFetch gives the handler none), WebSocket upgrades.
 import { STATUS_CODES } from 'node:http';
-import { HttpError } from '../part2-tcp-http/parser.ts';
+import { HttpError } from '../part2-tcp-http/errors.ts';
 import {
   STATUS_REASONS,
   statusForbidsBody,

@@ -16,31 +16,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { HeaderField } from '../part2-tcp-http/parser.ts';
+import type { HeaderField } from '../part2-tcp-http/head.ts';
+import { HttpError } from '../part2-tcp-http/errors.ts';
+import { isValidHost } from '../part2-tcp-http/grammar.ts';
+import { checkTarget, clientKeepsAlive, INVALID_HOST, NO_TUNNEL } from '../part2-tcp-http/head.ts';
+import { MAX_BODY_BYTES } from '../part2-tcp-http/parser.ts';
+import { sendError, sendServerOptions } from '../part2-tcp-http/errors.ts';
 import {
-  checkTarget,
-  clientKeepsAlive,
-  HttpError,
-  INVALID_HOST,
-  isValidHost,
-  MAX_BODY_BYTES,
-  NO_TUNNEL,
-} from '../part2-tcp-http/parser.ts';
-import {
-  drained,
   ResponseWriter,
-  sendError,
-  sendServerOptions,
   STATUS_REASONS,
   statusForbidsBody,
   type ResponseHeader,
 } from '../part2-tcp-http/response.ts';
-import {
-  HEAD_TIMEOUT_MS,
-  IDLE_TIMEOUT_MS,
-  SERVER_METHODS,
-  SHUTDOWN_DEADLINE_MS,
-} from '../part2-tcp-http/server.ts';
+import { drained } from '../part2-tcp-http/socket-writer.ts';
+import { SERVER_METHODS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
+import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS } from '../part2-tcp-http/timeouts.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
 import { buildEnviron, GatewayInput, signalOnDemand } from '../part3-gateway/environ.ts';
 import { runApplication, type ResponseSink } from '../part3-gateway/handler.ts';
@@ -150,6 +140,7 @@ export function createNodeGatewayServer(
       ),
       new HttpError(501, NO_TUNNEL),
     );
+    socket.end(); // our FIN after the answer: nothing else will be read on this connection
   });
   // The same timeouts as part 2 (node:http's own defaults are far longer).
   server.headersTimeout = HEAD_TIMEOUT_MS;

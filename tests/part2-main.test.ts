@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import * as parser from '../part2-tcp-http/parser.ts';
-import * as server from '../part2-tcp-http/server.ts';
+import * as server from '../part2-tcp-http/timeouts.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

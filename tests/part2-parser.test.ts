@@ -1,7 +1,8 @@
 // The incremental parser on its own: however the bytes are cut into reads, the same requests
 // come out (RFC 9112 gives no meaning to read boundaries; TCP does not keep them).
 import { describe, expect, it } from 'vitest';
-import { HttpError, RequestParser, type ParseEvent } from '../part2-tcp-http/parser.ts';
+import { HttpError } from '../part2-tcp-http/errors.ts';
+import { RequestParser, type ParseEvent } from '../part2-tcp-http/parser.ts';
 
 /** Three pipelined requests: no body, a Content-Length body, a chunked body with extensions and trailers. */
 const PIPELINE = [

@@ -222,9 +222,10 @@ describe('an app that answers without reading the body', () => {
 
   it('still never lets a request hidden behind bad chunk framing run: the server reads the framing itself, and closes', async () => {
     for (const { bytes: attackBytes } of ATTACKS.filter(({ what }) => what.includes('chunk'))) {
+      // The app answers before anyone has read the body; reading the rest to find the next
+      // request, the server finds the framing bad and closes (exchangeResponses waits for that).
       const responses = await exchangeResponses(server.port, Buffer.from(attackBytes + HIDDEN, 'latin1'));
       expect(responses).toHaveLength(1);
-      expect(header(responses[0], 'connection')).toBe('close');
     }
     expect(calls).not.toContain('/hidden');
   });

@@ -9,7 +9,7 @@
 // What it leaves out: ETag and If-None-Match (§8.8.3, §13.1.2), which would win over the date.
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { headerValue } from '../parser.ts';
+import { headerValue } from '../head.ts';
 import type { Handler } from '../server.ts';
 import { CONTENT_TYPES, PUBLIC_DIR, resolveInside } from '../static.ts';
 import { serveSolution, staticPathOf } from './serve.ts';

@@ -10,7 +10,7 @@
 // What it leaves out: other routes and other codings (br, deflate); a real server compresses
 // any large enough text body, and streams it through zlib instead of compressing it whole.
 import { gzipSync } from 'node:zlib';
-import { headerValue } from '../parser.ts';
+import { headerValue } from '../head.ts';
 import { helloPage } from '../pages.ts';
 import type { ResponseHeader } from '../response.ts';
 import type { Handler } from '../server.ts';

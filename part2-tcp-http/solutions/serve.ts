@@ -8,8 +8,8 @@ import {
   stopOnSignals,
   UsageError,
 } from '../../part1-sockets/cli.ts';
-import { HttpError } from '../parser.ts';
-import { createHttpServer, type Handler, type HttpRequest } from '../server.ts';
+import { HttpError } from '../errors.ts';
+import { createHttpServer, type Handler, type ServerRequest } from '../server.ts';
 import { createSiteHandler } from '../site.ts';
 
 const STATIC_PREFIX = '/static/';
@@ -41,7 +41,7 @@ export function serveSolution(
  * For a GET or HEAD of /static/<path>: <path>, percent-decoded once (as the site does), else null.
  * Simplification: origin-form targets only; "http://host/static/..." is left to the site.
  */
-export function staticPathOf(request: HttpRequest): string | null {
+export function staticPathOf(request: ServerRequest): string | null {
   const { method, target } = request.head;
   const path = target.split('?')[0];
   if ((method !== 'GET' && method !== 'HEAD') || !path.startsWith(STATIC_PREFIX)) return null;

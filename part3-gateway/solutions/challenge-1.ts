@@ -9,7 +9,7 @@
 //
 // The gateway is the course's own (createGatewayHandler on part 2's server); the solution joins
 // the Cookie lines of each request's head before the environ is built from it.
-import type { HeaderField } from '../../part2-tcp-http/parser.ts';
+import type { HeaderField } from '../../part2-tcp-http/head.ts';
 import { createHttpServer } from '../../part2-tcp-http/server.ts';
 import { createGatewayHandler } from '../server.ts';
 import { serveFromCommandLine } from './serve.ts';

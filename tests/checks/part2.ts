@@ -150,7 +150,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'Split the target at "?": the path before, the query after; decode %XX (and "+" as a space) in the values.',
       'Run it',
-      'site.ts → splitTarget',
+      'site.ts → parseTarget',
     ),
     async run(context) {
       const name = randomWord();
@@ -172,7 +172,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'The head is the request line, then one "Name: value" line per header field, up to the empty line.',
       'The bytes on the wire',
-      'parser.ts → parseHead',
+      'head.ts → parseHead',
     ),
     async run(context) {
       const word = randomWord();
@@ -253,7 +253,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'HTTP/1.1 connections stay open after a response: loop back and read the next request.',
       'The bytes on the wire',
-      'server.ts → Connection.maybeNextRequest',
+      'connection.ts → Connection.serve',
     ),
     async run(context) {
       // By hand: two requests a second apart on one connection; both must be answered.
@@ -302,7 +302,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       '"Connection: close" means this is the last request: answer it, then close the socket (socket.end()).',
       'Run it',
-      'parser.ts → parseHead (keepAlive)',
+      'head.ts → clientKeepsAlive',
     ),
     async run(context) {
       const conversation = await open(context);
@@ -381,7 +381,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'A request line is METHOD SP target SP HTTP/1.1; anything else earns 400 Bad Request, and the server goes on serving.',
       'Break it',
-      'parser.ts → parseRequestLine',
+      'head.ts → parseRequestLine',
     ),
     async run(context) {
       await expectRefused(context, 'GARBAGE\r\n\r\n', 400, {
@@ -427,7 +427,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'RFC 9112 §3.2: an HTTP/1.1 request must carry exactly one Host field; answer 400 otherwise.',
       'Break it',
-      'parser.ts → parseHead',
+      'head.ts → parseHead',
     ),
     run: (context) =>
       expectRefused(context, 'GET / HTTP/1.1\r\n\r\n', 400, {
@@ -440,7 +440,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'RFC 9112 §5.1: "Host : x" must be refused with 400; a proxy could read it differently.',
       'Break it',
-      'parser.ts → parseFieldLine',
+      'head.ts → parseFieldLine',
     ),
     run: (context) =>
       expectRefused(context, 'GET / HTTP/1.1\r\nHost : x\r\n\r\n', 400, {
@@ -491,7 +491,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'Refuse a body that is too large from its declared length, before any of it arrives: 413 Content Too Large.',
       'Limits of this stage',
-      'parser.ts → decideFraming',
+      'head.ts → decideFraming',
     ),
     run: (context) =>
       expectRefused(context, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 9999999\r\n\r\n', 413, {
@@ -507,7 +507,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'Two framings in one request is how requests are smuggled past a proxy: answer 400 and close, never run what follows.',
       'Break it',
-      'parser.ts → decideFraming',
+      'head.ts → decideFraming',
     ),
     run: (context) =>
       expectSmugglingRefused(
@@ -523,7 +523,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'When chunked is not the final transfer coding, nothing says where the body ends: answer 400 and close (RFC 9112 §6.3); 501 (a coding this server does not decode, §6.1) is accepted too.',
       'Break it',
-      'parser.ts → decideFraming',
+      'head.ts → decideFraming',
     ),
     run: (context) =>
       expectRefused(context, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n', [400, 501], {
@@ -537,7 +537,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'The version is the third word of the request line: HTTP/1.0 and HTTP/1.1 are served, 2.0 here earns 505.',
       'Break it',
-      'parser.ts → parseRequestLine',
+      'head.ts → parseRequestLine',
     ),
     run: (context) =>
       expectRefused(context, 'GET / HTTP/2.0\r\nHost: x\r\n\r\n', 505, {
@@ -566,7 +566,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'Field values may not hold control characters (RFC 9110 §5.5); a NUL has fooled servers written in C.',
       'Break it',
-      'parser.ts → parseFieldLine',
+      'head.ts → parseFieldLine',
     ),
     run: (context) =>
       expectRefused(context, 'GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n', 400, {
@@ -579,7 +579,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'A client that starts a request and never finishes it holds a connection: bound the head with a deadline (408 Request Timeout).',
       'Limits of this stage',
-      'server.ts → Connection.onTimeout',
+      'connection.ts → Connection.checkDeadline',
     ),
     async run(context) {
       const conversation = await open(context);
@@ -600,7 +600,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'An open connection costs a file descriptor: close it when no request comes for a while (quietly: no request, no answer).',
       'Limits of this stage',
-      'server.ts → Connection.onTimeout',
+      'connection.ts → Connection.checkDeadline',
     ),
     async run(context) {
       const conversation = await open(context);
@@ -627,7 +627,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'A client may go away at any moment (reset): the server cleans up that connection and serves the rest.',
       'Limits of this stage',
-      'server.ts → Connection.onClose',
+      'connection.ts → Connection.onClose',
     ),
     async run(context) {
       context.reproduce(
@@ -654,7 +654,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'RFC 9112 §3.2: a server must answer 400 to a Host field with an invalid value: a host name or address, then ":port" at most.',
       'Limits of this stage',
-      'parser.ts → isValidHost',
+      'grammar.ts → isValidHost',
     ),
     run: (context) =>
       expectRefused(context, 'GET / HTTP/1.1\r\nHost: 127.0.0.1/evil\r\n\r\n', 400, {
@@ -668,7 +668,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'RFC 9110 §6.2: a request with a higher minor version is processed as the highest 1.x the server speaks, and answered as HTTP/1.1.',
       'Limits of this stage',
-      'parser.ts → parseVersion',
+      'head.ts → parseVersion',
     ),
     async run(context) {
       const { response } = await ask(context, 'GET /hello?name=nine HTTP/1.9\r\nHost: x\r\n\r\n');
@@ -687,7 +687,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'RFC 9110 §9.3.7: "OPTIONS *" asks about the server itself, not a resource: 200 with Allow listing its methods, and Content-Length: 0.',
       'Limits of this stage',
-      'response.ts → sendServerOptions',
+      'errors.ts → sendServerOptions',
     ),
     async run(context) {
       const { response } = await ask(context, 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -711,7 +711,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'A proxy that ends lines only at CRLF reads such a head differently (it sees no Content-Length here): refuse the mix, or a hidden request runs.',
       'Limits of this stage',
-      'parser.ts → splitLines',
+      'head.ts → splitLines',
     ),
     run: (context) =>
       expectSmugglingRefused(
@@ -727,7 +727,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'CONNECT host:port (authority-form, RFC 9112 §3.2.3) asks a proxy for a tunnel; a server that is not one refuses it with 501 (or 405), not 400: the request is well-formed.',
       'Limits of this stage',
-      'parser.ts → parseRequestLine',
+      'head.ts → parseRequestLine',
     ),
     async run(context) {
       const { response } = await ask(context, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');

@@ -5,7 +5,7 @@
 // bytes the gateway copies while an app reads such a body, never by elapsed time.
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drained } from '../../part2-tcp-http/response.ts';
+import { drained } from '../../part2-tcp-http/socket-writer.ts';
 import type { Application } from '../../part3-gateway/contract.ts';
 import { runStage, type StageRun } from '../helpers/child.ts';
 import { bytes, startGateway } from '../helpers/gateway.ts';

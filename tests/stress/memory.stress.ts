@@ -4,7 +4,7 @@
 // reader's pace (backpressure), so the server's memory grows by far less than what passes through.
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { drained } from '../../part2-tcp-http/response.ts';
+import { drained } from '../../part2-tcp-http/socket-writer.ts';
 import { runStage, type StageRun } from '../helpers/child.ts';
 import { parseResponses } from '../helpers/http-text.ts';
 import { measured, MiB } from '../helpers/memory.ts';

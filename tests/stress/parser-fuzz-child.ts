@@ -12,7 +12,9 @@
 // - events come in order: head, then body pieces, then end; a Content-Length body has exactly
 //   that many bytes;
 // - delivering the bytes in several reads gives the same events and the same error as one read.
-import { HttpError, RequestParser, type ParseEvent, type RequestHead } from '../../part2-tcp-http/parser.ts';
+import { HttpError } from '../../part2-tcp-http/errors.ts';
+import type { RequestHead } from '../../part2-tcp-http/head.ts';
+import { RequestParser, type ParseEvent } from '../../part2-tcp-http/parser.ts';
 import { describeInput, generateInput, mulberry32, pieces, shrink, type FuzzInput } from '../helpers/fuzz.ts';
 
 /** Every status the parser may answer with (the limits in part2-tcp-http/README.md, "Limits of this stage"). */
