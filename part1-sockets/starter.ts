@@ -1,11 +1,13 @@
 // Part 1, the starter: where you begin your own echo server. It runs, listens and accepts
-// connections, and does nothing else yet. Let the checks say what to do next; they restart it
-// on every save:
+// connections, and does nothing else yet. Work on a copy beside it, and let the checks say what
+// to do next; they restart your copy on every save:
 //
-//   npm run check -- part1 part1-sockets/starter.ts --watch
+//   cp part1-sockets/starter.ts part1-sockets/my-echo.ts
+//   npm run check -- part1 part1-sockets/my-echo.ts --watch
 //
-// Run it by hand:  npx tsx part1-sockets/starter.ts --port 9000   (or PORT=9000; 8001 without)
+// Run it by hand:  npx tsx part1-sockets/my-echo.ts --port 9000   (or PORT=9000; 8001 without)
 // Try it:          nc 127.0.0.1 9000, or npm run part1 -- client --port 9000
+// The lesson is README.md, "Build it yourself"; REFERENCE.md, "The checks", lists every check.
 import { createServer } from 'node:net';
 
 // The checker starts this file with --port P (and PORT=P): listen where it says.

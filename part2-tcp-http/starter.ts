@@ -1,14 +1,14 @@
 // Part 2, starter: where you begin writing your own HTTP/1.1 server. It listens, accepts
 // connections and prints every byte that arrives (\r and \n made visible), and answers nothing:
-// that is your job. Run the checks on every save; they tell you what to do next:
+// that is your job. Work on a copy beside it (the import below is relative, so keep the copy in
+// part2-tcp-http/), and run the checks on every save; they tell you what to do next:
 //
-//   npm run check -- part2 part2-tcp-http/starter.ts --watch
-//   npx tsx part2-tcp-http/starter.ts --port 8002       then, in another terminal: curl -v http://127.0.0.1:8002/
+//   cp part2-tcp-http/starter.ts part2-tcp-http/my-server.ts
+//   npm run check -- part2 part2-tcp-http/my-server.ts --watch
+//   npx tsx part2-tcp-http/my-server.ts --port 8002     then, in another terminal: curl -v http://127.0.0.1:8002/
 //
-// Or work on a copy beside it (the import below is relative): cp part2-tcp-http/starter.ts
-// part2-tcp-http/my-server.ts, then check part2-tcp-http/my-server.ts the same way.
-// README.md, "Build it yourself", has the list of checks; minimal.ts is one way to pass the
-// core ones, main.ts the full server.
+// The lesson is README.md, "Build it yourself"; REFERENCE.md, "The checks", lists every check.
+// minimal.ts is one way to pass the core ones, main.ts the full server.
 import { createServer, type Socket } from 'node:net';
 import {
   gracefulStop,

@@ -1,10 +1,13 @@
 // Part 3, where you begin: a gateway that loads an app and listens, and does nothing else yet.
-// Your job is to make it keep the contract of contract.ts, check by check:
+// Your job is to make it keep the contract of contract.ts, check by check. Work on a copy beside
+// it (the imports below are relative, so keep the copy in part3-gateway/):
 //
-//   npm run check -- part3 part3-gateway/starter.ts --watch
+//   cp part3-gateway/starter.ts part3-gateway/my-gateway.ts
+//   npm run check -- part3 part3-gateway/my-gateway.ts --watch
 //
-// The checker starts this file as `tsx part3-gateway/starter.ts tests/checks/probe-app.ts
-// --port P`, with its own app, the probe, which reports what it received. The HTTP side is
+// The checker starts your file as `tsx part3-gateway/my-gateway.ts tests/checks/probe-app.ts
+// --port P`, with its own app, the probe, which reports what it received. The lesson is
+// README.md, "Build it yourself"; REFERENCE.md, "The checks", lists every check. The HTTP side is
 // part 2's server: you write the gateway's half only. When you are stuck, part3-gateway/minimal.ts
 // is one way to do it, and server.ts, environ.ts and handler.ts are the full one.
 //

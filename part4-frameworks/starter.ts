@@ -1,14 +1,16 @@
 // Part 4, starter: where you begin writing your own framework, and a guestbook on it. It is
 // already a part 3 Application, served by part 3's gateway server, so requests arrive as an
 // environ and you answer with startResponse and a body. It answers 404 to everything: routing
-// is your job. Run the checks on every save; they tell you what to do next:
+// is your job. Work on a copy beside it (the imports below are relative, so keep the copy in
+// part4-frameworks/), and run the checks on every save; they tell you what to do next:
 //
-//   npm run check -- part4 part4-frameworks/starter.ts --watch
-//   npx tsx part4-frameworks/starter.ts --port 8004       then, in another terminal: curl -i http://127.0.0.1:8004/
+//   cp part4-frameworks/starter.ts part4-frameworks/my-framework.ts
+//   npm run check -- part4 part4-frameworks/my-framework.ts --watch
+//   npx tsx part4-frameworks/my-framework.ts --port 8004     then, in another terminal: curl -i http://127.0.0.1:8004/
 //
-// Copy it first if you like (cp part4-frameworks/starter.ts my-framework.ts) and check your
-// copy. README.md, "Build it yourself", lists the checks; minimal.ts is one way to pass the core
-// ones, micro/micro.ts and micro/guestbook.ts the course's own.
+// The lesson is README.md, "Build it yourself"; REFERENCE.md, "The checks", lists every check.
+// minimal.ts is one way to pass the core ones, micro/micro.ts and micro/guestbook.ts the
+// course's own.
 import type { Application } from '../part3-gateway/contract.ts';
 import { runOnGateway } from './serve.ts';
 

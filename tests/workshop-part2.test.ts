@@ -28,7 +28,7 @@ const SHORT: ServerTimeouts = { headMs: 300, idleMs: 300 };
 /** Long enough for any run below; reached only by a hang. */
 const SLOW_TEST_MS = 60_000;
 
-/** What minimal.ts leaves out (README, "Build it yourself"): the hardening checks it fails. */
+/** What minimal.ts leaves out (REFERENCE.md, "What minimal.ts leaves out"): the hardening checks it fails. */
 const MINIMAL_FAILS = [
   'answers 400 to an HTTP/1.1 request without Host',
   'answers 400 to a header line with whitespace before the colon',
@@ -53,7 +53,7 @@ function check(port: number, groups: Group[], all = true): Promise<CheckResult[]
 }
 
 describe("part 2's checks", () => {
-  it('are numbered as the README table shows: 13 core, then 18 hardening, then the challenges', ({ expect }) => {
+  it('are numbered as the REFERENCE.md table shows: 13 core, then 18 hardening, then the challenges', ({ expect }) => {
     const groups = part2Checks.map((entry) => entry.group);
     expect(groups.slice(0, 13).every((group) => group === 'core')).toBe(true);
     expect(groups.filter((group) => group === 'hardening')).toHaveLength(18);
@@ -132,14 +132,14 @@ describe.concurrent("files started as an attendee's are (minimal.ts, the solutio
   });
 
   it(
-    'minimal.ts fails exactly the hardening checks the README lists',
+    'minimal.ts fails exactly the hardening checks REFERENCE.md lists',
     async ({ expect }) => {
       const results = await check(portOf('part2-tcp-http/minimal.ts'), ['hardening']);
       expect(failedNames(results)).toEqual(MINIMAL_FAILS);
-      const readme = readFileSync(`${ROOT}part2-tcp-http/README.md`, 'utf8');
+      const readme = readFileSync(`${ROOT}part2-tcp-http/REFERENCE.md`, 'utf8');
       for (const result of results) {
         expect(formatResult(result, { color: false })).toMatch(result.passed ? /^✓/ : /Reproduce: /);
-        // The README's table marks each check minimal.ts fails.
+        // The check table (REFERENCE.md, "The checks") marks each check minimal.ts fails.
         if (!result.passed)
           expect(readme).toMatch(
             new RegExp(`\\| ${result.number} \\| hardening \\| ${escapeRegExp(result.check.name)} \\| fails \\|`),

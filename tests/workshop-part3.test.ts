@@ -223,12 +223,16 @@ describe('the files an attendee runs (started as `npm run check` starts them: th
   });
 });
 
-describe('part3-gateway/README.md, section "Build it yourself"', () => {
-  const readme = readFileSync('part3-gateway/README.md', 'utf8');
-  const section = readme.slice(
-    readme.indexOf('## Build it yourself'),
-    readme.indexOf('## One request through the gateway'),
-  );
+describe('part3-gateway/REFERENCE.md, section "The checks"', () => {
+  const reference = readFileSync('part3-gateway/REFERENCE.md', 'utf8');
+  const start = reference.indexOf('\n## The checks\n');
+  // The section runs to the next second-level heading (its ### subsections included).
+  const section = reference.slice(start, reference.indexOf('\n## ', start + 1));
+
+  it('is there, and holds the check table', () => {
+    expect(start).toBeGreaterThan(0);
+    expect(section).toContain('| # | group | check |');
+  });
 
   it('lists every check of the stage in order, with its number and group', () => {
     const rows = [...section.matchAll(/^\| (\d+) \| ([\w ]+) \| (.+) \|$/gm)].map((match) => [

@@ -34,7 +34,7 @@ const SHORT: ServerTimeouts = { headMs: 500, idleMs: 500 };
 /** Long enough for any run below; reached only by a hang. */
 const SLOW_TEST_MS = 60_000;
 
-/** What minimal.ts leaves out (README, "Build it yourself"): the hardening checks it fails. */
+/** What minimal.ts leaves out (REFERENCE.md, "What minimal.ts leaves out"): the hardening checks it fails. */
 const MINIMAL_FAILS = [
   'answers 400, not 500, to a JSON body that does not parse',
   'answers 415 to a body that is neither a form nor JSON, and stores nothing',
@@ -93,7 +93,7 @@ describe("the hints of part 4's checks", () => {
     }
   });
 
-  it('are numbered as the README table shows: 11 core, then 7 hardening, then two per challenge', () => {
+  it('are numbered as the REFERENCE.md table shows: 11 core, then 7 hardening, then two per challenge', () => {
     const groups = part4Checks.map((entry) => entry.group);
     expect(groups.slice(0, 11).every((group) => group === 'core')).toBe(true);
     expect(groups.slice(11, 18).every((group) => group === 'hardening')).toBe(true);
@@ -149,7 +149,7 @@ describe("the course's guestbooks pass every core and hardening check", () => {
 
 describe('the minimal guestbook (part4-frameworks/minimal.ts)', () => {
   it(
-    'passes every core check and fails exactly the hardening checks the README lists',
+    'passes every core check and fails exactly the hardening checks REFERENCE.md lists',
     async () => {
       const results = await check(await onGateway(minimalApp), ['core', 'hardening']);
       expect(
@@ -157,6 +157,10 @@ describe('the minimal guestbook (part4-frameworks/minimal.ts)', () => {
         report(results),
       ).toEqual([]);
       expect(failedNames(results)).toEqual(MINIMAL_FAILS);
+      // REFERENCE.md, "What minimal.ts leaves out", names each of them by its number.
+      const reference = readFileSync(`${ROOT}part4-frameworks/REFERENCE.md`, 'utf8');
+      for (const result of results.filter((entry) => !entry.passed))
+        expect(reference).toContain(`- **${result.number}**, `);
       // Check 17 reproduces from a fresh entry: its setup keeps the new id in $id.
       const ids = report(results.filter((result) => result.number === 17));
       expect(ids).toMatch(

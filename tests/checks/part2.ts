@@ -149,7 +149,7 @@ export const part2Checks: Check[] = [
     name: 'reads the query string: /hello?name=Ada%20Lovelace answers "Hello, Ada Lovelace!"',
     hint: hint(
       'Split the target at "?": the path before, the query after; decode %XX (and "+" as a space) in the values.',
-      'Run it',
+      'The bytes on the wire',
       'site.ts → parseTarget',
     ),
     async run(context) {
@@ -194,7 +194,7 @@ export const part2Checks: Check[] = [
     name: 'reads a POST body by its Content-Length, even when it arrives in three pieces',
     hint: hint(
       'TCP delivers bytes, not messages: keep reading until Content-Length bytes of body have arrived.',
-      'The bytes on the wire',
+      'Three ways a body ends',
       'parser.ts → readFixedBody',
     ),
     async run(context) {
@@ -220,7 +220,7 @@ export const part2Checks: Check[] = [
     name: 'waits for the whole head, even when it arrives in two pieces',
     hint: hint(
       'The head ends at the empty line (\\r\\n\\r\\n), not at the end of a read: buffer what has arrived until it does.',
-      'The bytes on the wire',
+      'The loop you will build',
       'parser.ts → readHead',
     ),
     async run(context) {
@@ -252,7 +252,7 @@ export const part2Checks: Check[] = [
     name: 'keeps the connection open and answers a second request on it (keep-alive)',
     hint: hint(
       'HTTP/1.1 connections stay open after a response: loop back and read the next request.',
-      'The bytes on the wire',
+      'The loop you will build',
       'connection.ts → Connection.serve',
     ),
     async run(context) {
@@ -276,7 +276,7 @@ export const part2Checks: Check[] = [
     name: 'answers two requests sent in one write (pipelining), in order',
     hint: hint(
       'One read may hold more than one request: keep the bytes after the first request and parse them next.',
-      'Break it',
+      'The loop you will build',
       'parser.ts → RequestParser.push',
     ),
     async run(context) {
@@ -301,7 +301,7 @@ export const part2Checks: Check[] = [
     name: 'closes the connection after answering a request with Connection: close',
     hint: hint(
       '"Connection: close" means this is the last request: answer it, then close the socket (socket.end()).',
-      'Run it',
+      'The loop you will build',
       'head.ts → clientKeepsAlive',
     ),
     async run(context) {
@@ -316,7 +316,7 @@ export const part2Checks: Check[] = [
     name: 'reads a chunked request body (Transfer-Encoding: chunked)',
     hint: hint(
       'A chunked body is pieces "size-in-hex\\r\\ndata\\r\\n", ended by "0\\r\\n\\r\\n"; the body is the data joined.',
-      'The bytes on the wire',
+      'Three ways a body ends',
       'parser.ts → readChunkSize',
     ),
     async run(context) {
@@ -341,7 +341,7 @@ export const part2Checks: Check[] = [
     name: "answers HEAD with GET's status and headers and no body",
     hint: hint(
       'HEAD is GET without the body: the same Content-Length, then nothing, so the next response starts right after the empty line.',
-      'Run it',
+      'The bytes on the wire',
       'response.ts → ResponseWriter.sendWhole',
     ),
     async run(context) {
@@ -396,7 +396,7 @@ export const part2Checks: Check[] = [
     name: 'reads a 256 KiB body in full',
     hint: hint(
       'A large body arrives in many reads (64 KiB each, or less): count bytes until Content-Length, whatever the reads.',
-      'The bytes on the wire',
+      'Three ways a body ends',
       'parser.ts → readFixedBody',
     ),
     async run(context) {
@@ -439,7 +439,7 @@ export const part2Checks: Check[] = [
     name: 'answers 400 to a header line with whitespace before the colon',
     hint: hint(
       'RFC 9112 §5.1: "Host : x" must be refused with 400; a proxy could read it differently.',
-      'Break it',
+      'Why the real one is longer',
       'head.ts → parseFieldLine',
     ),
     run: (context) =>
@@ -452,7 +452,7 @@ export const part2Checks: Check[] = [
     name: 'answers 414 to a request line longer than 8 KiB',
     hint: hint(
       'A server bounds what it buffers: a request line over the limit (8 KiB) earns 414 URI Too Long.',
-      'Limits of this stage',
+      'Break it',
       'parser.ts → checkIncompleteHead',
     ),
     run(context) {
@@ -470,7 +470,7 @@ export const part2Checks: Check[] = [
     name: 'answers 431 to a header section larger than 16 KiB',
     hint: hint(
       'Header fields are bounded too (16 KiB in all): 431 Request Header Fields Too Large.',
-      'Limits of this stage',
+      'Why the real one is longer',
       'parser.ts → checkIncompleteHead',
     ),
     run(context) {
@@ -490,7 +490,7 @@ export const part2Checks: Check[] = [
     name: 'answers 413 to a Content-Length over 1 MiB before reading the body',
     hint: hint(
       'Refuse a body that is too large from its declared length, before any of it arrives: 413 Content Too Large.',
-      'Limits of this stage',
+      'Break it',
       'head.ts → decideFraming',
     ),
     run: (context) =>
@@ -522,7 +522,7 @@ export const part2Checks: Check[] = [
     name: 'refuses a Transfer-Encoding that does not end in chunked (400 or 501), then closes',
     hint: hint(
       'When chunked is not the final transfer coding, nothing says where the body ends: answer 400 and close (RFC 9112 §6.3); 501 (a coding this server does not decode, §6.1) is accepted too.',
-      'Break it',
+      'Why the real one is longer',
       'head.ts → decideFraming',
     ),
     run: (context) =>
@@ -549,7 +549,7 @@ export const part2Checks: Check[] = [
     name: 'refuses bad chunk framing (400, then close)',
     hint: hint(
       'Chunk data must be followed by \\r\\n exactly; anything else means the sizes are wrong, and nothing after can be trusted.',
-      'Break it',
+      'Why the real one is longer',
       'parser.ts → readChunkDataEnd',
     ),
     run: (context) =>
@@ -565,7 +565,7 @@ export const part2Checks: Check[] = [
     name: 'answers 400 to a NUL byte in a header value',
     hint: hint(
       'Field values may not hold control characters (RFC 9110 §5.5); a NUL has fooled servers written in C.',
-      'Break it',
+      'Why the real one is longer',
       'head.ts → parseFieldLine',
     ),
     run: (context) =>
@@ -578,7 +578,7 @@ export const part2Checks: Check[] = [
     name: 'answers 408 and closes when a request head does not complete in time',
     hint: hint(
       'A client that starts a request and never finishes it holds a connection: bound the head with a deadline (408 Request Timeout).',
-      'Limits of this stage',
+      'Break it',
       'connection.ts → Connection.checkDeadline',
     ),
     async run(context) {
@@ -599,7 +599,7 @@ export const part2Checks: Check[] = [
     name: 'closes an idle keep-alive connection after the idle timeout, sending nothing',
     hint: hint(
       'An open connection costs a file descriptor: close it when no request comes for a while (quietly: no request, no answer).',
-      'Limits of this stage',
+      'Why the real one is longer',
       'connection.ts → Connection.checkDeadline',
     ),
     async run(context) {
@@ -626,7 +626,7 @@ export const part2Checks: Check[] = [
     name: 'keeps serving others after a client vanishes in the middle of a body',
     hint: hint(
       'A client may go away at any moment (reset): the server cleans up that connection and serves the rest.',
-      'Limits of this stage',
+      'Why the real one is longer',
       'connection.ts → Connection.onClose',
     ),
     async run(context) {
@@ -653,7 +653,7 @@ export const part2Checks: Check[] = [
     name: 'answers 400 to a Host value that is not a host name with an optional port',
     hint: hint(
       'RFC 9112 §3.2: a server must answer 400 to a Host field with an invalid value: a host name or address, then ":port" at most.',
-      'Limits of this stage',
+      'Why the real one is longer',
       'grammar.ts → isValidHost',
     ),
     run: (context) =>
@@ -667,7 +667,7 @@ export const part2Checks: Check[] = [
     name: 'answers HTTP/1.9 as HTTP/1.1 (a higher minor version is served, not refused)',
     hint: hint(
       'RFC 9110 §6.2: a request with a higher minor version is processed as the highest 1.x the server speaks, and answered as HTTP/1.1.',
-      'Limits of this stage',
+      'Why the real one is longer',
       'head.ts → parseVersion',
     ),
     async run(context) {
@@ -686,7 +686,7 @@ export const part2Checks: Check[] = [
     name: 'answers OPTIONS * with 200, an Allow header and no body',
     hint: hint(
       'RFC 9110 §9.3.7: "OPTIONS *" asks about the server itself, not a resource: 200 with Allow listing its methods, and Content-Length: 0.',
-      'Limits of this stage',
+      'Why the real one is longer',
       'errors.ts → sendServerOptions',
     ),
     async run(context) {
@@ -710,7 +710,7 @@ export const part2Checks: Check[] = [
     name: 'refuses a head mixing CRLF and bare LF line endings (400, then close): no smuggled request runs',
     hint: hint(
       'A proxy that ends lines only at CRLF reads such a head differently (it sees no Content-Length here): refuse the mix, or a hidden request runs.',
-      'Limits of this stage',
+      'Why the real one is longer',
       'head.ts → splitLines',
     ),
     run: (context) =>
@@ -726,7 +726,7 @@ export const part2Checks: Check[] = [
     name: 'answers CONNECT with 405 or 501: this server does not tunnel',
     hint: hint(
       'CONNECT host:port (authority-form, RFC 9112 §3.2.3) asks a proxy for a tunnel; a server that is not one refuses it with 501 (or 405), not 400: the request is well-formed.',
-      'Limits of this stage',
+      'Why the real one is longer',
       'head.ts → parseRequestLine',
     ),
     async run(context) {

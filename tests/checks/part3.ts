@@ -667,7 +667,7 @@ export const part3Checks: Check[] = [
     name: 'stops pulling a generator when its client leaves mid-stream',
     hint: hint(
       'A client that leaves will read nothing more: stop iterating the body and close it, so an endless stream does not run on for nobody.',
-      'Limits of this stage',
+      'One request through the gateway',
       'handler.ts → sendBody',
     ),
     async run(context) {

@@ -427,7 +427,7 @@ export const part4Checks: Check[] = [
     name: 'lists entries newest first, however they came (form or JSON)',
     hint: hint(
       'One store behind both ways in: entries listed newest first, on the page and in GET /entries.',
-      'Read the code in this order',
+      'One request, two frameworks',
       'guestbook-model.ts → createGuestbookStore',
     ),
     async run(context) {
