@@ -63,8 +63,8 @@ const minimalApp: Application = (_environ, startResponse) => {
 
 /**
  * The same answer in the form the part 3 README teaches: a generator that calls startResponse
- * and yields its body. A synchronous one that ends within 64 KiB is sent with a Content-Length,
- * like the array (the contract's body rule, handler.ts → sendSyncBody).
+ * and yields its body. It ends at once, so part 2's writer frames it with a Content-Length, as
+ * it does an array's (part2-tcp-http/response.ts → flush).
  */
 const generatorApp: Application = function* (_environ, startResponse) {
   startResponse('200 OK', [['Content-Type', 'text/plain']]);

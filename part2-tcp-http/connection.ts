@@ -57,6 +57,7 @@ const LAZY_SIGNAL = {
     return inFlight.controller.signal;
   },
   enumerable: true,
+  configurable: true, // middleware may put a signal of its own in its place
 };
 
 /** `fields` with the `signal` getter above added. */

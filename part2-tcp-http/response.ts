@@ -122,7 +122,7 @@ export type AnsweredRequest = Pick<RequestHead, 'method' | 'version' | 'keepAliv
  * Body bytes held with the head before the writer commits to a framing (see the top of this
  * file); a body still going past this is sent chunked from there on.
  */
-const HOLD_BYTES = 16 * 1024;
+export const HOLD_BYTES = 16 * 1024;
 
 type Framing = 'none' | 'length' | 'chunked' | 'close';
 

@@ -30,9 +30,8 @@ export type ResponseHeader = [name: string, value: string];
  * 3. It iterates the body. `startResponse` must have been called by the time the first chunk
  *    is produced (it may be called inside a generator, before its first `yield`).
  * 4. The head (status line and headers) is sent together with the first non-empty chunk, or
- *    at the end if every chunk was empty (a short synchronous body is held and sent whole, in
- *    one write: see below). Until then the application may still change its mind with
- *    `startResponse(..., error)`; a crash before that point becomes a clean 500.
+ *    at the end if every chunk was empty. Until then the application may still change its
+ *    mind with `startResponse(..., error)`; a crash before that point becomes a clean 500.
  * 5. Each further chunk is sent as it comes; the server pulls the next one only after the
  *    socket has accepted the last (backpressure), so a slow client slows the generator.
  * 6. Whatever happens (the body ends, the app throws, the client disconnects), the server
@@ -43,27 +42,12 @@ export type ResponseHeader = [name: string, value: string];
  * function*` when it awaits (reading the request body, a database, a timer).
  *
  * What the server does with the body, by request and status:
- * - HEAD: return the body GET would return; the server sends no body bytes (RFC 9110 §9.3.2).
- *   An array (or a synchronous generator sent whole, below) keeps its computed Content-Length,
- *   so HEAD answers what GET would; a stream gets neither Content-Length nor chunked framing
- *   (its length is not known without running it).
- * - 204 No Content and 304 Not Modified have no body: return `[]`.
  * - An array, of one chunk or several, gets a Content-Length: the sum of its chunks' lengths.
- * - A synchronous iterable (a `function*` generator) is run at once, its chunks held, up to
- *   64 KiB: if it ends within that, it gets a Content-Length and goes in one write, like an
- *   array (as Go's net/http does for a handler whose output fits its buffer). It cannot wait
- *   (no `await`) between two chunks, so holding them delays nothing. A longer one is streamed
- *   from there on, as below, with backpressure: the server never collects more than 64 KiB of
- *   it before it starts sending. So is one with a Content-Length of the app's own (which frames
- *   it already). The held chunks count as sent: after the first non-empty one the head is
- *   committed (a later `startResponse(..., error)` rethrows, an error cuts the connection after
- *   them), and write() sends them before its own bytes.
- * - An async iterable (an `async function*` generator) is streamed, as it comes: each chunk
- *   goes to the socket before the server asks for the next one, so it is on the wire before
- *   the generator's next `await`. Chunked for HTTP/1.1, or, for HTTP/1.0, ended by closing the
- *   connection.
- * - `write()` (see StartResponse) followed by a returned body: the head went out with the first
- *   write, before the length was known, so the whole response is chunked.
+ * - Any other body is framed by the server as HTTP needs: a Content-Length when it has the
+ *   whole body before it must send (a generator that ends at once), else chunked for HTTP/1.1
+ *   or, for HTTP/1.0, ended by closing the connection. The app never says which.
+ * - HEAD: return the body GET would return; the server sends no body bytes (RFC 9110 §9.3.2).
+ * - 204 No Content and 304 Not Modified have no body: return `[]`.
  */
 export type Application = (environ: Environ, startResponse: StartResponse) => Body | Promise<Body>;
 
@@ -72,9 +56,9 @@ export type Application = (environ: Environ, startResponse: StartResponse) => Bo
  * yourself (`new TextEncoder().encode(text)` or `Buffer.from(text)`), because only the
  * application knows which charset it declared in Content-Type.
  *
- * An array (`[bytes]`) is a body whose length the server can compute: it then sends a
- * Content-Length header instead of using chunked encoding, and holds a Content-Length the app
- * gave to that length before anything is sent (see StartResponse).
+ * An array (`[bytes]`) is a body whose length the server knows before it sends anything: it
+ * gets a Content-Length, and a Content-Length the app gave is held to that length before
+ * anything is sent (see StartResponse).
  */
 export type Body = (Iterable<Uint8Array> | AsyncIterable<Uint8Array>) & {
   /** Called once when the server is done with the body, however the response ended. */

@@ -1,83 +1,71 @@
-// From a parsed request to the `environ` object an application receives (see contract.ts),
-// and the `gateway.input` stream it reads the body from.
+// From a request to the `environ` an application receives (contract.ts): CGI's keys, a key per
+// header, and the server's own under `gateway.`.
 //
-// Used by both servers: part 3's own (request parsed by part 2's parser) and part 4's adapter
-// on node:http (request parsed by Node). Each turns its request into a `RequestInfo`; from there
-// on the environ is built by the same code, so an app cannot tell the servers apart.
-import { splitTarget, type HeaderField } from '../part2-tcp-http/head.ts';
-import { ByteQueue } from '../part2-tcp-http/byte-queue.ts';
+//   GET /shop/items?id=7 HTTP/1.1       REQUEST_METHOD 'GET', PATH_INFO '/shop/items',
+//   Host: localhost:8003                QUERY_STRING 'id=7', SERVER_NAME 'localhost',
+//   User-Agent: curl/8.5.0              SERVER_PORT '8003', HTTP_USER_AGENT 'curl/8.5.0'
+//
+// Both servers use it: part 3's own (the request parsed by part 2's parser) and part 4's on
+// node:http. Each describes its request as a RequestInfo; from there on the environ is built by
+// the same code, so an app cannot tell the servers apart.
+import { splitTarget, type RequestHead } from '../part2-tcp-http/head.ts';
 import type { Environ, ErrorStream, InputStream } from './contract.ts';
 
-/** What a server knows about a request before the application runs. */
+/**
+ * What a server knows about a request before the application runs. Part 2's ServerRequest is
+ * one as it is; part 4's node:http server makes one from an IncomingMessage.
+ */
 export interface RequestInfo {
-  method: string;
-  /** The request-target as sent: `/path?query`, `http://host/path`, or `*`. */
-  target: string;
-  protocol: 'HTTP/1.0' | 'HTTP/1.1';
-  headers: HeaderField[];
+  /** The request line and header fields, as parsed. */
+  head: Pick<RequestHead, 'method' | 'target' | 'version' | 'headers'>;
   remoteAddress: string;
   remotePort: number;
-  /** The address and port the connection arrived on (fallback for SERVER_NAME/PORT). */
+  /** The address and port the connection arrived on (SERVER_NAME and SERVER_PORT without Host). */
   localAddress: string;
   localPort: number;
+  /** Aborted when the client goes away; read only if the app asks for gateway.signal. */
+  readonly signal: AbortSignal;
 }
 
+/** The server's own parts of the environ. */
 export interface EnvironExtras {
   input: InputStream;
   errors: ErrorStream;
-  /** The request's AbortSignal, or a function that gives it, called when an app first reads it. */
-  signal: AbortSignal | (() => AbortSignal);
   /** True when several processes serve the same app (`--workers N`). */
   multiprocess: boolean;
 }
 
-/**
- * For EnvironExtras.signal: a function that reads `source.signal` only when an app first reads
- * gateway.signal (part 2's request and an AbortController both make their signal on demand).
- * Written as a returned arrow, not `signal: () => source.signal` in an object literal: tsx names
- * such a function after its key, with a property definition per request.
- */
-export function signalOnDemand(source: { readonly signal: AbortSignal }): () => AbortSignal {
-  return () => source.signal;
-}
+export const GATEWAY_VERSION = [1, 0] as const;
+/** Where an environ's gateway.signal finds its request (see SIGNAL_GETTER). */
+const REQUEST = Symbol('the request');
 
 /**
- * gateway.signal is read only when an app asks: a server can make the signal lazily (part 2's
- * request.signal does: an AbortSignal per request is costly, and most apps never read it).
- * Fast path: one getter, shared by every environ and defined after the object literal, finds
- * its request's signal (or the function that makes it) under a symbol key. The plain way, a
- * `get 'gateway.signal'()` inside the literal, made V8 build every environ the slow way, as a
- * dictionary: about 2.5 µs a request, counting the garbage collection.
+ * The getter of every environ's `gateway.signal`: the request's signal, read only when the app
+ * asks (most never do, and a request makes its signal when first read). One getter for all
+ * environs, each finding its own request: a getter written in the literal cost 4 µs a request,
+ * the environ built the slow way (bench/README.md, item 8).
  */
-const SIGNAL_SOURCE = Symbol('gateway.signal source');
-
-interface SignalSource {
-  [SIGNAL_SOURCE]: EnvironExtras['signal'];
-}
-
-const SIGNAL_PROPERTY = {
-  get(this: SignalSource): AbortSignal {
-    const source = this[SIGNAL_SOURCE];
-    return typeof source === 'function' ? source() : source;
+const SIGNAL_GETTER = {
+  get(this: { [REQUEST]: RequestInfo }): AbortSignal {
+    return this[REQUEST].signal;
   },
   enumerable: true,
-  configurable: true,
+  configurable: true, // middleware may put a signal of its own in its place
 };
 
-export const GATEWAY_VERSION = [1, 0] as const;
-
 export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Environ {
-  const { path, query, authority } = splitTarget(request.target);
+  const { method, target, version, headers } = request.head;
+  const { path, query, authority } = splitTarget(target);
   const { name, port } = serverNameAndPort(request, authority);
-  const fields: Partial<Environ> & SignalSource = {
-    REQUEST_METHOD: request.method,
+  const environ = {
+    REQUEST_METHOD: method,
     SCRIPT_NAME: '',
     PATH_INFO: percentDecode(path),
     QUERY_STRING: query,
-    REQUEST_URI: request.target,
+    REQUEST_URI: target,
     SERVER_NAME: name,
     SERVER_PORT: port,
-    SERVER_PROTOCOL: request.protocol,
+    SERVER_PROTOCOL: version,
     REMOTE_ADDR: request.remoteAddress,
     REMOTE_PORT: String(request.remotePort),
     'gateway.version': GATEWAY_VERSION,
@@ -90,20 +78,26 @@ export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Envir
     'gateway.multithread': true,
     'gateway.multiprocess': extras.multiprocess,
     'gateway.run_once': false,
-    [SIGNAL_SOURCE]: extras.signal,
+    [REQUEST]: request,
   };
-  // Every key is there now, gateway.signal included.
-  const environ = Object.defineProperty(fields, 'gateway.signal', SIGNAL_PROPERTY) as Environ;
-  for (const { name: fieldName, value } of request.headers) {
-    const key = environKey(fieldName);
+  withSignal(environ);
+  for (const field of headers) {
+    const key = environKey(field.name);
     if (key === null) continue;
     const previous = environ[key];
     // RFC 9110 §5.3: repeated fields are one list, joined with ", ".
     // Simplification: Cookie too, though RFC 6265 §5.4 joins cookies with "; " (HTTP/1.1
     // clients send one Cookie line, so this rarely matters; HTTP/2 splits them).
-    environ[key] = typeof previous === 'string' ? `${previous}, ${value}` : value;
+    environ[key] = typeof previous === 'string' ? `${previous}, ${field.value}` : field.value;
   }
   return environ;
+}
+
+/** `environ` with its `gateway.signal` getter added: now an Environ, every key there. */
+function withSignal<T extends { [REQUEST]: RequestInfo }>(
+  environ: T,
+): asserts environ is T & Environ {
+  Object.defineProperty(environ, 'gateway.signal', SIGNAL_GETTER);
 }
 
 /**
@@ -112,26 +106,9 @@ export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Envir
  * `X_Real_IP` and `X-Real-IP` would become the same key, and a client could forge a header
  * that a proxy in front of us believes it removed.
  */
-function environKey(fieldName: string): EnvironKey {
-  let key = KNOWN_KEYS.get(fieldName);
-  if (key === undefined) {
-    key = keyFor(fieldName);
-    if (KNOWN_KEYS.size < KNOWN_KEYS_LIMIT) KNOWN_KEYS.set(fieldName, key);
-  }
-  return key;
-}
-
-type EnvironKey = 'CONTENT_TYPE' | 'CONTENT_LENGTH' | `HTTP_${string}` | null;
-
-/**
- * Fast path: the same few field names come with every request (Host, User-Agent, Accept), so
- * each one's key is worked out once and remembered. A bounded number of them: a client that
- * makes up new names cannot grow the table without end (the rest are worked out each time).
- */
-const KNOWN_KEYS = new Map<string, EnvironKey>();
-const KNOWN_KEYS_LIMIT = 500;
-
-function keyFor(fieldName: string): EnvironKey {
+function environKey(
+  fieldName: string,
+): 'CONTENT_TYPE' | 'CONTENT_LENGTH' | `HTTP_${string}` | null {
   if (fieldName.includes('_')) return null;
   const upper = fieldName.toUpperCase().replace(/-/g, '_');
   if (upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH') return upper;
@@ -165,71 +142,10 @@ function serverNameAndPort(
   // RFC 9112 §3.2.2: with an absolute-form target, its authority wins over the Host header.
   const host =
     targetAuthority ??
-    request.headers.find((field) => field.name.toLowerCase() === 'host')?.value ??
+    request.head.headers.find((field) => field.name.toLowerCase() === 'host')?.value ??
     '';
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
   if (host === '' || match === null)
     return { name: request.localAddress, port: String(request.localPort) };
   return { name: match[1], port: match[2] ?? '80' };
-}
-
-/**
- * `gateway.input` over a source of body chunks (part 2's RequestBody, or a node:http
- * IncomingMessage). It hands out exactly the bytes asked for, keeping the rest for the next
- * read, and reports the end of the body as an empty array. What it keeps waits in a ByteQueue,
- * so every read is linear in the bytes, however small the pieces the body came in.
- */
-export class GatewayInput implements InputStream {
-  private readonly pending = new ByteQueue();
-  private ended = false;
-
-  private readonly nextChunk: () => Promise<Uint8Array | null>;
-
-  /** `nextChunk` resolves to the next piece of the body, or null at its end. */
-  constructor(nextChunk: () => Promise<Uint8Array | null>) {
-    this.nextChunk = nextChunk;
-  }
-
-  async read(size?: number): Promise<Uint8Array> {
-    if (size !== undefined && (!Number.isInteger(size) || size < 0)) {
-      throw new RangeError(
-        `read(size): size must be a whole number of bytes or omitted, got ${size}.`,
-      );
-    }
-    const wanted = size ?? Infinity;
-    while (this.pending.length < wanted && (await this.fill()));
-    return this.pending.take(wanted);
-  }
-
-  async readline(size?: number): Promise<Uint8Array> {
-    const limit = size ?? Infinity;
-    // Where the search for \n resumes: each byte is looked at once, however the line arrives.
-    let searched = 0;
-    for (;;) {
-      const newline = this.pending.indexOf(0x0a, searched);
-      if (newline !== -1 && newline < limit) return this.pending.take(newline + 1);
-      if (this.pending.length >= limit) return this.pending.take(limit);
-      searched = this.pending.length;
-      if (!(await this.fill())) return this.pending.take(this.pending.length);
-    }
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    if (this.pending.length > 0) yield this.pending.take(this.pending.length);
-    for (let chunk = await this.nextChunk(); chunk !== null; chunk = await this.nextChunk())
-      yield chunk;
-    this.ended = true;
-  }
-
-  /** Pull one more chunk into `pending`; false at the end of the body. */
-  private async fill(): Promise<boolean> {
-    if (this.ended) return false;
-    const chunk = await this.nextChunk();
-    if (chunk === null) {
-      this.ended = true;
-      return false;
-    }
-    this.pending.push(chunk);
-    return true;
-  }
 }

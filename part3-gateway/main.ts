@@ -6,11 +6,11 @@
 //   npm run part3 -- app.ts --port 9000 --trace --workers 2
 //
 // --workers N pre-forks N processes with node:cluster that share the listening port, like
-// gunicorn's workers; a worker that crashes is replaced. Ctrl-C (SIGINT) or SIGTERM stops
-// gracefully: no new connections, in-flight responses finish (up to a deadline), then exit 0.
+// gunicorn's workers (workers.ts). Ctrl-C (SIGINT) or SIGTERM stops gracefully: no new
+// connections, in-flight responses finish (up to a deadline), then exit 0.
 //
 // Not here: reloading on file changes, logging each request (an app or middleware's job).
-import cluster, { type Worker } from 'node:cluster';
+import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import {
   listenOrExplain,
@@ -25,6 +25,7 @@ import { app as demoApp } from './apps/demo.ts';
 import type { Application } from './contract.ts';
 import { loadApplication, LoadError } from './loader.ts';
 import { createGatewayServer } from './server.ts';
+import { superviseWorkers } from './workers.ts';
 
 export const DEFAULT_PORT = 8003;
 
@@ -68,7 +69,13 @@ async function main(): Promise<void> {
     throw error;
   }
   if (cli.workers > 1 && cluster.isPrimary)
-    return superviseWorkers(cli.workers, cli.appSpec, options.host);
+    return superviseWorkers(cli.workers, (port) => {
+      const app = cli.appSpec ?? 'the demo app';
+      console.log(
+        `Gateway serving ${app} with ${cli.workers} worker processes on http://${options.host}:${port}/`,
+      );
+      printTryIt(options.host, port);
+    });
 
   const server = createGatewayServer(app, {
     multiprocess: cli.workers > 1,
@@ -99,74 +106,6 @@ async function main(): Promise<void> {
 
 function printTryIt(host: string, port: number): void {
   console.log(`Try:  curl -v http://${host}:${port}/        (stop with Ctrl-C)`);
-}
-
-/** The primary process: fork the workers, replace one that crashes, stop them all on a signal. */
-function superviseWorkers(count: number, appSpec: string | null, host: string): void {
-  let stopping = false;
-  let listening = 0;
-  let listenErrorShown = false;
-  const fork = (): void => {
-    const worker = cluster.fork();
-    // The primary listens on the port for its workers and sends each the outcome. If a worker
-    // dies before its answer is sent (we kill the others when one fails to start), the send fails
-    // with EPIPE, emitted here; unhandled, it would crash the primary with a stack trace. Nothing
-    // to do about it: the worker is gone, and the 'exit' handler below deals with that.
-    worker.on('error', () => {});
-    worker.on('message', (message: { listening?: number; listenError?: string }) => {
-      if (message.listenError !== undefined && !listenErrorShown) {
-        listenErrorShown = true;
-        console.error(message.listenError);
-      }
-      if (message.listening === undefined) return;
-      listening++;
-      if (listening === count) {
-        console.log(
-          `Gateway serving ${appSpec ?? 'the demo app'} with ${count} worker processes on http://${host}:${message.listening}/`,
-        );
-        printTryIt(host, message.listening);
-      }
-    });
-  };
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
-    if (listening < count) {
-      // Failed before it could serve (port in use, bad app): forking again would fail again.
-      if (!listenErrorShown)
-        console.error(`A worker exited during start-up (code ${code}); stopping.`);
-      stopping = true;
-      // The other workers are starting too, and would fail the same way, or write to a primary
-      // that is gone (EPIPE, a stack trace): stop them first. They serve nothing yet.
-      const others = Object.values(cluster.workers ?? {}).filter(
-        (other): other is Worker => other !== undefined && !other.isDead(),
-      );
-      void Promise.all(
-        others.map((other) => new Promise((resolve) => other.once('exit', resolve))),
-      ).then(() => process.exit(1));
-      for (const other of others) other.process.kill('SIGKILL');
-      return;
-    }
-    console.error(
-      `Worker ${worker.process.pid} died (${signal ?? `code ${code}`}); starting a replacement.`,
-    );
-    listening--;
-    fork();
-  });
-  for (let i = 0; i < count; i++) fork();
-  stopOnSignals(async () => {
-    stopping = true;
-    const workers = Object.values(cluster.workers ?? {});
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            if (worker === undefined || worker.isDead()) return resolve();
-            worker.once('exit', () => resolve());
-            worker.disconnect();
-          }),
-      ),
-    );
-  });
 }
 
 runMain(main);

@@ -17,7 +17,7 @@ import { sendError } from '../part2-tcp-http/errors.ts';
 import type { ResponseHeader, ResponseWriter } from '../part2-tcp-http/response.ts';
 import { createHttpServer, type ServerRequest } from '../part2-tcp-http/server.ts';
 import type { Application, Environ, StartResponse } from './contract.ts';
-import { GatewayInput } from './environ.ts';
+import { GatewayInput } from './input.ts';
 import { loadApplication, LoadError } from './loader.ts';
 
 function buildEnviron(request: ServerRequest): Environ {

@@ -30,12 +30,15 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpError } from '../part2-tcp-http/errors.ts';
 import {
+  DeclaredLength,
   STATUS_REASONS,
   statusForbidsBody,
   type ResponseHeader,
 } from '../part2-tcp-http/response.ts';
+import { isHopByHop } from '../part2-tcp-http/grammar.ts';
 import type { Application, Body, Environ, ErrorStream } from '../part3-gateway/contract.ts';
-import { buildEnviron, GatewayInput } from '../part3-gateway/environ.ts';
+import { buildEnviron } from '../part3-gateway/environ.ts';
+import { GatewayInput } from '../part3-gateway/input.ts';
 import { runApplication, type ResponseSink } from '../part3-gateway/handler.ts';
 import { isFetchApp, loadApplication, loadExport } from '../part3-gateway/loader.ts';
 import { stderrErrors } from '../part3-gateway/server.ts';
@@ -215,21 +218,9 @@ function reasonPhrase(response: Response): string {
 }
 
 /**
- * Fields that describe one connection, not the response (RFC 9110 §7.6.1). A Response may hold
- * them (fetch hosts drop them); startResponse refuses them, so they are left out here.
- */
-const CONNECTION_FIELDS = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-connection',
-]);
-
-/**
- * Every field of the Response, in the order Headers gives them (sorted, lower-case). Set-Cookie
+ * Every field of the Response but those that describe one connection (hop-by-hop, RFC 9110
+ * §7.6.1: a Response may hold them, fetch hosts drop them, startResponse refuses them), in the
+ * order Headers gives them (sorted, lower-case). Set-Cookie
  * is the one field that cannot be joined with ", " (RFC 6265 §3: a date inside has a comma):
  * getSetCookie() gives each one on its own, and each becomes its own field.
  *
@@ -241,7 +232,7 @@ const CONNECTION_FIELDS = new Set([
 function headersFrom(response: Response): ResponseHeader[] {
   const headers: ResponseHeader[] = [];
   for (const [name, value] of response.headers) {
-    if (name !== 'set-cookie' && !CONNECTION_FIELDS.has(name)) headers.push([name, value]);
+    if (name !== 'set-cookie' && !isHopByHop(name)) headers.push([name, value]);
   }
   for (const cookie of response.headers.getSetCookie()) headers.push(['set-cookie', cookie]);
   if (!response.headers.has('content-type') && !statusForbidsBody(response.status))
@@ -342,23 +333,22 @@ export function toFetch(
   return (request) => {
     const url = new URL(request.url);
     const cancelled = new AbortController();
+    const head = {
+      method: request.method,
+      target: `${url.pathname}${url.search}`,
+      version: 'HTTP/1.1' as const,
+      headers: requestFields(request, url),
+    };
     const environ = buildEnviron(
       {
-        method: request.method,
-        target: `${url.pathname}${url.search}`,
-        protocol: 'HTTP/1.1',
-        headers: requestFields(request, url),
+        head,
         remoteAddress: '',
         remotePort: 0,
         localAddress: url.hostname,
         localPort: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-      },
-      {
-        input: new GatewayInput(chunkSource(request.body)),
-        errors,
         signal: AbortSignal.any([request.signal, cancelled.signal]),
-        multiprocess: false,
       },
+      { input: new GatewayInput(chunkSource(request.body)), errors, multiprocess: false },
     );
     environ['gateway.url_scheme'] = url.protocol === 'https:' ? 'https' : 'http';
     const sink = new ResponseStreamSink(request.method, () =>
@@ -410,8 +400,8 @@ class ResponseStreamSink implements ResponseSink {
   /** The reader asked for a chunk that has not been written yet. */
   private wanted = false;
   private wake: (() => void) | null = null;
-  /** Bytes still allowed by the Content-Length, as on our servers: never more than declared. */
-  private remaining: number | null = null;
+  /** The Content-Length the body is held to, as on our servers. */
+  private declared: DeclaredLength | null = null;
   /** HEAD, 204, 304: the Response has no body; chunks are dropped. */
   private bodyless = false;
 
@@ -451,12 +441,12 @@ class ResponseStreamSink implements ResponseSink {
       throw new Error('writeHead() called twice: a response has exactly one head.');
     const fields = new Headers();
     for (const [name, value] of headers) fields.append(name, value);
-    const declared = fields.get('content-length');
-    if (declared !== null) this.remaining = Number(declared);
-    else if (knownLength !== undefined && !statusForbidsBody(status)) {
-      fields.set('content-length', String(knownLength));
-      this.remaining = knownLength;
+    let length = fields.get('content-length');
+    if (length === null && knownLength !== undefined && !statusForbidsBody(status)) {
+      length = String(knownLength);
+      fields.set('content-length', length);
     }
+    if (length !== null) this.declared = new DeclaredLength(length);
     // A Response with 204, 205 or 304 must have a null body (fetch's "null body status").
     this.bodyless = this.method === 'HEAD' || statusForbidsBody(status) || status === 205;
     this.headSent = true;
@@ -471,13 +461,7 @@ class ResponseStreamSink implements ResponseSink {
 
   write(chunk: Uint8Array): boolean {
     if (this.bodyless) return true; // as on our servers: a HEAD answer's body is not sent, nor counted
-    if (this.remaining !== null) {
-      if (chunk.length > this.remaining)
-        throw new Error(
-          `The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.remaining} left.`,
-        );
-      this.remaining -= chunk.length;
-    }
+    this.declared?.count(chunk.length);
     if (this.clientGone || chunk.length === 0) return true;
     this.controller?.enqueue(chunk);
     this.wanted = false;
@@ -491,8 +475,7 @@ class ResponseStreamSink implements ResponseSink {
 
   end(): void {
     if (this.bodyless) return;
-    if (this.remaining !== null && this.remaining > 0)
-      throw new Error(`The body ended ${this.remaining} bytes short of its Content-Length.`);
+    this.declared?.finish();
     if (!this.clientGone) this.controller?.close();
   }
 

@@ -23,6 +23,7 @@ import { checkTarget, clientKeepsAlive, INVALID_HOST, NO_TUNNEL } from '../part2
 import { MAX_BODY_BYTES } from '../part2-tcp-http/parser.ts';
 import { sendError, sendServerOptions } from '../part2-tcp-http/errors.ts';
 import {
+  DeclaredLength,
   ResponseWriter,
   STATUS_REASONS,
   statusForbidsBody,
@@ -32,7 +33,8 @@ import { drained } from '../part2-tcp-http/socket-writer.ts';
 import { SERVER_METHODS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS } from '../part2-tcp-http/timeouts.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
-import { buildEnviron, GatewayInput, signalOnDemand } from '../part3-gateway/environ.ts';
+import { buildEnviron } from '../part3-gateway/environ.ts';
+import { GatewayInput } from '../part3-gateway/input.ts';
 import { runApplication, type ResponseSink } from '../part3-gateway/handler.ts';
 import { stderrErrors } from '../part3-gateway/server.ts';
 
@@ -90,21 +92,25 @@ export function createNodeGatewayServer(
       sendError(sink, new HttpError(413, `Request body too large: at most ${maxBodyBytes} bytes.`));
       return;
     }
+    const head = {
+      method: request.method ?? 'GET',
+      target: request.url ?? '/',
+      version: protocolOf(request),
+      headers: rawHeaderFields(request.rawHeaders),
+    };
+    const { socket } = request;
     const environ = buildEnviron(
       {
-        method: request.method ?? 'GET',
-        target: request.url ?? '/',
-        protocol: protocolOf(request),
-        headers: rawHeaderFields(request.rawHeaders),
-        remoteAddress: request.socket.remoteAddress ?? '',
-        remotePort: request.socket.remotePort ?? 0,
-        localAddress: request.socket.localAddress ?? '',
-        localPort: request.socket.localPort ?? 0,
+        head,
+        remoteAddress: socket.remoteAddress ?? '',
+        remotePort: socket.remotePort ?? 0,
+        localAddress: socket.localAddress ?? '',
+        localPort: socket.localPort ?? 0,
+        signal: abort.signal,
       },
       {
         input: new GatewayInput(bodyReader(request, response, expectContinue, maxBodyBytes)),
         errors,
-        signal: signalOnDemand(abort),
         multiprocess: false,
       },
     );
@@ -205,8 +211,8 @@ function bodyReader(
  * chunked, or close) and adds Date; this class adds what the contract asks on top of it.
  */
 class ServerResponseSink implements ResponseSink {
-  /** Bytes still allowed by a declared Content-Length (node:http does not enforce it). */
-  private remaining: number | null = null;
+  /** The Content-Length the body is held to (node:http does not enforce it). */
+  private declared: DeclaredLength | null = null;
 
   private readonly response: ServerResponse;
 
@@ -240,20 +246,16 @@ class ServerResponseSink implements ResponseSink {
     reason = STATUS_REASONS[status],
   ): void {
     const fields = [...headers];
-    const declared = fields.find(([name]) => name.toLowerCase() === 'content-length');
-    // RFC 9110 §8.6: an answer with no body (HEAD, 204, 304) may declare the length a GET would
-    // get; there is no body to hold to it.
-    const bodyless = this.response.req.method === 'HEAD' || statusForbidsBody(status);
-    if (declared !== undefined) {
-      if (!/^\d{1,15}$/.test(declared[1]))
-        throw new Error(
-          `Content-Length must be a whole number of bytes, got ${JSON.stringify(declared[1])}.`,
-        );
-      this.remaining = bodyless ? null : Number(declared[1]);
-    } else if (knownLength !== undefined && !statusForbidsBody(status)) {
-      fields.push(['Content-Length', String(knownLength)]);
-      this.remaining = knownLength;
+    let length = fields.find(([name]) => name.toLowerCase() === 'content-length')?.[1];
+    if (length === undefined && knownLength !== undefined && !statusForbidsBody(status)) {
+      length = String(knownLength);
+      fields.push(['Content-Length', length]);
     }
+    // RFC 9110 §8.6: an answer with no body (HEAD, 204, 304) may declare the length a GET would
+    // get; there is no body to hold to it (but the value is checked all the same).
+    const declared = length === undefined ? null : new DeclaredLength(length);
+    const bodyless = this.response.req.method === 'HEAD' || statusForbidsBody(status);
+    if (!bodyless) this.declared = declared;
     if (!fields.some(([name]) => name.toLowerCase() === 'server'))
       fields.push(['Server', SERVER_NAME]);
     // A flat [name, value, name, value] array keeps order and repeats (Set-Cookie).
@@ -261,14 +263,7 @@ class ServerResponseSink implements ResponseSink {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (this.remaining !== null) {
-      if (chunk.length > this.remaining) {
-        throw new Error(
-          `The body is longer than its Content-Length: ${chunk.length} more bytes with only ${this.remaining} left.`,
-        );
-      }
-      this.remaining -= chunk.length;
-    }
+    this.declared?.count(chunk.length);
     if (this.response.destroyed) return true;
     return this.response.write(chunk);
   }
@@ -278,8 +273,7 @@ class ServerResponseSink implements ResponseSink {
   }
 
   end(): void {
-    if (this.remaining !== null && this.remaining > 0)
-      throw new Error(`The body ended ${this.remaining} bytes short of its Content-Length.`);
+    this.declared?.finish();
     this.response.end();
   }
 

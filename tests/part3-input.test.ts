@@ -4,7 +4,7 @@
 import { request } from 'undici';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Application, InputStream } from '../part3-gateway/contract.ts';
-import { GatewayInput } from '../part3-gateway/environ.ts';
+import { GatewayInput } from '../part3-gateway/input.ts';
 import { bytes, routes, useGateway } from './helpers/gateway.ts';
 import { header, parseResponses, readResponses } from './helpers/http-text.ts';
 import { exchange, openSocket, readUntil, readUntilClose } from './helpers/wire.ts';

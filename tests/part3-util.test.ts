@@ -2,7 +2,7 @@
 // that finds an app from `path/to/app.ts[:export]`, each with the message a mistake earns.
 import { describe, expect, it } from 'vitest';
 import type { Environ } from '../part3-gateway/contract.ts';
-import { GatewayInput } from '../part3-gateway/environ.ts';
+import { GatewayInput } from '../part3-gateway/input.ts';
 import { loadApplication, LoadError, parseAppSpec } from '../part3-gateway/loader.ts';
 import { applicationUri, requestUri, shiftPathInfo } from '../part3-gateway/util.ts';
 

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Application, Body, Environ, StartResponse } from '../part3-gateway/contract.ts';
 import { app as helloApp } from '../part3-gateway/apps/hello.ts';
 import { createStreamingApp } from '../part3-gateway/apps/streaming.ts';
-import { buildEnviron, GatewayInput } from '../part3-gateway/environ.ts';
+import { buildEnviron } from '../part3-gateway/environ.ts';
+import { GatewayInput } from '../part3-gateway/input.ts';
 import { bytes, eventually, startGateway } from './helpers/gateway.ts';
 import { answering, expectViolation, smuggle, TEXT, ViolationLog } from './helpers/validator.ts';
 import { openSocket, readUntil } from './helpers/wire.ts';
@@ -32,22 +33,24 @@ function serverEnviron(
   });
   const environ = buildEnviron(
     {
-      method,
-      target,
-      protocol: 'HTTP/1.1',
-      headers: [
-        { name: 'Host', value: 'example.test:8003' },
-        ...(body === '' ? [] : [{ name: 'Content-Length', value: String(body.length) }]),
-      ],
+      head: {
+        method,
+        target,
+        version: 'HTTP/1.1',
+        headers: [
+          { name: 'Host', value: 'example.test:8003' },
+          ...(body === '' ? [] : [{ name: 'Content-Length', value: String(body.length) }]),
+        ],
+      },
       remoteAddress: '127.0.0.1',
       remotePort: 50123,
       localAddress: '127.0.0.1',
       localPort: 8003,
+      signal: controller.signal,
     },
     {
       input,
       errors: { write: (text) => void log.push(text), flush: () => {} },
-      signal: controller.signal,
       multiprocess: false,
     },
   );

@@ -315,7 +315,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'startResponse("422 Unprocessable Probe", headers): the status line is HTTP/1.1, the code, and the app\'s reason phrase.',
       'Write your own app',
-      'handler.ts → PendingResponse.sendHead',
+      'start-response.ts → PendingResponse.sendHead',
     ),
     async run(context) {
       const reason = `Unprocessable ${randomWord()}`;
@@ -338,7 +338,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'Headers are [name, value] pairs, in order, and a name may repeat: Set-Cookie must never be joined into one line (RFC 6265 §3).',
       'Write your own app',
-      'handler.ts → PendingResponse.sendHead',
+      'start-response.ts → PendingResponse.sendHead',
     ),
     async run(context) {
       const { response } = await ask(context, requestBytes('GET', '/headers'));
@@ -366,7 +366,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'An array is a body whose length is known before anything is sent: add up the chunks and send Content-Length, not chunked.',
       'Write your own app',
-      'handler.ts → PendingResponse.sendWhole',
+      'start-response.ts → PendingResponse.checkWholeBody',
     ),
     async run(context) {
       const { response } = await ask(context, requestBytes('GET', '/chunks'));
@@ -395,7 +395,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       "environ['gateway.input'].read(size) gives up to size bytes of the body, and an empty array at its end; it waits for bytes that have not arrived yet.",
       'Write your own app',
-      'environ.ts → GatewayInput.read',
+      'input.ts → GatewayInput.read',
     ),
     async run(context) {
       const body = `${randomWord()} `.repeat(2000);
@@ -431,7 +431,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'gateway.input gives the body without its chunk framing: the app never sees chunk sizes.',
       'Run it',
-      'environ.ts → GatewayInput.read',
+      'input.ts → GatewayInput.read',
     ),
     async run(context) {
       const pieces = ['hello ', 'chunked ', randomWord()];
@@ -496,7 +496,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'startResponse returns write(chunk), the legacy way (PEP 3333) to send bytes at once: it sends the head if it has not gone, then the chunk; the returned body follows.',
       'Write your own app',
-      'handler.ts → PendingResponse.sendHead',
+      'start-response.ts → PendingResponse.sendHead',
     ),
     async run(context) {
       const { response } = await ask(context, requestBytes('GET', '/write'));
@@ -559,7 +559,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'startResponse only stores the status and headers; the head goes out with the first non-empty chunk. Until then a crash can still become a clean 500 (PEP 3333).',
       'One request through the gateway',
-      'handler.ts → PendingResponse.sendHead',
+      'start-response.ts → PendingResponse.sendHead',
     ),
     async run(context) {
       const conversation = await open(context);
@@ -651,7 +651,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'Connection, Transfer-Encoding, Keep-Alive and the like describe one connection: the server sets them, and an app that does could break the framing (RFC 9110 §7.6.1).',
       'Break it',
-      'handler.ts → checkHeaders',
+      'start-response.ts → checkHeaders',
     ),
     async run(context) {
       const { response } = await ask(context, requestBytes('GET', '/hop-by-hop'));
@@ -736,7 +736,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'read(size) is "up to size bytes": an app that reads a header of 4 bytes, then the rest, must get 4. Keep what is left of a piece of the body for the next read.',
       'Write your own app',
-      'environ.ts → GatewayInput.read',
+      'input.ts → GatewayInput.read',
     ),
     async run(context) {
       const body = `${randomWord()} `.repeat(20);
@@ -764,7 +764,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'readline() returns the bytes up to and including the next "\\n" (the last line may have none), waiting for more if no "\\n" has arrived yet; only the end of the body gives an empty array. An empty line is "\\n", not the end.',
       'Write your own app',
-      'environ.ts → GatewayInput.readline',
+      'input.ts → GatewayInput.readline',
     ),
     async run(context) {
       const word = randomWord();

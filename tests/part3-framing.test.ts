@@ -1,12 +1,13 @@
-// The body rule of part3-gateway/contract.ts for generators: a synchronous body (`function*`)
-// that ends within 64 KiB is sent like an array, with a Content-Length, in one write (the fast
-// path in handler.ts, sendSyncBody); a longer one is streamed, chunked, with backpressure; an
-// async generator is always streamed, each chunk on the wire before the generator goes on. The
-// held chunks count as sent, so no other rule of the contract changes.
+// How the gateway's responses are framed: the app never says, the server's writer decides
+// (part2-tcp-http/response.ts). A body that has ended by the end of the turn of the event loop
+// in which its head was set, within HOLD_BYTES, goes with a Content-Length, however the app
+// produced it (an array, a function*, an async function* that never waits); a body still going
+// by then is chunked, each chunk on the wire before the app makes the next, with backpressure.
+// The contract's other rules do not change: a chunk yielded counts as sent.
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Application } from '../part3-gateway/contract.ts';
-import { SYNC_BODY_HOLD_BYTES } from '../part3-gateway/handler.ts';
+import { HOLD_BYTES } from '../part2-tcp-http/response.ts';
 import { bytes, eventually, routes, useGateway } from './helpers/gateway.ts';
 import { header, parseResponses } from './helpers/http-text.ts';
 import { exchange, openSocket, readUntil, readUntilClose } from './helpers/wire.ts';
@@ -33,6 +34,10 @@ const apps: Record<string, Application> = {
     startResponse('200 OK', TEXT);
     return CHUNKS.map(bytes);
   },
+  '/async-at-once': async function* (_environ, startResponse) {
+    startResponse('200 OK', TEXT);
+    for (const chunk of CHUNKS) yield bytes(chunk);
+  },
   '/async': async function* (_environ, startResponse) {
     startResponse('200 OK', TEXT);
     yield bytes('first\n');
@@ -49,12 +54,12 @@ const apps: Record<string, Application> = {
   },
   '/just-over': function* (_environ, startResponse) {
     startResponse('200 OK', TEXT);
-    yield Buffer.alloc(SYNC_BODY_HOLD_BYTES, 'a');
+    yield Buffer.alloc(HOLD_BYTES, 'a');
     yield bytes('b');
   },
   '/just-under': function* (_environ, startResponse) {
     startResponse('200 OK', TEXT);
-    yield Buffer.alloc(SYNC_BODY_HOLD_BYTES - 1, 'a');
+    yield Buffer.alloc(HOLD_BYTES - 1, 'a');
     yield bytes('b');
   },
   '/throws-after-yield': function* (_environ, startResponse) {
@@ -92,14 +97,14 @@ const get = (path: string, method = 'GET'): string =>
 const withoutDate = (wire: string): string => wire.replace(/\r\nDate: [^\r]*/, '');
 
 describe('a synchronous generator', () => {
-  it('that ends within 64 KiB is sent with a Content-Length, not chunked', async () => {
+  it('that ends at once, within the hold, is sent with a Content-Length, not chunked', async () => {
     const [response] = parseResponses(await exchange(gateway.port, get('/sync')), { closed: true });
     expect(header(response, 'content-length')).toBe('14');
     expect(header(response, 'transfer-encoding')).toBeUndefined();
     expect(response.body).toBe('one\ntwo\nthree\n');
   });
 
-  it('gives the same bytes as the same chunks in an array (the fast path and the array path agree)', async () => {
+  it('gives the same bytes as the same chunks in an array', async () => {
     const generated = await exchange(gateway.port, get('/sync'));
     const array = await exchange(gateway.port, get('/array'));
     expect(withoutDate(generated)).toBe(withoutDate(array));
@@ -112,12 +117,12 @@ describe('a synchronous generator', () => {
     expect(wire.endsWith('\r\n\r\n')).toBe(true);
   });
 
-  it('of exactly 64 KiB is still held; one byte more and it is streamed, chunked, with the same body', async () => {
+  it('of exactly the hold is sent with a Content-Length; one byte more and it is chunked, with the same body', async () => {
     const [under] = parseResponses(await exchange(gateway.port, get('/just-under')), { closed: true });
-    expect(header(under, 'content-length')).toBe(String(SYNC_BODY_HOLD_BYTES));
+    expect(header(under, 'content-length')).toBe(String(HOLD_BYTES));
     const [over] = parseResponses(await exchange(gateway.port, get('/just-over')), { closed: true });
     expect(header(over, 'transfer-encoding')).toBe('chunked');
-    expect(over.body).toBe(`${'a'.repeat(SYNC_BODY_HOLD_BYTES)}b`);
+    expect(over.body).toBe(`${'a'.repeat(HOLD_BYTES)}b`);
   });
 
   it('that yields far more than 64 KiB is streamed with backpressure: it runs only as fast as the client reads', async () => {
@@ -126,7 +131,7 @@ describe('a synchronous generator', () => {
       socket.pause(); // read nothing yet
       socket.write(get('/long'));
       // The generator runs until the socket's buffers are full, then waits for the client.
-      await eventually(() => long.pulled > SYNC_BODY_HOLD_BYTES, 5_000, 'the generator started');
+      await eventually(() => long.pulled > HOLD_BYTES, 5_000, 'the generator started');
       await new Promise((resolve) => setTimeout(resolve, 300));
       const pulledWhilePaused = long.pulled;
       expect(pulledWhilePaused).toBeLessThan(LONG_TOTAL / 2);
@@ -140,7 +145,7 @@ describe('a synchronous generator', () => {
     }
   });
 
-  it('that throws after a yield: the held chunk counts as sent, so the client sees the head and the start, then a cut', async () => {
+  it('that throws after a yield: the chunk counts as sent, so the client sees the head and the start, then a cut', async () => {
     const wire = await exchange(gateway.port, get('/throws-after-yield'));
     expect(wire.startsWith('HTTP/1.1 200 OK\r\n')).toBe(true);
     expect(wire).toContain('the start\n');
@@ -168,6 +173,12 @@ describe('a synchronous generator', () => {
 });
 
 describe('an async generator', () => {
+  it('that never waits between chunks ends within the turn: it gets a Content-Length, as an array does', async () => {
+    const [response] = parseResponses(await exchange(gateway.port, get('/async-at-once')), { closed: true });
+    expect(header(response, 'content-length')).toBe('14');
+    expect(response.body).toBe('one\ntwo\nthree\n');
+  });
+
   it('that awaits between chunks is streamed, chunked: the first chunk is on the wire before the await ends', async () => {
     const socket: Socket = await openSocket(gateway.port);
     try {
