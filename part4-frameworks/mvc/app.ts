@@ -11,7 +11,11 @@
 //   import { requestLogger, responseTime } from './middleware.ts';
 //
 //   export const app = createApp({
-//     urls: [path('hello/<name>', (request) => new HttpResponse(`Hello, ${request.params.name}`, { contentType: 'text/plain' }))],
+//     urls: [
+//       path('hello/<name>', (request) =>
+//         new HttpResponse(`Hello, ${request.params.name}`, { contentType: 'text/plain' }),
+//       ),
+//     ],
 //     middleware: [requestLogger(), responseTime()],
 //     debug: true,
 //   });
@@ -113,7 +117,8 @@ async function callView(
   if (!(response instanceof HttpResponse)) {
     // Django's own wording for the most common slip in a view.
     throw new TypeError(
-      `The view for '${match.pattern.route}' didn't return an HttpResponse object. It returned ${response === undefined ? 'undefined' : typeof response} instead.`,
+      `The view for '${match.pattern.route}' didn't return an HttpResponse object. ` +
+        `It returned ${response === undefined ? 'undefined' : typeof response} instead.`,
     );
   }
   return response;

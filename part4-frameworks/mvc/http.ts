@@ -50,7 +50,10 @@ export class HttpRequest {
   readonly query: URLSearchParams;
   /** The body's media type without parameters, lower-case (Django's content_type); '' if none. */
   readonly contentType: string;
-  /** What the URL pattern captured, converted: `entries/<int:id>` gives `{ id: 7 }`. Set by the app. */
+  /**
+   * What the URL pattern captured, converted: `entries/<int:id>` gives `{ id: 7 }`.
+   * Set by the app.
+   */
   params: Record<string, string | number> = {};
   private bodyBytes: Promise<Buffer> | undefined;
   readonly environ: Environ;
@@ -189,7 +192,10 @@ export function jsonResponse(
   return new HttpResponse(JSON.stringify(data), { ...options, contentType: 'application/json' });
 }
 
-/** RFC 9110 §15.4: 303 makes the browser GET `location` (POST-redirect-GET); 302 is Django's default. */
+/**
+ * RFC 9110 §15.4: 303 makes the browser GET `location` (POST-redirect-GET);
+ * 302 is Django's default.
+ */
 export function redirect(
   location: string,
   status: 301 | 302 | 303 | 307 | 308 = 302,
