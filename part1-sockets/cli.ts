@@ -53,7 +53,9 @@ export function parseCli(
     const event = env.npm_lifecycle_event ?? '';
     const script = /^part\d$/.test(event) ? event : 'partN';
     throw new UsageError(
-      `"${bare}" on its own is not an argument: did you mean \`npm run ${script} -- --port ${bare}\`? (npm keeps the options before its "--" for itself.)`,
+      `"${bare}" on its own is not an argument: ` +
+        `did you mean \`npm run ${script} -- --port ${bare}\`? ` +
+        `(npm keeps the options before its "--" for itself.)`,
     );
   }
   return {
@@ -99,18 +101,21 @@ export function listenOrExplain(
       const command = /main\.[jt]s$/.test(script)
         ? `npm run ${npmScript} --`
         : `npx tsx ${relative(process.cwd(), script)}`;
-      const howToPick = `pick another with: ${command} ${[...options.rest, '--port', String(another)].join(' ')}   (or PORT=${another})`;
+      const args = [...options.rest, '--port', String(another)].join(' ');
+      const howToPick = `pick another with: ${command} ${args}   (or PORT=${another})`;
       if (error.code === 'EADDRINUSE') {
         report(
           `Port ${options.port} is already in use (is another server still running?); ${howToPick}`,
         );
       } else if (error.code === 'EACCES') {
         report(
-          `Not allowed to listen on port ${options.port} (ports below 1024 need extra rights); ${howToPick}`,
+          `Not allowed to listen on port ${options.port} ` +
+            `(ports below 1024 need extra rights); ${howToPick}`,
         );
       } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
         report(
-          `Cannot listen on host "${options.host}": it is not an address of this machine. Try --host 127.0.0.1`,
+          `Cannot listen on host "${options.host}": it is not an address of this machine. ` +
+            'Try --host 127.0.0.1',
         );
       } else {
         report(`Cannot listen on ${options.host}:${options.port}: ${error.message}`);

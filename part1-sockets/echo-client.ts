@@ -31,7 +31,8 @@ export function runEchoClient(options: EchoClientOptions): Promise<void> {
 
     socket.once('connect', () => {
       log(
-        `Connected to ${host}:${port}. Type a line and press Enter; Ctrl-D (Windows: Ctrl-Z, Enter) to finish.`,
+        `Connected to ${host}:${port}. ` +
+          'Type a line and press Enter; Ctrl-D (Windows: Ctrl-Z, Enter) to finish.',
       );
       // pipe() handles backpressure both ways, and when input ends it calls socket.end(): our
       // FIN. The socket stays readable, so the rest of the echo still arrives after that.
@@ -44,7 +45,8 @@ export function runEchoClient(options: EchoClientOptions): Promise<void> {
       if (error.code === 'ECONNREFUSED') {
         reject(
           new Error(
-            `Nothing is listening on ${host}:${port}: start the echo server first (npm run part1) in another terminal.`,
+            `Nothing is listening on ${host}:${port}: ` +
+              'start the echo server first (npm run part1) in another terminal.',
           ),
         );
       } else {

@@ -39,9 +39,10 @@ function echo(socket: Socket, log: Log): void {
   socket.on('data', (chunk: Buffer) => {
     // Only while stopping (Ctrl-C): our side is already ended, there is nowhere left to write.
     if (socket.writableEnded) return;
-    // write() queues the bytes and returns false once the queue is full (16 KiB on Node 20, 64 KiB from Node 22): the client
-    // sends faster than it reads. Stop reading until the queue has drained, or a client that
-    // never reads would make us buffer everything it sends. (`socket.pipe(socket)` does the same.)
+    // write() queues the bytes and returns false once the queue is full (16 KiB on Node 20,
+    // 64 KiB from Node 22): the client sends faster than it reads. Stop reading until the queue
+    // has drained, or a client that never reads would make us buffer everything it sends.
+    // (`socket.pipe(socket)` does the same.)
     if (!socket.write(chunk)) {
       socket.pause();
       socket.once('drain', () => socket.resume());

@@ -2,7 +2,7 @@
 // terminal shows the exact bytes the browser sent (with \r and \n made visible); the browser
 // shows our answer, the smallest valid HTTP/1.1 response, written by hand.
 //
-// Run it:   npm run part1 -- hello         (127.0.0.1:8001 like the echo server; --port N to change)
+// Run it:   npm run part1 -- hello    (127.0.0.1:8001 like the echo server; --port N to change)
 // Try it:   open http://127.0.0.1:8001/ in a browser, or: curl -v http://127.0.0.1:8001/
 //
 // What it deliberately does not do: read the request. No parsing, no method, no path, no

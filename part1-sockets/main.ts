@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   if (command === 'echo') {
     const port = await serve(createEchoServer(), cli, 'part1');
     console.log(
-      `Echo server listening on ${cli.host}:${port} (Ctrl-C to stop). Try it from another terminal:`,
+      `Echo server listening on ${cli.host}:${port} (Ctrl-C to stop). ` +
+        'Try it from another terminal:',
     );
     console.log(`  nc ${cli.host} ${port}`);
     console.log(`  telnet ${cli.host} ${port}`);

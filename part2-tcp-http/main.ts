@@ -35,9 +35,8 @@ async function main(): Promise<void> {
   stopOnSignals(() => server.shutdown());
 
   const url = `http://${cli.host}:${port}/`;
-  console.log(
-    `Part 2 HTTP server listening on ${url} (Ctrl-C to stop)${trace ? ', tracing every byte' : ''}. Try it:`,
-  );
+  const tracing = trace ? ', tracing every byte' : '';
+  console.log(`Part 2 HTTP server listening on ${url} (Ctrl-C to stop)${tracing}. Try it:`);
   // Quoted: an unquoted `?` is a wildcard to some shells (zsh: "no matches found").
   console.log(`  curl -v '${url}hello?name=Ada'`);
   console.log(

@@ -3,8 +3,10 @@
 // chunked), answers it, and loops for the next request on the same connection (keep-alive),
 // including requests that arrived in the same read (pipelining). HEAD works; garbage gets 400.
 //
-//   npx tsx part2-tcp-http/minimal.ts --port 8002           then: curl -v 'http://127.0.0.1:8002/hello?name=Ada'
-//   npm run check -- part2 part2-tcp-http/minimal.ts --all  every core check passes; some hardening checks fail
+//   npx tsx part2-tcp-http/minimal.ts --port 8002
+//     then: curl -v 'http://127.0.0.1:8002/hello?name=Ada'
+//   npm run check -- part2 part2-tcp-http/minimal.ts --all
+//     every core check passes; some hardening checks fail
 //
 // What it leaves out, on purpose, and what the full server (main.ts → server.ts, parser.ts,
 // response.ts) adds: limits (a 1 GB head or body is buffered whole), timeouts (a client that
@@ -81,7 +83,10 @@ function parseRequest(bytes: Buffer): { request: Request; size: number } | null 
   };
 }
 
-/** RFC 9112 §7.1: chunks of "size-in-hex\r\n data \r\n", up to a "0\r\n\r\n". Null: not all here yet. */
+/**
+ * RFC 9112 §7.1: chunks of "size-in-hex\r\n data \r\n", up to a "0\r\n\r\n".
+ * Null: not all here yet.
+ */
 function readChunkedBody(bytes: Buffer, start: number): { body: Buffer; end: number } | null {
   const pieces: Buffer[] = [];
   let offset = start;
@@ -108,7 +113,8 @@ function route(request: Request): [status: number, type: string, body: string] {
     return [
       200,
       'text/html; charset=utf-8',
-      '<!doctype html>\n<h1>Minimal</h1>\n<p><a href="/hello?name=Ada">Hello</a>, <a href="/echo">echo</a></p>\n',
+      '<!doctype html>\n<h1>Minimal</h1>\n' +
+        '<p><a href="/hello?name=Ada">Hello</a>, <a href="/echo">echo</a></p>\n',
     ];
   // URLSearchParams decodes %20 and "+" as a space; text/plain, so a name is never run as HTML.
   if (path === '/hello')

@@ -56,7 +56,8 @@ export function homePage(host: string): string {
   <h2>More</h2>
   <ul>
     <li><a href="/stream">/stream</a>: a body sent in chunks, its length unknown in advance</li>
-    <li><a href="/static/hello.txt">/static/hello.txt</a>, <a href="/static/about.html">/static/about.html</a>,
+    <li><a href="/static/hello.txt">/static/hello.txt</a>,
+      <a href="/static/about.html">/static/about.html</a>,
       <a href="/static/data.json">/static/data.json</a>: files from <code>public/</code></li>
     <li><a href="/no/such/page">/no/such/page</a>: a 404</li>
   </ul>`,
@@ -83,7 +84,8 @@ export function formResultPage(fields: Array<[name: string, value: string]>): st
   return layout(
     'Form received',
     `  <h1>Thank you${fields.length > 0 ? `, ${escapeHtml(fields[0][1])}` : ''}!</h1>
-  <p>The server read an <code>application/x-www-form-urlencoded</code> body with ${fields.length} field(s):</p>
+  <p>The server read an <code>application/x-www-form-urlencoded</code>
+    body with ${fields.length} field(s):</p>
   <table>
 ${rows}
   </table>

@@ -175,7 +175,8 @@ async function sendEcho(
     `${method} ${target} ${version}`,
     ...headers.map((field) => `${field.name}: ${field.value}`),
   ];
-  const text = `Your request, as parsed by the server (from ${client}):\n\n${lines.join('\n')}\n\n${body}`;
+  const intro = `Your request, as parsed by the server (from ${client}):`;
+  const text = `${intro}\n\n${lines.join('\n')}\n\n${body}`;
   // text/plain + nosniff: the request is shown as text, never interpreted as HTML.
   response.sendWhole(
     200,

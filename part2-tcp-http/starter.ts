@@ -5,7 +5,8 @@
 //
 //   cp part2-tcp-http/starter.ts part2-tcp-http/my-server.ts
 //   npm run check -- part2 part2-tcp-http/my-server.ts --watch
-//   npx tsx part2-tcp-http/my-server.ts --port 8002     then, in another terminal: curl -v http://127.0.0.1:8002/
+//   npx tsx part2-tcp-http/my-server.ts --port 8002
+//     then, in another terminal: curl -v http://127.0.0.1:8002/
 //
 // The lesson is README.md, "Build it yourself"; REFERENCE.md, "The checks", lists every check.
 // minimal.ts is one way to pass the core ones, main.ts the full server.

@@ -7,7 +7,10 @@
 //
 // CR and LF are shown as \r and \n, other control bytes and non-ASCII as \xHH.
 
-/** Is trace mode asked for: a `--trace` argument, or TRACE set to anything but '', '0' or 'false'? */
+/**
+ * Is trace mode asked for: a `--trace` argument,
+ * or TRACE set to anything but '', '0' or 'false'?
+ */
 export function traceWanted(args: string[], env: NodeJS.ProcessEnv = process.env): boolean {
   return (
     args.includes('--trace') || (env.TRACE !== undefined && !['', '0', 'false'].includes(env.TRACE))

@@ -113,7 +113,8 @@ export function checkEnviron(environ: Environ): void {
   if (prototype !== Object.prototype && prototype !== null) {
     fail(
       'environ-type',
-      `The environ is ${show(environ)}; servers must pass a plain object ({ REQUEST_METHOD: 'GET', ... }), which apps and middleware may add keys to.`,
+      `The environ is ${show(environ)}; servers must pass a plain object ` +
+        "({ REQUEST_METHOD: 'GET', ... }), which apps and middleware may add keys to.",
     );
   }
   for (const key of [
@@ -135,7 +136,8 @@ export function checkEnviron(environ: Environ): void {
     if (key in environ)
       fail(
         'environ-http-content',
-        `The environ has ${key}: put the request's ${key.slice(5)} header under ${key.slice(5)} instead (CGI, RFC 3875 §4.1).`,
+        `The environ has ${key}: put the request's ${key.slice(5)} header ` +
+          `under ${key.slice(5)} instead (CGI, RFC 3875 §4.1).`,
       );
   }
   for (const [key, value] of Object.entries(environ)) checkEnvironKey(key, value);
@@ -145,7 +147,8 @@ export function checkEnviron(environ: Environ): void {
   if (environ.CONTENT_LENGTH !== undefined && !DIGITS.test(environ.CONTENT_LENGTH)) {
     fail(
       'environ-content-length',
-      `CONTENT_LENGTH is ${show(environ.CONTENT_LENGTH)}: it must be digits only; leave the key out when the request had no Content-Length.`,
+      `CONTENT_LENGTH is ${show(environ.CONTENT_LENGTH)}: it must be digits only; ` +
+        'leave the key out when the request had no Content-Length.',
     );
   }
   checkGatewayKeys(environ);
@@ -161,13 +164,16 @@ function checkEnvironKey(key: string, value: unknown): void {
         : 'extension keys need a prefix with a dot';
     fail(
       'environ-unknown-key',
-      `The environ has the key ${key}: ${why}. Use a CGI name, HTTP_* for a request header, or a prefixed name like 'myserver.${key.toLowerCase()}'.`,
+      `The environ has the key ${key}: ${why}. ` +
+        'Use a CGI name, HTTP_* for a request header, ' +
+        `or a prefixed name like 'myserver.${key.toLowerCase()}'.`,
     );
   }
   if (typeof value !== 'string') {
     fail(
       'environ-cgi-string',
-      `environ.${key} is ${show(value)}: CGI keys hold strings; convert it with String(), or leave the key out when there is no value.`,
+      `environ.${key} is ${show(value)}: CGI keys hold strings; ` +
+        'convert it with String(), or leave the key out when there is no value.',
     );
   }
 }
@@ -176,13 +182,15 @@ function checkRequestLine(environ: Environ): void {
   if (!TOKEN.test(environ.REQUEST_METHOD)) {
     fail(
       'environ-method',
-      `REQUEST_METHOD is ${show(environ.REQUEST_METHOD)}: it must be the request's method, a token such as 'GET' (RFC 9110 §9.1).`,
+      `REQUEST_METHOD is ${show(environ.REQUEST_METHOD)}: ` +
+        "it must be the request's method, a token such as 'GET' (RFC 9110 §9.1).",
     );
   }
   if (!/^HTTP\/\d\.\d$/.test(environ.SERVER_PROTOCOL)) {
     fail(
       'environ-protocol',
-      `SERVER_PROTOCOL is ${show(environ.SERVER_PROTOCOL)}: give the version from the request line, e.g. 'HTTP/1.1'.`,
+      `SERVER_PROTOCOL is ${show(environ.SERVER_PROTOCOL)}: ` +
+        "give the version from the request line, e.g. 'HTTP/1.1'.",
     );
   }
   if (environ.SERVER_NAME === '')
@@ -204,7 +212,8 @@ function checkPaths(environ: Environ): void {
   if (scriptName !== '' && !scriptName.startsWith('/')) {
     fail(
       'environ-script-name',
-      `SCRIPT_NAME is ${show(scriptName)}: it must be '' (the app is at the root) or start with '/'.`,
+      `SCRIPT_NAME is ${show(scriptName)}: ` +
+        "it must be '' (the app is at the root) or start with '/'.",
     );
   }
   if (scriptName === '/')
@@ -219,7 +228,8 @@ function checkPaths(environ: Environ): void {
   if (scriptName === '' && pathInfo === '' && environ.REQUEST_URI !== '*') {
     fail(
       'environ-path-empty',
-      "SCRIPT_NAME and PATH_INFO are both empty: for a request to the root, PATH_INFO should be '/'.",
+      'SCRIPT_NAME and PATH_INFO are both empty: ' +
+        "for a request to the root, PATH_INFO should be '/'.",
     );
   }
 }
@@ -248,7 +258,8 @@ function checkGatewayKeys(environ: Environ): void {
     if (!hasMethod(input, method)) {
       fail(
         'environ-input',
-        `gateway.input has no ${String(method)}(): it must be an InputStream (read, readline and async iteration; see contract.ts).`,
+        `gateway.input has no ${String(method)}(): ` +
+          'it must be an InputStream (read, readline and async iteration; see contract.ts).',
       );
     }
   }
@@ -268,7 +279,8 @@ function checkGatewayKeys(environ: Environ): void {
   if (!(signal instanceof AbortSignal)) {
     fail(
       'environ-signal',
-      `gateway.signal is ${show(signal)}: it must be an AbortSignal (new AbortController().signal) aborted when the client goes away.`,
+      `gateway.signal is ${show(signal)}: it must be an AbortSignal ` +
+        '(new AbortController().signal) aborted when the client goes away.',
     );
   }
 }
@@ -281,33 +293,38 @@ export function checkStatus(status: unknown): number {
   if (typeof status !== 'string') {
     fail(
       'status-type',
-      `startResponse's status is ${show(status)}: pass a string of code and reason, e.g. '200 OK', not a number.`,
+      `startResponse's status is ${show(status)}: ` +
+        "pass a string of code and reason, e.g. '200 OK', not a number.",
     );
   }
   if (CR_OR_LF.test(status)) {
     fail(
       'status-crlf',
-      `The status ${show(status)} contains CR or LF, which would end the status line early: remove them.`,
+      `The status ${show(status)} contains CR or LF, ` +
+        'which would end the status line early: remove them.',
     );
   }
   if (ABOVE_LATIN1.test(status)) {
     fail(
       'status-latin1',
-      `The status ${show(status)} has a character above U+00FF, which a status line cannot carry: use a plain ASCII reason phrase.`,
+      `The status ${show(status)} has a character above U+00FF, ` +
+        'which a status line cannot carry: use a plain ASCII reason phrase.',
     );
   }
   const match = STATUS.exec(status);
   if (match === null) {
     fail(
       'status-format',
-      `The status ${show(status)} is not "NNN Reason": write a three-digit code, one space and a reason phrase, e.g. '404 Not Found'.`,
+      `The status ${show(status)} is not "NNN Reason": ` +
+        "write a three-digit code, one space and a reason phrase, e.g. '404 Not Found'.",
     );
   }
   const code = Number(match[1]);
   if (code < 100 || code > 599)
     fail(
       'status-code',
-      `The status code ${code} is outside 100–599 (RFC 9110 §15): use a real code, e.g. '500 Internal Server Error'.`,
+      `The status code ${code} is outside 100–599 (RFC 9110 §15): ` +
+        "use a real code, e.g. '500 Internal Server Error'.",
     );
   if (CONTROL.test(match[2]))
     fail(
@@ -328,7 +345,8 @@ export function checkHeaders(
   if (!Array.isArray(headers)) {
     fail(
       'headers-type',
-      `startResponse's headers are ${show(headers)}: pass an array of [name, value] pairs, e.g. [['Content-Type', 'text/plain']].`,
+      `startResponse's headers are ${show(headers)}: ` +
+        "pass an array of [name, value] pairs, e.g. [['Content-Type', 'text/plain']].",
     );
   }
   let contentType = false;
@@ -339,13 +357,15 @@ export function checkHeaders(
     if (lower === 'status') {
       fail(
         'header-status',
-        "There is a Status header: that is CGI's way; give the status as startResponse's first argument instead.",
+        "There is a Status header: that is CGI's way; " +
+          "give the status as startResponse's first argument instead.",
       );
     }
     if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')) {
       fail(
         'hop-by-hop',
-        `${name} is a hop-by-hop header: the server manages the connection and the framing (it chunks or sets Content-Length itself); remove the header.`,
+        `${name} is a hop-by-hop header: the server manages the connection and the framing ` +
+          '(it chunks or sets Content-Length itself); remove the header.',
       );
     }
     if (lower === 'content-type') contentType = true;
@@ -355,7 +375,8 @@ export function checkHeaders(
       if (!DIGITS.test(value))
         fail(
           'content-length-format',
-          `Content-Length is ${show(value)}: it must be the body's size in bytes as digits, e.g. String(bytes.byteLength).`,
+          `Content-Length is ${show(value)}: ` +
+            "it must be the body's size in bytes as digits, e.g. String(bytes.byteLength).",
         );
       contentLength = Number(value);
     }
@@ -364,7 +385,8 @@ export function checkHeaders(
   if (!contentType && !statusForbidsBody(code)) {
     fail(
       'content-type-missing',
-      `A ${code} response has no Content-Type: add one, e.g. ['Content-Type', 'text/plain; charset=utf-8'].`,
+      `A ${code} response has no Content-Type: ` +
+        "add one, e.g. ['Content-Type', 'text/plain; charset=utf-8'].",
     );
   }
   // RFC 9110 §8.6: a server must not send Content-Length in a 1xx or 204 response.
@@ -381,32 +403,38 @@ function checkHeaderPair(header: unknown): [name: string, value: string] {
   if (!Array.isArray(header) || header.length !== 2) {
     fail(
       'header-pair',
-      `The header ${show(header)} is not a [name, value] pair: write each header as a two-element array, e.g. ['Content-Type', 'text/html'].`,
+      `The header ${show(header)} is not a [name, value] pair: ` +
+        "write each header as a two-element array, e.g. ['Content-Type', 'text/html'].",
     );
   }
   const [name, value]: unknown[] = header;
   if (typeof name !== 'string' || typeof value !== 'string') {
     fail(
       'header-string',
-      `The header [${show(name)}, ${show(value)}] must hold two strings: convert numbers with String(), e.g. ['Content-Length', String(size)].`,
+      `The header [${show(name)}, ${show(value)}] must hold two strings: ` +
+        "convert numbers with String(), e.g. ['Content-Length', String(size)].",
     );
   }
   if (CR_OR_LF.test(name) || CR_OR_LF.test(value)) {
     fail(
       'header-crlf',
-      `The header ${show(name)} contains CR or LF, which would let its value start a new header line (response splitting): remove them.`,
+      `The header ${show(name)} contains CR or LF, ` +
+        'which would let its value start a new header line (response splitting): remove them.',
     );
   }
   if (ABOVE_LATIN1.test(name) || ABOVE_LATIN1.test(value)) {
     fail(
       'header-latin1',
-      `The header ${show(name)} has a character above U+00FF, which header bytes cannot carry: percent-encode it (encodeURIComponent), or for a filename use RFC 8187: filename*=UTF-8''...`,
+      `The header ${show(name)} has a character above U+00FF, which header bytes cannot carry: ` +
+        'percent-encode it (encodeURIComponent), ' +
+        "or for a filename use RFC 8187: filename*=UTF-8''...",
     );
   }
   if (!TOKEN.test(name)) {
     fail(
       'header-name',
-      `The header name ${show(name)} is not a token: use letters, digits and -, e.g. 'X-Request-Id'.`,
+      `The header name ${show(name)} is not a token: ` +
+        "use letters, digits and -, e.g. 'X-Request-Id'.",
     );
   }
   if (CONTROL.test(value))
@@ -422,20 +450,24 @@ export function checkBodyValue(body: unknown): 'array' | 'iterable' | 'async-ite
   if (body === undefined || body === null) {
     fail(
       'body-missing',
-      `The application returned ${show(body)}: return the body, if only an empty array ([]); did you forget a return, or to await?`,
+      `The application returned ${show(body)}: return the body, if only an empty array ([]); ` +
+        'did you forget a return, or to await?',
     );
   }
   if (typeof body === 'string') {
     // wsgiref.validate's classic message, in this contract's words.
     fail(
       'body-string',
-      'You should not return a string as your application body; instead return a single-item array containing its bytes: [new TextEncoder().encode(text)].',
+      'You should not return a string as your application body; ' +
+        'instead return a single-item array containing its bytes: ' +
+        '[new TextEncoder().encode(text)].',
     );
   }
   if (body instanceof Uint8Array) {
     fail(
       'body-bytes',
-      'The application returned a Uint8Array on its own: return [bytes] instead; a Uint8Array is itself iterable, so the server would get it one number at a time.',
+      'The application returned a Uint8Array on its own: return [bytes] instead; ' +
+        'a Uint8Array is itself iterable, so the server would get it one number at a time.',
     );
   }
   if (Array.isArray(body)) return 'array';
@@ -443,7 +475,8 @@ export function checkBodyValue(body: unknown): 'array' | 'iterable' | 'async-ite
   if (hasMethod(body, Symbol.iterator)) return 'iterable';
   fail(
     'body-not-iterable',
-    `The application returned ${show(body)}: return an iterable of Uint8Array chunks, e.g. [bytes], a generator (function*) or an async generator.`,
+    `The application returned ${show(body)}: return an iterable of Uint8Array chunks, ` +
+      'e.g. [bytes], a generator (function*) or an async generator.',
   );
 }
 
@@ -453,17 +486,20 @@ export function checkChunk(chunk: unknown, where: 'the body' | 'write()'): Uint8
   if (typeof chunk === 'string') {
     fail(
       'chunk-string',
-      `${where} produced a string: encode text yourself, with the charset your Content-Type names, e.g. new TextEncoder().encode(text).`,
+      `${where} produced a string: encode text yourself, ` +
+        'with the charset your Content-Type names, e.g. new TextEncoder().encode(text).',
     );
   }
   if (typeof chunk === 'number') {
     fail(
       'chunk-number',
-      `${where} produced ${show(chunk)}: chunks are Uint8Arrays, not single bytes; did you yield* a Uint8Array (use yield) or return bytes instead of [bytes]?`,
+      `${where} produced ${show(chunk)}: chunks are Uint8Arrays, not single bytes; ` +
+        'did you yield* a Uint8Array (use yield) or return bytes instead of [bytes]?',
     );
   }
   fail(
     'chunk-type',
-    `${where} produced ${show(chunk)}: every chunk must be a Uint8Array (a Buffer is one); encode or serialise it first.`,
+    `${where} produced ${show(chunk)}: every chunk must be a Uint8Array (a Buffer is one); ` +
+      'encode or serialise it first.',
   );
 }

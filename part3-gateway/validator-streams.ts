@@ -23,13 +23,15 @@ export function watchInput(input: InputStream, enforce: Enforce): InputStream {
       ) {
         fail(
           'input-size',
-          `gateway.input.${call} was given ${show(size)}: pass a whole number of bytes (0 or more), or nothing to read to the end.`,
+          `gateway.input.${call} was given ${show(size)}: ` +
+            'pass a whole number of bytes (0 or more), or nothing to read to the end.',
         );
       }
       if (state.reading)
         fail(
           'input-concurrent',
-          `gateway.input.${call} was called while another read was pending: await each read before starting the next.`,
+          `gateway.input.${call} was called while another read was pending: ` +
+            'await each read before starting the next.',
         );
     });
     state.reading = true;
@@ -44,7 +46,8 @@ export function watchInput(input: InputStream, enforce: Enforce): InputStream {
       if (!(result instanceof Uint8Array))
         fail(
           'input-result',
-          `gateway.input.${call} gave ${show(result)}: a server must give Uint8Arrays (an empty one at the end).`,
+          `gateway.input.${call} gave ${show(result)}: ` +
+            'a server must give Uint8Arrays (an empty one at the end).',
         );
       return result;
     });
@@ -87,7 +90,8 @@ export function watchErrors(errors: ErrorStream, enforce: Enforce): ErrorStream 
         if (typeof value !== 'string') {
           fail(
             'errors-write',
-            `gateway.errors.write() was given ${show(value)}: pass a string, e.g. String(error) or error.stack, ending with '\\n'.`,
+            `gateway.errors.write() was given ${show(value)}: ` +
+              "pass a string, e.g. String(error) or error.stack, ending with '\\n'.",
           );
         }
       });

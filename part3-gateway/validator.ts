@@ -141,13 +141,15 @@ class RequestWatch {
         if (this.finished || this.closed) {
           fail(
             'start-response-late',
-            'startResponse was called after the body had ended: call it before returning the body (in a generator, before the first yield).',
+            'startResponse was called after the body had ended: ' +
+              'call it before returning the body (in a generator, before the first yield).',
           );
         }
         if (this.head !== null && !hasError) {
           fail(
             'start-response-twice',
-            'startResponse was called a second time without an error: call it once; to replace the head after a failure, pass the caught error as the third argument.',
+            'startResponse was called a second time without an error: call it once; ' +
+              'to replace the head after a failure, pass the caught error as the third argument.',
           );
         }
         const code = checkStatus(status);
@@ -166,7 +168,8 @@ class RequestWatch {
       if (this.finished || this.closed) {
         fail(
           'write-late',
-          'write() was called after the body had ended: the response is complete by then; produce every byte before the body ends.',
+          'write() was called after the body had ended: the response is complete by then; ' +
+            'produce every byte before the body ends.',
         );
       }
       return this.count(checkChunk(chunk, 'write()'));
@@ -180,7 +183,9 @@ class RequestWatch {
     if (head === null) {
       fail(
         'start-response-missing',
-        'The body produced a chunk before startResponse was called: call startResponse(status, headers) first (before returning the body; in a generator, before the first yield).',
+        'The body produced a chunk before startResponse was called: ' +
+          'call startResponse(status, headers) first ' +
+          '(before returning the body; in a generator, before the first yield).',
       );
     }
     this.bytes += chunk.byteLength;
@@ -188,13 +193,16 @@ class RequestWatch {
     if (chunk.byteLength > 0 && statusForbidsBody(head.code)) {
       fail(
         'body-forbidden',
-        `A ${head.code} response has no body, but the app produced ${chunk.byteLength} bytes for it: return an empty body ([]).`,
+        `A ${head.code} response has no body, ` +
+          `but the app produced ${chunk.byteLength} bytes for it: return an empty body ([]).`,
       );
     }
     if (head.contentLength !== undefined && this.bytes > head.contentLength) {
       fail(
         'content-length-exceeded',
-        `Content-Length says ${head.contentLength} bytes, but the body has produced ${this.bytes} already: fix the header, or leave it out and let the server frame the body.`,
+        `Content-Length says ${head.contentLength} bytes, ` +
+          `but the body has produced ${this.bytes} already: ` +
+          'fix the header, or leave it out and let the server frame the body.',
       );
     }
     return chunk;
@@ -206,14 +214,16 @@ class RequestWatch {
     if (head === null) {
       fail(
         'start-response-missing',
-        'The body ended and startResponse was never called: call startResponse(status, headers) before returning the body.',
+        'The body ended and startResponse was never called: ' +
+          'call startResponse(status, headers) before returning the body.',
       );
     }
     if (this.isHead || statusForbidsBody(head.code) || head.contentLength === undefined) return;
     if (this.bytes !== head.contentLength) {
       fail(
         'content-length-mismatch',
-        `Content-Length says ${head.contentLength} bytes, but the body had ${this.bytes}: make them agree, or leave Content-Length out and let the server count.`,
+        `Content-Length says ${head.contentLength} bytes, but the body had ${this.bytes}: ` +
+          'make them agree, or leave Content-Length out and let the server count.',
       );
     }
   }
@@ -326,7 +336,8 @@ class RequestWatch {
       if (this.iterating)
         fail(
           'server-iterate-twice',
-          "The server asked for the body's iterator twice: iterate a body once (a generator cannot start over).",
+          "The server asked for the body's iterator twice: " +
+            'iterate a body once (a generator cannot start over).',
         );
     });
     this.iterating = true;
@@ -337,7 +348,8 @@ class RequestWatch {
     if (this.closed)
       fail(
         'server-next-after-close',
-        "The server asked for a chunk after calling the body's close(): stop iterating before closing.",
+        "The server asked for a chunk after calling the body's close(): " +
+          'stop iterating before closing.',
       );
   }
 
@@ -347,12 +359,14 @@ class RequestWatch {
       if (this.returned)
         fail(
           'server-next-after-return',
-          "The server asked for a chunk after calling the iterator's return(): a returned iterator is finished.",
+          "The server asked for a chunk after calling the iterator's return(): " +
+            'a returned iterator is finished.',
         );
       if (this.nextPending) {
         fail(
           'server-next-concurrent',
-          'The server asked for a chunk while the previous one was still pending: await each next() (and the socket) before asking for more.',
+          'The server asked for a chunk while the previous one was still pending: ' +
+            'await each next() (and the socket) before asking for more.',
         );
       }
     });
@@ -405,7 +419,8 @@ class RequestWatch {
       this.report(
         new ContractError(
           'server-close-twice',
-          "The server called the body's close() twice: call it exactly once, however the response ended.",
+          "The server called the body's close() twice: " +
+            'call it exactly once, however the response ended.',
         ),
       );
       return;
@@ -417,7 +432,8 @@ class RequestWatch {
       this.report(
         new ContractError(
           'server-no-return',
-          "The server closed the body without calling its iterator's return(): call iterator.return() first, so the app's finally blocks run.",
+          "The server closed the body without calling its iterator's return(): " +
+            "call iterator.return() first, so the app's finally blocks run.",
         ),
       );
     }
@@ -443,14 +459,17 @@ class RequestWatch {
       this.report(
         new ContractError(
           'server-no-return',
-          `The server did not call the body iterator's return() ${after}: call it on every exit (done, app error, client gone), so the app's finally blocks run.`,
+          `The server did not call the body iterator's return() ${after}: ` +
+            'call it on every exit (done, app error, client gone), ' +
+            "so the app's finally blocks run.",
         ),
       );
     }
     this.report(
       new ContractError(
         'server-no-close',
-        `The server did not call the body's close() ${after}: call it once on every exit (done, app error, client gone), after iterator.return().`,
+        `The server did not call the body's close() ${after}: ` +
+          'call it once on every exit (done, app error, client gone), after iterator.return().',
       ),
     );
   }

@@ -37,11 +37,9 @@ export function dispatcher(mounts: Mounts, fallback: Application = notFound): Ap
     if (environ.PATH_INFO === '') {
       // `/micro` → `/micro/`: the app's pages use relative links, which need the slash
       // (as Apache's DirectorySlash and Django's APPEND_SLASH do).
+      const query = environ.QUERY_STRING === '' ? '' : `?${environ.QUERY_STRING}`;
       startResponse('301 Moved Permanently', [
-        [
-          'Location',
-          `${encodeURI(environ.SCRIPT_NAME)}/${environ.QUERY_STRING === '' ? '' : `?${environ.QUERY_STRING}`}`,
-        ],
+        ['Location', `${encodeURI(environ.SCRIPT_NAME)}/${query}`],
         ['Content-Type', 'text/plain; charset=utf-8'],
       ]);
       return [Buffer.from(`Moved to ${environ.SCRIPT_NAME}/\n`)];
@@ -52,9 +50,6 @@ export function dispatcher(mounts: Mounts, fallback: Application = notFound): Ap
 
 const notFound: Application = (environ: Environ, startResponse) => {
   startResponse('404 Not Found', [['Content-Type', 'text/plain; charset=utf-8']]);
-  return [
-    Buffer.from(
-      `Not found: nothing is mounted at ${JSON.stringify(environ.SCRIPT_NAME + environ.PATH_INFO)}.\n`,
-    ),
-  ];
+  const path = environ.SCRIPT_NAME + environ.PATH_INFO;
+  return [Buffer.from(`Not found: nothing is mounted at ${JSON.stringify(path)}.\n`)];
 };

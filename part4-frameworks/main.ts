@@ -33,7 +33,8 @@ import { createSite, FRAMEWORKS, SERVERS, type FrameworkName, type ServerName } 
 export const DEFAULT_PORT = 8004;
 
 const USAGE =
-  'Usage: npm run part4 -- [--server gateway|node] [--framework micro|mvc|hono | --app app.ts[:export]] [--port N] [--host H]';
+  'Usage: npm run part4 -- [--server gateway|node] ' +
+  '[--framework micro|mvc|hono | --app app.ts[:export]] [--port N] [--host H]';
 
 const SERVER_NAMES: Record<ServerName, string> = {
   gateway: 'the gateway server (part 3)',
@@ -133,7 +134,8 @@ async function main(): Promise<void> {
   }
   const book = cli.framework === null ? `${url}micro/` : url;
   console.log(
-    `Try:  curl -i -d 'name=Ada&message=Hello' ${book}entries   then  curl -s ${book}entries   (stop with Ctrl-C)`,
+    `Try:  curl -i -d 'name=Ada&message=Hello' ${book}entries   then  curl -s ${book}entries   ` +
+      '(stop with Ctrl-C)',
   );
   stopOnSignals(() => server.shutdown(SHUTDOWN_DEADLINE_MS));
 }

@@ -4,8 +4,10 @@
 // gateway server. The guestbook uses the stage's model (guestbook-model.ts), as both of the
 // course's guestbooks do, so its rules and messages are theirs.
 //
-//   npx tsx part4-frameworks/minimal.ts --port 8004          then: curl -i http://127.0.0.1:8004/entries
-//   npm run check -- part4 part4-frameworks/minimal.ts --all  every core check passes; some hardening checks fail
+//   npx tsx part4-frameworks/minimal.ts --port 8004
+//     then: curl -i http://127.0.0.1:8004/entries
+//   npm run check -- part4 part4-frameworks/minimal.ts --all
+//     every core check passes; some hardening checks fail
 //
 // What it leaves out, on purpose, and what micro/micro.ts adds (README.md, "Build it yourself",
 // lists the checks this file fails): errors as answers (a broken JSON body crashes the handler:
@@ -67,7 +69,8 @@ function request(environ: Environ, params: Record<string, string>): Request {
     isJson: (environ.CONTENT_TYPE ?? '').toLowerCase().startsWith('application/json'),
     // Simplification: any body is read as a form, whatever its Content-Type (micro answers 415).
     form: async () => new URLSearchParams(await body()),
-    // Simplification: a body that is not JSON throws here, and the gateway answers 500 (micro: 400).
+    // Simplification: a body that is not JSON throws here,
+    // and the gateway answers 500 (micro: 400).
     json: async () => {
       const value: unknown = JSON.parse(await body());
       return value;
@@ -176,7 +179,8 @@ function page(request: Request, errors: string[], status = 200): Response {
 <body><h1>Guestbook</h1>
 ${errors.map((error) => `<p class="error">${escapeHtml(error)}</p>`).join('\n')}
 <form method="post" action="${escapeHtml(request.urlFor('/entries'))}">
-<p><label>Name <input name="name" required></label> <label>Message <input name="message" required></label>
+<p><label>Name <input name="name" required></label>
+<label>Message <input name="message" required></label>
 <button type="submit">Sign</button></p>
 </form>
 <ul>${entries.join('\n')}</ul>

@@ -2,7 +2,8 @@
 // line, as `npm run part4` does: the few lines that starter.ts, minimal.ts and each file in
 // solutions/ would otherwise repeat.
 //
-//   runOnGateway(import.meta.url, app, 'The minimal guestbook');   then: npx tsx that-file.ts --port 8004
+//   runOnGateway(import.meta.url, app, 'The minimal guestbook');
+//     then: npx tsx that-file.ts --port 8004
 //
 // It reads --port N, --host H and PORT (8004 by default), and stops gracefully on Ctrl-C. Its
 // start line names the file it runs from (import.meta.url), so a copy names itself. It

@@ -5,7 +5,8 @@
 //   SERVERS.node(app)      the same contract on node:http (node-server.ts)
 //   FRAMEWORKS.micro()     the guestbook on the Flask-style framework (micro/guestbook.ts)
 //   FRAMEWORKS.mvc()       the guestbook on the Django/Express-style one (mvc/guestbook.ts)
-//   FRAMEWORKS.hono()      the guestbook on Hono, a real framework, through fromFetch (hono/guestbook.ts)
+//   FRAMEWORKS.hono()      the guestbook on Hono, a real framework, through fromFetch
+//                          (hono/guestbook.ts)
 //   createSite()           the guestbooks, at /micro/, /mvc/ and /hono/, and an index page at /
 //
 // Any server runs any of these apps unchanged: that is what the part 3 contract buys. The
@@ -29,7 +30,10 @@ export interface ServerOptions {
   maxBodyBytes?: number;
 }
 
-/** Both servers are a net.Server that stops gracefully: no new connections, in-flight ones finish. */
+/**
+ * Both servers are a net.Server that stops gracefully:
+ * no new connections, in-flight ones finish.
+ */
 export type GatewayServer = Server & { shutdown(deadlineMs?: number): Promise<void> };
 
 export type ServerName = 'gateway' | 'node';
@@ -87,11 +91,15 @@ const INDEX_PAGE = `<!doctype html>
 <body>
 <h1>One guestbook, three frameworks, one server</h1>
 <ul>
-<li><a href="micro/">The guestbook on micro</a> (Flask style), and its <a href="micro/entries">entries as JSON</a></li>
-<li><a href="mvc/">The guestbook on mvc</a> (Django/Express style), and its <a href="mvc/entries">entries as JSON</a></li>
-<li><a href="hono/">The guestbook on Hono</a> (a real framework, through fromFetch), and its <a href="hono/entries">entries as JSON</a></li>
+<li><a href="micro/">The guestbook on micro</a> (Flask style), and its
+<a href="micro/entries">entries as JSON</a></li>
+<li><a href="mvc/">The guestbook on mvc</a> (Django/Express style), and its
+<a href="mvc/entries">entries as JSON</a></li>
+<li><a href="hono/">The guestbook on Hono</a> (a real framework, through fromFetch), and its
+<a href="hono/entries">entries as JSON</a></li>
 </ul>
-<p>All three answer every request alike; part4-frameworks/README.md traces one request through micro and mvc, and sets WSGI's shape beside fetch's.</p>
+<p>All three answer every request alike; part4-frameworks/README.md traces one request
+through micro and mvc, and sets WSGI's shape beside fetch's.</p>
 </body>
 </html>
 `;

@@ -6,7 +6,8 @@
 //
 //   cp part4-frameworks/starter.ts part4-frameworks/my-framework.ts
 //   npm run check -- part4 part4-frameworks/my-framework.ts --watch
-//   npx tsx part4-frameworks/my-framework.ts --port 8004     then, in another terminal: curl -i http://127.0.0.1:8004/
+//   npx tsx part4-frameworks/my-framework.ts --port 8004
+//     then, in another terminal: curl -i http://127.0.0.1:8004/
 //
 // The lesson is README.md, "Build it yourself"; REFERENCE.md, "The checks", lists every check.
 // minimal.ts is one way to pass the core ones, micro/micro.ts and micro/guestbook.ts the

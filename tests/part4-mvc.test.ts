@@ -5,7 +5,7 @@
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { createApp, type Middleware } from '../part4-frameworks/mvc/app.ts';
-import { HttpError, HttpResponse, jsonResponse, redirect } from '../part4-frameworks/mvc/http.ts';
+import { HttpException, HttpResponse, jsonResponse, redirect } from '../part4-frameworks/mvc/http.ts';
 import { requestLogger, responseTime } from '../part4-frameworks/mvc/middleware.ts';
 import { render, template } from '../part4-frameworks/mvc/template.ts';
 import { path, reverse, type View } from '../part4-frameworks/mvc/urls.ts';
@@ -223,7 +223,7 @@ describe('mvc: errors', () => {
       throw crash;
     }),
     path('teapot', () => {
-      throw new HttpError(403, 'Members <only>.');
+      throw new HttpException(403, 'Members <only>.');
     }),
     path('nothing', () => JSON.parse('null') as HttpResponse),
   ];
@@ -245,7 +245,7 @@ describe('mvc: errors', () => {
     expect(response.error).toBe(crash);
   });
 
-  it('answers an HttpError with its status and escaped message, and logs nothing', async () => {
+  it('answers an HttpException with its status and escaped message, and logs nothing', async () => {
     const response = await callApp(createApp({ urls }), { path: '/teapot' });
     expect(response.statusLine).toBe('403 Forbidden');
     expect(response.text).toMatch(/<p>Members &lt;only&gt;.<\/p>/);

@@ -5,7 +5,8 @@
 //
 // Run it:    npx tsx part1-sockets/solutions/challenge-2.ts --port 9000
 // Check it:  npm run check -- part1 part1-sockets/solutions/challenge-2.ts --challenge 2
-//            (the checker expects 2000 ms, this file's IDLE_TIMEOUT_MS; --idle-timeout MS if yours differs)
+//            (the checker expects 2000 ms, this file's IDLE_TIMEOUT_MS;
+//            --idle-timeout MS if yours differs)
 //
 // What it leaves out: a deadline for a whole connection; a client that sends a byte a second is
 // never idle. Part 2 adds a deadline for the request head.

@@ -3,7 +3,8 @@
 // the request head is complete, that is until the empty line that ends it (\r\n\r\n, RFC 9112
 // §2.1). The first step of part 2's parser.
 //
-// Run it:    npx tsx part1-sockets/solutions/challenge-3.ts --port 9000, then curl -v http://127.0.0.1:9000/
+// Run it:    npx tsx part1-sockets/solutions/challenge-3.ts --port 9000
+//            then: curl -v http://127.0.0.1:9000/
 // Check it:  npm run check -- part1 part1-sockets/solutions/challenge-3.ts --challenge 3
 //
 // What it leaves out: reading the head (method, path, fields) and any body; keep-alive.

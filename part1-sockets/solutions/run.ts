@@ -31,7 +31,8 @@ export function runIfMain(moduleUrl: string, create: () => Server, what: string)
       // The usual one, said in a line: another server (part 1's own, often) still holds the port.
       console.error(
         error.code === 'EADDRINUSE'
-          ? `Port ${cli.port} is already in use (is another server still running?); pick another with --port N`
+          ? `Port ${cli.port} is already in use (is another server still running?); ` +
+              'pick another with --port N'
           : `Cannot listen on ${cli.host}:${cli.port}: ${error.message}`,
       );
       process.exit(1);

@@ -2,7 +2,8 @@
 // /static/ its own index.html, as most static file servers do. Everything else is the part 2
 // site, unchanged: this file wraps its handler.
 //
-//   npx tsx part2-tcp-http/solutions/challenge-1.ts --port 8002      then: curl -v http://127.0.0.1:8002/static/
+//   npx tsx part2-tcp-http/solutions/challenge-1.ts --port 8002
+//     then: curl -v http://127.0.0.1:8002/static/
 //   npm run check -- part2 part2-tcp-http/solutions/challenge-1.ts --challenge 1
 //
 // What it leaves out: folders without an index.html are still a 404 (no listing), and

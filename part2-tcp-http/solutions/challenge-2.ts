@@ -3,7 +3,8 @@
 // §8.8.2, §13.1.3): the browser's cached copy is still good. The rest is the part 2 site.
 //
 //   npx tsx part2-tcp-http/solutions/challenge-2.ts --port 8002
-//   curl -v http://127.0.0.1:8002/static/hello.txt     then again with -H 'If-Modified-Since: <its Last-Modified>'
+//   curl -v http://127.0.0.1:8002/static/hello.txt
+//     then again with -H 'If-Modified-Since: <its Last-Modified>'
 //   npm run check -- part2 part2-tcp-http/solutions/challenge-2.ts --challenge 2
 //
 // What it leaves out: ETag and If-None-Match (§8.8.3, §13.1.2), which would win over the date.
@@ -14,7 +15,10 @@ import type { Handler } from '../server.ts';
 import { CONTENT_TYPES, PUBLIC_DIR, resolveInside } from '../static.ts';
 import { serveSolution, staticPathOf } from './serve.ts';
 
-/** Static files as the site sends them, plus Last-Modified; 304 when the client's copy is current. */
+/**
+ * Static files as the site sends them, plus Last-Modified;
+ * 304 when the client's copy is current.
+ */
 function withLastModified(site: Handler, publicDir = PUBLIC_DIR): Handler {
   return async (request, response) => {
     const path = staticPathOf(request);

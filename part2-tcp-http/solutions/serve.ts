@@ -25,13 +25,15 @@ export function serveSolution(
 ): void {
   runMain(async () => {
     const cli = parseCli(8002);
-    const usage = `Usage: npx tsx part2-tcp-http/solutions/challenge-${challenge}.ts [--port N] [--host H]`;
+    const file = `part2-tcp-http/solutions/challenge-${challenge}.ts`;
+    const usage = `Usage: npx tsx ${file} [--port N] [--host H]`;
     if (cli.rest.length > 0) throw new UsageError(`Unexpected argument "${cli.rest[0]}". ${usage}`);
     const server = createHttpServer(wrap(createSiteHandler()));
     const port = await listenOrExplain(server, cli, 'part2');
     stopOnSignals(() => server.shutdown());
     console.log(
-      `Part 2 with challenge ${challenge} solved, listening on http://${cli.host}:${port}/ (Ctrl-C to stop). Try it:`,
+      `Part 2 with challenge ${challenge} solved, listening on http://${cli.host}:${port}/ ` +
+        '(Ctrl-C to stop). Try it:',
     );
     console.log(`  ${tryIt.replaceAll('URL', `http://${cli.host}:${port}`)}`);
   });

@@ -1,15 +1,22 @@
 // An application that goes wrong on purpose, one way per path, to watch the server cope (the
 // README's "Break it" section):
 //   npm run part3 -- part3-gateway/apps/break-it.ts
-//   curl -i http://127.0.0.1:8003/throw          throws before its first chunk → a clean 500
-//   curl -i http://127.0.0.1:8003/throw-late     throws after its first chunk → the connection is cut
-//   curl -i http://127.0.0.1:8003/hop-by-hop     sets Connection itself → 500 (that header is the server's)
+//   curl -i http://127.0.0.1:8003/throw
+//       throws before its first chunk → a clean 500
+//   curl -i http://127.0.0.1:8003/throw-late
+//       throws after its first chunk → the connection is cut
+//   curl -i http://127.0.0.1:8003/hop-by-hop
+//       sets Connection itself → 500 (that header is the server's)
 //   curl -s -o /dev/null --limit-rate 2M http://127.0.0.1:8003/big
-//                                                a slow client: the log shows the app slowed down to match
-// The details of every failure go to the server's error log (its standard error), never to the client.
+//       a slow client: the log shows the app slowed down to match
+// The details of every failure go to the server's error log (its standard error),
+// never to the client.
 import type { Application } from '../contract.ts';
 
-/** /big sends this many 64 KiB chunks: 20 MiB, several times what the kernel's socket buffers hold. */
+/**
+ * /big sends this many 64 KiB chunks: 20 MiB,
+ * several times what the kernel's socket buffers hold.
+ */
 export const BIG_CHUNKS = 320;
 const CHUNK = new Uint8Array(64 * 1024).fill(0x2e); // '.'
 

@@ -5,7 +5,10 @@
 //   npm run part3      then open http://127.0.0.1:8003/
 import type { Application, Environ } from '../contract.ts';
 
-/** Body bytes shown on the page at most; the server's own limit (1 MiB) still applies to reading. */
+/**
+ * Body bytes shown on the page at most;
+ * the server's own limit (1 MiB) still applies to reading.
+ */
 export const SHOWN_BODY_BYTES = 4096;
 
 export const app: Application = async function* (environ, startResponse) {
@@ -41,20 +44,30 @@ function page(environ: Environ, body: Uint8Array | null): string {
     .sort()
     .map(
       (key) =>
-        `<tr><th>${escapeHtml(key)}</th><td><code>${escapeHtml(show(environ[key]))}</code></td></tr>`,
+        `<tr><th>${escapeHtml(key)}</th>` +
+        `<td><code>${escapeHtml(show(environ[key]))}</code></td></tr>`,
     )
     .join('\n');
-  const bodySection =
-    body === null
-      ? ''
-      : `<h2>The body, read from gateway.input (${body.length} bytes)</h2>\n<pre>${escapeHtml(Buffer.from(body.subarray(0, SHOWN_BODY_BYTES)).toString('utf8'))}${body.length > SHOWN_BODY_BYTES ? '\n…' : ''}</pre>`;
+  let bodySection = '';
+  if (body !== null) {
+    const shown = Buffer.from(body.subarray(0, SHOWN_BODY_BYTES)).toString('utf8');
+    const more = body.length > SHOWN_BODY_BYTES ? '\n…' : '';
+    bodySection =
+      `<h2>The body, read from gateway.input (${body.length} bytes)</h2>\n` +
+      `<pre>${escapeHtml(shown)}${more}</pre>`;
+  }
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Gateway demo: your environ</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em}th{text-align:left;padding-right:1em;vertical-align:top}code,pre{background:#f4f4f4}</style></head>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em}
+th{text-align:left;padding-right:1em;vertical-align:top}
+code,pre{background:#f4f4f4}
+</style></head>
 <body>
 <h1>The environ your request became</h1>
-<p>Every key below was built by the gateway server from the bytes of your request. Try a query string: <a href="?colour=blue&amp;n=3">?colour=blue&amp;n=3</a>.</p>
+<p>Every key below was built by the gateway server from the bytes of your request.
+Try a query string: <a href="?colour=blue&amp;n=3">?colour=blue&amp;n=3</a>.</p>
 <form method="post"><input name="message" value="hello, gateway"> <button>POST it</button></form>
 ${bodySection}
 <table>

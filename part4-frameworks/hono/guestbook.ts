@@ -114,7 +114,8 @@ async function readJson(parsing: Promise<unknown>): Promise<unknown> {
   try {
     return await parsing;
   } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error; // a failed read (413) goes to onError as it is
+    // A failed read (413) goes to onError as it is.
+    if (!(error instanceof SyntaxError)) throw error;
     throw new HTTPException(400, { message: `The body is not valid JSON (${error.message}).` });
   }
 }
@@ -126,15 +127,23 @@ function page(url: (path: string) => string, entries: Entry[], form: FormState) 
 <head><meta charset="utf-8"><title>Guestbook (hono)</title></head>
 <body>
 <h1>Guestbook</h1>
-${form.errors.length > 0 ? html`<ul class="errors">${form.errors.map((error) => html`<li>${error}</li>`)}</ul>` : ''}
+${
+  form.errors.length > 0
+    ? html`<ul class="errors">${form.errors.map((error) => html`<li>${error}</li>`)}</ul>`
+    : ''
+}
 <form method="post" action="${url('/entries')}">
-<p><label>Name <input name="name" value="${form.name}" maxlength="${NAME_MAX_CHARS}" required></label></p>
-<p><label>Message <textarea name="message" maxlength="${MESSAGE_MAX_CHARS}" required>${form.message}</textarea></label></p>
+<p><label>Name <input name="name" value="${form.name}"
+  maxlength="${NAME_MAX_CHARS}" required></label></p>
+<p><label>Message <textarea name="message" maxlength="${MESSAGE_MAX_CHARS}"
+  required>${form.message}</textarea></label></p>
 <p><button type="submit">Sign the guestbook</button></p>
 </form>
 ${
   entries.length > 0
-    ? html`<ul class="entries">${entries.map((entry) => html`<li><strong>${entry.name}</strong>: ${entry.message}</li>`)}</ul>`
+    ? html`<ul class="entries">${entries.map(
+        (entry) => html`<li><strong>${entry.name}</strong>: ${entry.message}</li>`,
+      )}</ul>`
     : html`<p>No entries yet: be the first.</p>`
 }
 <p><a href="${url('/entries')}">These entries as JSON</a></p>

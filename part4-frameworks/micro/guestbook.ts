@@ -80,15 +80,22 @@ function page(request: Request, entries: Entry[], form: FormState): SafeHtml {
 <head><meta charset="utf-8"><title>Guestbook (micro)</title></head>
 <body>
 <h1>Guestbook</h1>
-${form.errors.length > 0 && html`<ul class="errors">${form.errors.map((error) => html`<li>${error}</li>`)}</ul>`}
+${
+  form.errors.length > 0 &&
+  html`<ul class="errors">${form.errors.map((error) => html`<li>${error}</li>`)}</ul>`
+}
 <form method="post" action="${request.urlFor('/entries')}">
-<p><label>Name <input name="name" value="${form.name}" maxlength="${NAME_MAX_CHARS}" required></label></p>
-<p><label>Message <textarea name="message" maxlength="${MESSAGE_MAX_CHARS}" required>${form.message}</textarea></label></p>
+<p><label>Name <input name="name" value="${form.name}"
+  maxlength="${NAME_MAX_CHARS}" required></label></p>
+<p><label>Message <textarea name="message" maxlength="${MESSAGE_MAX_CHARS}"
+  required>${form.message}</textarea></label></p>
 <p><button type="submit">Sign the guestbook</button></p>
 </form>
 ${
   entries.length > 0
-    ? html`<ul class="entries">${entries.map((entry) => html`<li><strong>${entry.name}</strong>: ${entry.message}</li>`)}</ul>`
+    ? html`<ul class="entries">${entries.map(
+        (entry) => html`<li><strong>${entry.name}</strong>: ${entry.message}</li>`,
+      )}</ul>`
     : html`<p>No entries yet: be the first.</p>`
 }
 <p><a href="${request.urlFor('/entries')}">These entries as JSON</a></p>

@@ -11,24 +11,28 @@
 //   import { requestLogger, responseTime } from './middleware.ts';
 //
 //   export const app = createApp({
-//     urls: [path('hello/<name>', (request) => new HttpResponse(`Hello, ${request.params.name}`, { contentType: 'text/plain' }))],
+//     urls: [
+//       path('hello/<name>', (request) =>
+//         new HttpResponse(`Hello, ${request.params.name}`, { contentType: 'text/plain' }),
+//       ),
+//     ],
 //     middleware: [requestLogger(), responseTime()],
 //     debug: true,
 //   });
 //
 //   npm run part3 -- path/to/that-file.ts:app
 //
-// Errors: a view or middleware that throws HttpError gets an error page with that status; any
-// other error is a crash: the stack goes to gateway.errors, and the client gets a 500 page,
+// Errors: a view or middleware that throws HttpException gets an error page with that status;
+// any other error is a crash: the stack goes to gateway.errors, and the client gets a 500 page,
 // with the stack trace only when `debug` is on (never in production: it shows your code).
 //
 // Not here: settings files, an ORM, sessions, CSRF protection (a real form needs it), template
 // files and inheritance, static files, async streaming responses.
 import type { Application, Environ } from '../../part3-gateway/contract.ts';
 import { STATUS_REASONS } from '../../part2-tcp-http/response.ts';
-import { HttpError, HttpRequest, HttpResponse } from './http.ts';
+import { HttpException, HttpRequest, HttpResponse, type Reverser } from './http.ts';
 import { render, template } from './template.ts';
-import { resolve, type MethodViews, type UrlPattern, type View } from './urls.ts';
+import { resolve, reverse, type MethodViews, type UrlPattern, type View } from './urls.ts';
 
 /**
  * Middleware wraps everything after it: it may act on the request, call `next()` to get the
@@ -51,8 +55,9 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Application {
   const { urls, middleware = [], debug = false } = options;
   const handle = buildChain(middleware, (request) => callView(urls, request, debug), debug);
+  const reverser: Reverser = (name, params) => reverse(urls, name, params);
   return async (environ, startResponse) => {
-    const response = await handle(new HttpRequest(environ, urls));
+    const response = await handle(new HttpRequest(environ, reverser));
     const status = `${response.status} ${STATUS_REASONS[response.status] ?? 'Unknown Status'}`;
     // A crash's 500 says so to the server through startResponse's third argument (see contract.ts).
     if (response.error !== undefined) startResponse(status, response.headers, response.error);
@@ -99,7 +104,7 @@ async function callView(
   const match = resolve(urls, request.pathInfo);
   if (match === null) {
     const tried = urls.map((pattern) => `'${pattern.route}'`).join(', ');
-    throw new HttpError(
+    throw new HttpException(
       404,
       debug
         ? `No URL pattern matches '${request.pathInfo}'. Tried, in order: ${tried}.`
@@ -112,7 +117,8 @@ async function callView(
   if (!(response instanceof HttpResponse)) {
     // Django's own wording for the most common slip in a view.
     throw new TypeError(
-      `The view for '${match.pattern.route}' didn't return an HttpResponse object. It returned ${response === undefined ? 'undefined' : typeof response} instead.`,
+      `The view for '${match.pattern.route}' didn't return an HttpResponse object. ` +
+        `It returned ${response === undefined ? 'undefined' : typeof response} instead.`,
     );
   }
   return response;
@@ -131,7 +137,7 @@ function viewFor(target: View | MethodViews, method: string): View {
       target[candidate] !== undefined || (candidate === 'head' && target.get !== undefined),
   );
   const allow = allowed.map((candidate) => candidate.toUpperCase()).join(', ');
-  throw new HttpError(405, `This address answers ${allow} only.`, [['Allow', allow]]);
+  throw new HttpException(405, `This address answers ${allow} only.`, [['Allow', allow]]);
 }
 
 // ---- Error pages ------------------------------------------------------------------------------
@@ -160,7 +166,7 @@ generic 500 page is shown and the details go to the error log only.</p></body></
 const CRASH_MESSAGE = 'The server failed while answering; the details are in its log.';
 
 function errorResponse(request: HttpRequest, error: unknown, debug: boolean): HttpResponse {
-  if (error instanceof HttpError) {
+  if (error instanceof HttpException) {
     return render(
       ERROR_PAGE,
       { status: error.status, reason: STATUS_REASONS[error.status], message: error.message },

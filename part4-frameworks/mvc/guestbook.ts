@@ -97,13 +97,18 @@ const PAGE = template(
 <head><meta charset="utf-8"><title>Guestbook (mvc)</title></head>
 <body>
 <h1>Guestbook</h1>
-{% if errors %}<ul class="errors">{% for error in errors %}<li>{{ error }}</li>{% endfor %}</ul>{% endif %}
+{% if errors %}<ul class="errors">{% for error in errors %}
+<li>{{ error }}</li>{% endfor %}</ul>{% endif %}
 <form method="post" action="{{ action }}">
-<p><label>Name <input name="name" value="{{ name }}" maxlength="{{ nameMax }}" required></label></p>
-<p><label>Message <textarea name="message" maxlength="{{ messageMax }}" required>{{ message }}</textarea></label></p>
+<p><label>Name <input name="name" value="{{ name }}"
+  maxlength="{{ nameMax }}" required></label></p>
+<p><label>Message <textarea name="message" maxlength="{{ messageMax }}"
+  required>{{ message }}</textarea></label></p>
 <p><button type="submit">Sign the guestbook</button></p>
 </form>
-{% if entries %}<ul class="entries">{% for entry in entries %}<li><strong>{{ entry.name }}</strong>: {{ entry.message }}</li>{% endfor %}</ul>{% else %}<p>No entries yet: be the first.</p>{% endif %}
+{% if entries %}<ul class="entries">{% for entry in entries %}
+<li><strong>{{ entry.name }}</strong>: {{ entry.message }}</li>{% endfor %}</ul>
+{% else %}<p>No entries yet: be the first.</p>{% endif %}
 <p><a href="{{ json }}">These entries as JSON</a></p>
 </body>
 </html>

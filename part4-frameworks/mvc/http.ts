@@ -12,26 +12,33 @@
 // read and change a response after the view made it (add a header, log its status), which
 // startResponse, called once, does not allow.
 import type { Environ, ResponseHeader } from '../../part3-gateway/contract.ts';
-import { reverse, type UrlPattern } from './urls.ts';
 
 /**
- * Thrown to answer with an error status (Django has Http404, BadRequest, PermissionDenied;
- * one class with a status does for all): `throw new HttpError(404, 'No such entry.')`.
+ * Thrown to answer with an error status: `throw new HttpException(404, 'No such entry.')`.
+ * Werkzeug's name for it; Django has Http404, BadRequest, PermissionDenied, where one class
+ * with a status does for all. (Not part 2's HttpError, a request the server itself refuses.)
  * The message is shown to the client, so it must not contain secrets.
  */
-export class HttpError extends Error {
+export class HttpException extends Error {
   readonly status: number;
   readonly headers: ResponseHeader[];
 
   constructor(status: number, message: string, headers: ResponseHeader[] = []) {
     super(message);
-    this.name = 'HttpError';
+    this.name = 'HttpException';
     this.status = status;
     this.headers = headers;
   }
 }
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * The path of a named URL pattern from the app's root, given by the app: urls.ts's reverse()
+ * bound to its patterns. A function rather than the patterns, so that this file imports
+ * nothing from urls.ts, which imports the request and response from here: no import circle.
+ */
+export type Reverser = (name: string, params: Record<string, string | number>) => string;
 
 export class HttpRequest {
   readonly method: string;
@@ -43,15 +50,18 @@ export class HttpRequest {
   readonly query: URLSearchParams;
   /** The body's media type without parameters, lower-case (Django's content_type); '' if none. */
   readonly contentType: string;
-  /** What the URL pattern captured, converted: `entries/<int:id>` gives `{ id: 7 }`. Set by the app. */
+  /**
+   * What the URL pattern captured, converted: `entries/<int:id>` gives `{ id: 7 }`.
+   * Set by the app.
+   */
   params: Record<string, string | number> = {};
   private bodyBytes: Promise<Buffer> | undefined;
   readonly environ: Environ;
-  private readonly urls: readonly UrlPattern[];
+  private readonly reverser: Reverser;
 
-  constructor(environ: Environ, urls: readonly UrlPattern[]) {
+  constructor(environ: Environ, reverser: Reverser) {
     this.environ = environ;
-    this.urls = urls;
+    this.reverser = reverser;
     this.method = environ.REQUEST_METHOD;
     this.scriptName = environ.SCRIPT_NAME;
     this.pathInfo = environ.PATH_INFO;
@@ -86,18 +96,19 @@ export class HttpRequest {
   /** The fields of an HTML form post (Django's request.POST). 415 for other bodies. */
   async form(): Promise<URLSearchParams> {
     // Simplification: multipart/form-data (file uploads) is not understood.
-    if (this.contentType !== FORM_TYPE) throw new HttpError(415, `Expected a form (${FORM_TYPE}).`);
+    if (this.contentType !== FORM_TYPE)
+      throw new HttpException(415, `Expected a form (${FORM_TYPE}).`);
     return new URLSearchParams(await this.text());
   }
 
   /** The body parsed as JSON. 415 unless declared JSON, 400 if it is not valid JSON. */
   async json(): Promise<unknown> {
-    if (!this.isJson()) throw new HttpError(415, 'Expected a JSON body (application/json).');
+    if (!this.isJson()) throw new HttpException(415, 'Expected a JSON body (application/json).');
     const text = await this.text();
     try {
       return JSON.parse(text);
     } catch {
-      throw new HttpError(400, 'The body is not valid JSON.');
+      throw new HttpException(400, 'The body is not valid JSON.');
     }
   }
 
@@ -113,7 +124,7 @@ export class HttpRequest {
    */
   reverse(name: string, params: Record<string, string | number> = {}): string {
     const mount = this.scriptName.split('/').map(encodeURIComponent).join('/');
-    return mount + reverse(this.urls, name, params);
+    return mount + this.reverser(name, params);
   }
 }
 
@@ -128,7 +139,7 @@ async function readInput(environ: Environ): Promise<Buffer> {
   } catch (error) {
     const status =
       typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined;
-    throw new HttpError(
+    throw new HttpException(
       typeof status === 'number' ? status : 400,
       error instanceof Error ? error.message : 'Could not read the body.',
     );
@@ -181,7 +192,10 @@ export function jsonResponse(
   return new HttpResponse(JSON.stringify(data), { ...options, contentType: 'application/json' });
 }
 
-/** RFC 9110 §15.4: 303 makes the browser GET `location` (POST-redirect-GET); 302 is Django's default. */
+/**
+ * RFC 9110 §15.4: 303 makes the browser GET `location` (POST-redirect-GET);
+ * 302 is Django's default.
+ */
 export function redirect(
   location: string,
   status: 301 | 302 | 303 | 307 | 308 = 302,

@@ -39,7 +39,10 @@ const ESCAPES: Readonly<Record<string, string>> = {
   "'": '&#39;',
 };
 
-/** Compile `source` (its `name` appears in error messages). Syntax errors throw here, not at render. */
+/**
+ * Compile `source` (its `name` appears in error messages).
+ * Syntax errors throw here, not at render.
+ */
 export function template(name: string, source: string): Template {
   const nodes = new Parser(name, source).parseAll();
   return (context) => renderNodes(nodes, context);

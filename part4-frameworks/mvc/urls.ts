@@ -55,7 +55,8 @@ export interface UrlPattern {
 export function path(route: string, view: View | MethodViews, name?: string): UrlPattern {
   if (route.startsWith('/'))
     throw new Error(
-      `URL pattern '${route}' starts with '/': write it without, as Django does: '${route.slice(1)}'.`,
+      `URL pattern '${route}' starts with '/': ` +
+        `write it without, as Django does: '${route.slice(1)}'.`,
     );
   const captures: UrlPattern['captures'] = [];
   let source = '';
@@ -65,7 +66,8 @@ export function path(route: string, view: View | MethodViews, name?: string): Ur
     const converter = CONVERTERS[converterName];
     if (converter === undefined) {
       throw new Error(
-        `URL pattern '${route}': no converter '${converterName}'; use one of ${Object.keys(CONVERTERS).join(', ')}.`,
+        `URL pattern '${route}': no converter '${converterName}'; ` +
+          `use one of ${Object.keys(CONVERTERS).join(', ')}.`,
       );
     }
     captures.push({ name: match[2], converter });
@@ -95,7 +97,10 @@ export function resolve(
   return null;
 }
 
-/** The path of the pattern named `name` with `params` filled in, from the app's root: '/entries/7'. */
+/**
+ * The path of the pattern named `name` with `params` filled in,
+ * from the app's root: '/entries/7'.
+ */
 export function reverse(
   patterns: readonly UrlPattern[],
   name: string,
@@ -104,7 +109,8 @@ export function reverse(
   const pattern = patterns.find((candidate) => candidate.name === name);
   if (pattern === undefined)
     throw new Error(
-      `reverse('${name}'): no URL pattern has that name; name one with path(route, view, '${name}').`,
+      `reverse('${name}'): no URL pattern has that name; ` +
+        `name one with path(route, view, '${name}').`,
     );
   let index = 0;
   const filled = pattern.route.replace(PLACEHOLDER, () => {
@@ -117,7 +123,8 @@ export function reverse(
     // Django refuses a value its converter would not match back (NoReverseMatch): so do we.
     if (!new RegExp(`^(?:${converter.pattern})$`).test(String(value))) {
       throw new Error(
-        `reverse('${name}'): ${JSON.stringify(value)} does not fit '${param}' in '${pattern.route}'.`,
+        `reverse('${name}'): ${JSON.stringify(value)} ` +
+          `does not fit '${param}' in '${pattern.route}'.`,
       );
     }
     return String(value).split('/').map(encodeURIComponent).join('/');

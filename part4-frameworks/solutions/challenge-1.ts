@@ -3,7 +3,8 @@
 // answers it there, and the handler never runs. Returning nothing lets the request through.
 //
 //   npx tsx part4-frameworks/solutions/challenge-1.ts --port 8004
-//   curl -i -X PUT --data-binary on http://127.0.0.1:8004/maintenance     then: curl -i http://127.0.0.1:8004/
+//   curl -i -X PUT --data-binary on http://127.0.0.1:8004/maintenance
+//     then: curl -i http://127.0.0.1:8004/
 //   npm run check -- part4 part4-frameworks/solutions/challenge-1.ts --challenge 1
 //
 // Done from outside micro.ts, so the reference stays as it is: withBeforeHooks wraps the app

@@ -3,7 +3,8 @@
 // lists DELETE in its Allow, which micro works out from the routes by itself.
 //
 //   npx tsx part4-frameworks/solutions/challenge-3.ts --port 8004
-//   curl -i -H 'Content-Type: application/json' -d '{"name":"Ada","message":"Hi"}' http://127.0.0.1:8004/entries
+//   curl -i -H 'Content-Type: application/json' -d '{"name":"Ada","message":"Hi"}' \
+//     http://127.0.0.1:8004/entries
 //   curl -i -X DELETE http://127.0.0.1:8004/entries/1
 //   npm run check -- part4 part4-frameworks/solutions/challenge-3.ts --challenge 3
 //
