@@ -82,12 +82,15 @@ function link(
     resetIfOpen(client);
   });
 
+  // A socket that closes with its peer still writable was destroyed without an error (the
+  // inspector stopping): end the peer too, after what it still has to send, or it stays open.
   let open = 2;
-  const onClose = (): void => {
+  const onClose = (peer: Socket) => (): void => {
+    if (!peer.destroyed && !peer.writableEnded) peer.end();
     if (--open === 0) record.closed();
   };
-  client.once('close', onClose);
-  server.once('close', onClose);
+  client.once('close', onClose(server));
+  server.once('close', onClose(client));
 }
 
 /**
