@@ -23,7 +23,7 @@ export interface FoldedView {
  * otherwise make a few hundred bytes cost a few hundred objects; past this, reads are merged
  * (the start keeps the time of its last kept read, the end the time of its first).
  */
-export const MAX_SEGMENTS_PER_SIDE = 32;
+export const MAX_SEGMENTS_PER_SIDE = 16;
 
 /**
  * Bytes as text a learner can read: printable ASCII as it is; CR, LF and TAB as `\r`, `\n`
@@ -44,9 +44,77 @@ export function visible(bytes: Uint8Array): string {
   return text;
 }
 
-interface Kept {
-  t: number;
-  bytes: Buffer;
+/** The smallest buffer a side of a fold starts with; it doubles as needed, up to its limit. */
+const FIRST_CAPACITY = 64;
+
+/**
+ * The reads kept on one side of a fold: their bytes end to end in one buffer, and where each
+ * read begins in it and when it arrived. One buffer, grown by doubling up to `limit` and then
+ * reused in place, and a list of numbers: with thousands of messages kept, an object or a fresh
+ * buffer per read would cost more than the bytes themselves.
+ *
+ * The buffer owns its memory (allocUnsafeSlow, not Node's shared pool): a few bytes kept must
+ * not keep a large read, or a pool slab, alive.
+ */
+class Reads {
+  private readonly limit: number;
+  private buffer: Buffer = Buffer.alloc(0);
+  length = 0;
+  /** Flat pairs: [t, offset, t, offset, ...], offsets rising. */
+  private marks: number[] = [];
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  get count(): number {
+    return this.marks.length / 2;
+  }
+
+  /** Append a read (the caller keeps the total within `limit`); past MAX_SEGMENTS_PER_SIDE it joins the last one. */
+  append(t: number, part: Buffer): void {
+    if (part.length === 0) return;
+    if (this.length + part.length > this.buffer.length) {
+      const capacity = Math.min(
+        this.limit,
+        Math.max(FIRST_CAPACITY, 2 * (this.length + part.length)),
+      );
+      const grown = Buffer.allocUnsafeSlow(capacity);
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    if (this.count < MAX_SEGMENTS_PER_SIDE) this.marks.push(t, this.length);
+    this.length += part.copy(this.buffer, this.length);
+  }
+
+  /** Forget the first `length` bytes; a read cut in two keeps its time for what is left of it. */
+  dropFront(length: number): void {
+    this.buffer.copyWithin(0, length, this.length);
+    this.length -= length;
+    const marks: number[] = [];
+    for (let i = 0; i < this.marks.length; i += 2) {
+      const nextOffset = i + 3 < this.marks.length ? this.marks[i + 3] - length : this.length;
+      if (nextOffset > 0) marks.push(this.marks[i], Math.max(0, this.marks[i + 1] - length));
+    }
+    this.marks = marks;
+  }
+
+  /** Join the first two reads (the end side's way to stay within MAX_SEGMENTS_PER_SIDE). */
+  mergeFirstTwo(): void {
+    if (this.count >= 2) this.marks.splice(2, 2);
+  }
+
+  segments(): Segment[] {
+    const segments: Segment[] = [];
+    for (let i = 0; i < this.marks.length; i += 2) {
+      const end = i + 3 < this.marks.length ? this.marks[i + 3] : this.length;
+      segments.push({
+        t: this.marks[i],
+        text: visible(this.buffer.subarray(this.marks[i + 1], end)),
+      });
+    }
+    return segments;
+  }
 }
 
 /**
@@ -56,56 +124,36 @@ interface Kept {
  */
 export class FoldedBytes {
   private readonly keep: number;
-  private readonly start: Kept[] = [];
-  private startBytes = 0;
-  private readonly end: Kept[] = [];
-  private endBytes = 0;
+  private readonly start: Reads;
+  private readonly end: Reads;
   total = 0;
 
   constructor(keep: number) {
     this.keep = keep;
+    this.start = new Reads(keep);
+    this.end = new Reads(keep);
   }
 
   add(t: number, bytes: Buffer): void {
     this.total += bytes.length;
-    let rest = bytes;
-    if (this.startBytes < this.keep) {
-      const part = rest.subarray(0, this.keep - this.startBytes);
-      this.startBytes += part.length;
-      rest = rest.subarray(part.length);
-      const last = this.start.at(-1);
-      if (this.start.length >= MAX_SEGMENTS_PER_SIDE && last !== undefined)
-        this.start[this.start.length - 1] = { t: last.t, bytes: Buffer.concat([last.bytes, part]) };
-      else this.start.push({ t, bytes: Buffer.from(part) });
-    }
+    const room = this.keep - this.start.length;
+    this.start.append(t, bytes.subarray(0, room));
+    const rest = bytes.subarray(room);
     if (rest.length === 0) return;
+    // Keep only the last `keep` bytes after the start: make room, then append.
     const tail = rest.subarray(Math.max(0, rest.length - this.keep));
-    this.end.push({ t, bytes: Buffer.from(tail) });
-    this.endBytes += tail.length;
-    // Keep only the last `keep` bytes: drop whole reads from the front, then cut the first.
-    while (this.endBytes - this.end[0].bytes.length >= this.keep) {
-      this.endBytes -= this.end[0].bytes.length;
-      this.end.shift();
-    }
-    const over = this.endBytes - this.keep;
-    if (over > 0) {
-      this.end[0] = { t: this.end[0].t, bytes: Buffer.from(this.end[0].bytes.subarray(over)) };
-      this.endBytes = this.keep;
-    }
-    if (this.end.length > MAX_SEGMENTS_PER_SIDE) {
-      const [first, second] = this.end.splice(0, 2);
-      this.end.unshift({ t: first.t, bytes: Buffer.concat([first.bytes, second.bytes]) });
-    }
+    const over = this.end.length + tail.length - this.keep;
+    if (over > 0) this.end.dropFront(over);
+    if (this.end.count >= MAX_SEGMENTS_PER_SIDE) this.end.mergeFirstTwo();
+    this.end.append(t, tail);
   }
 
   view(): FoldedView {
-    const show = (kept: Kept[]): Segment[] =>
-      kept.map(({ t, bytes }) => ({ t, text: visible(bytes) }));
     return {
       total: this.total,
-      start: show(this.start),
-      omitted: this.total - this.startBytes - this.endBytes,
-      end: show(this.end),
+      start: this.start.segments(),
+      omitted: this.total - this.start.length - this.end.length,
+      end: this.end.segments(),
     };
   }
 }

@@ -41,7 +41,7 @@ export type Piece =
   | { kind: 'not-http'; reason: string };
 
 export interface MessageHead {
-  /** `GET /hello HTTP/1.1` or `HTTP/1.1 200 OK`, as sent. */
+  /** `GET /hello HTTP/1.1` or `HTTP/1.1 200 OK`, as sent (cut past MAX_TITLE_CHARS). */
   startLine: string;
   /** How the body is delimited, in words: `Content-Length: 12`, `chunked`, `no body (HEAD)`. */
   framing: string;
@@ -82,6 +82,25 @@ const RECORDER_LIMITS: Partial<ParserLimits> = {
 
 /** The longest response head read before the rest is drawn raw: a request's limits, together. */
 export const MAX_RESPONSE_HEAD_BYTES = MAX_REQUEST_LINE_BYTES + MAX_HEADER_BYTES;
+
+/**
+ * The longest start line kept as a message's title; its bytes are all in the head. A request line
+ * may be 8 KiB (part 2's limit), and the recorder keeps thousands of titles.
+ */
+export const MAX_TITLE_CHARS = 200;
+
+/** A start line as a title: whole, or cut at MAX_TITLE_CHARS with a mark that it was. */
+function titleOf(line: string): string {
+  return ownCopy(line.length <= MAX_TITLE_CHARS ? line : `${line.slice(0, MAX_TITLE_CHARS - 1)}…`);
+}
+
+/**
+ * The text as a string of its own. A piece cut from a string may keep the whole string alive
+ * (JavaScript engines share the memory), here a whole head of up to 24 KiB per message kept.
+ */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
 
 /** Why a connection's bytes are raw after a 101 (or a CONNECT's 2xx). */
 export const SWITCHED =
@@ -132,14 +151,14 @@ export class RequestFramer implements Framer {
           pieces.push({
             kind: 'head',
             head: {
-              startLine: `${method} ${target} ${version}`,
+              startLine: titleOf(`${method} ${target} ${version}`),
               framing:
                 framing.type === 'length'
                   ? `Content-Length: ${framing.length}`
                   : framing.type === 'chunked'
                     ? 'chunked'
                     : 'no body',
-              method,
+              method: ownCopy(method),
               status: 0,
               answers: 0,
               interim: false,
@@ -377,7 +396,7 @@ export class ResponseFramer implements Framer {
     const head = (framing: string): Piece => ({
       kind: 'head',
       head: {
-        startLine: parsed.startLine,
+        startLine: titleOf(parsed.startLine),
         framing,
         method,
         status,

@@ -24,11 +24,11 @@ import {
 /** N: how many connections the recorder keeps, the newest; an older one is forgotten whole. */
 export const MAX_CONNECTIONS = 100;
 /** How many items (messages, events, raw runs) it keeps of one connection, the newest. */
-export const MAX_ITEMS_PER_CONNECTION = 100;
+export const MAX_ITEMS_PER_CONNECTION = 50;
 /** A body (or a raw run) keeps its first and its last this many bytes; the rest is counted. */
 export const BODY_FOLD_BYTES = 256;
 /** A head is folded the same way past twice this (a head may be 24 KiB and still be HTTP). */
-export const HEAD_FOLD_BYTES = 1024;
+export const HEAD_FOLD_BYTES = 512;
 /** A pause this long between two reads is marked on the page and in the transcript. */
 export const GAP_MARK_MS = 100;
 
