@@ -96,9 +96,10 @@ async function main(): Promise<void> {
   const proxyPort = await listenOrExplain(proxy, cli, 'inspect');
 
   const page = createPageServer(recorder, { proxy: `${cli.host}:${proxyPort}`, server });
+  // The page's port follows the proxy's as asked for (--port 0, any free port: the page's too).
   const pageOptions: CliOptions = {
     ...cli,
-    port: pagePort ?? (proxyPort === 0 || proxyPort === 65535 ? 0 : proxyPort + 1),
+    port: pagePort ?? (cli.port === 0 || cli.port === 65535 ? 0 : cli.port + 1),
   };
   // Taken: listenOrExplain suggests another --port. Without --page-port that moves both ports
   // (the page's follows the proxy's); with it, the advice must name --page-port instead.
