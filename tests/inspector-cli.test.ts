@@ -31,7 +31,8 @@ describe('npm run inspect', () => {
     const stage = inspect(['--to', `127.0.0.1:${site.port}`, '--port', '0']);
     const [, proxyPort] = await stage.waitForOutput(/a proxy on 127\.0\.0\.1:(\d+) forwarding to 127\.0\.0\.1:\d+/);
     const [, pageUrl] = await stage.waitForOutput(/See every connection at (http:\/\/127\.0\.0\.1:\d+\/)/);
-    expect(stage.stdout()).toContain(`npm run check -- part2 --port ${proxyPort}`);
+    // The last line printed (the output may arrive in pieces: wait for it, do not just look).
+    await stage.waitForOutput(new RegExp(`npm run check -- part2 --port ${proxyPort}\\n`));
 
     const answer = await exchange(
       Number(proxyPort),
