@@ -1,7 +1,10 @@
 // `npm run inspect` as a learner runs it (inspector/main.ts in a child process): it prints where
 // the proxy and the page are, forwards to the server named by --to, says in one line when a port
-// is taken or an argument is wrong, and stops cleanly on Ctrl-C.
+// is taken or an argument is wrong, and stops cleanly on Ctrl-C. And its README's promises: the
+// files it names exist, its numbers are the code's.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BODY_FOLD_BYTES, HEAD_FOLD_BYTES, MAX_CONNECTIONS, MAX_ITEMS_PER_CONNECTION } from '../inspector/recorder.ts';
 import { createSiteServer } from '../part2-tcp-http/site.ts';
 import { runStage, type StageRun } from './helpers/child.ts';
 import { holdPort, type HeldPort } from './helpers/ports.ts';
@@ -84,5 +87,31 @@ describe('npm run inspect', () => {
     const stage = inspect(['--to', 'localhost:http', '--port', '0']);
     expect(await stage.exited).toEqual({ code: 2, signal: null });
     expect(stage.stderr().trim()).toBe('--to "http": a port is a whole number from 0 to 65535, e.g. --to 8002');
+  });
+});
+
+describe('inspector/README.md', () => {
+  const readme = readFileSync(new URL('../inspector/README.md', import.meta.url), 'utf8');
+
+  it('names files that exist', () => {
+    const table = readme.slice(readme.indexOf('## How it is built'), readme.indexOf('## Through the checker'));
+    const named = [...table.matchAll(/^\| `([^`]+)`(?:, `([^`]+)`)? \|/gm)].flatMap((match) =>
+      match.slice(1).filter(Boolean),
+    );
+    expect(named.length).toBeGreaterThanOrEqual(7);
+    for (const file of named) expect(existsSync(new URL(`../inspector/${file}`, import.meta.url)), file).toBe(true);
+  });
+
+  it("gives the recorder's limits as the code has them", () => {
+    const prose = readme.replace(/\s+/g, ' ');
+    expect(prose).toContain(`**N = ${MAX_CONNECTIONS}** connections (\`MAX_CONNECTIONS\`)`);
+    expect(prose).toContain(`the last ${MAX_ITEMS_PER_CONNECTION} items of each (\`MAX_ITEMS_PER_CONNECTION\`)`);
+    expect(prose).toContain(`first and last ${BODY_FOLD_BYTES} bytes (\`BODY_FOLD_BYTES\`)`);
+    expect(prose).toContain(`first and last ${HEAD_FOLD_BYTES} (\`HEAD_FOLD_BYTES\`)`);
+  });
+
+  it('shows a screenshot that exists and stays small', () => {
+    expect(readme).toContain('](screenshot.png)');
+    expect(statSync(new URL('../inspector/screenshot.png', import.meta.url)).size).toBeLessThan(200 * 1024);
   });
 });
