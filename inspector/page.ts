@@ -18,7 +18,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Application, Environ, StartResponse } from '../part3-gateway/contract.ts';
 import { createGatewayServer } from '../part3-gateway/server.ts';
 import { micro, reply } from '../part4-frameworks/micro/micro.ts';
-import { GAP_MARK_MS, type ConnectionView, type ItemView, type Recorder } from './recorder.ts';
+import type { Recorder } from './recorder.ts';
+import { GAP_MARK_MS, type ConnectionView, type ItemView } from './timeline.ts';
 import { title, transcript } from './transcript.ts';
 
 /** The shortest time between two updates of the feed: bursts of traffic are sent as one. */

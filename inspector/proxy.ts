@@ -17,7 +17,8 @@
 // the PROXY protocol or X-Forwarded-For (the proxy changes no byte, so the server sees the
 // proxy's address as the client's).
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { ConnectionRecord, Direction, Recorder } from './recorder.ts';
+import type { ConnectionRecord, Recorder } from './recorder.ts';
+import type { Direction } from './timeline.ts';
 
 export interface Target {
   host: string;

@@ -1,6 +1,6 @@
 // The recorder: what the inspector remembers of each connection, and what the page draws. The
-// proxy (proxy.ts) tells it what happened on the wire; it frames the bytes (framing.ts) and
-// keeps, for each connection, a timeline of items:
+// proxy (proxy.ts) tells it what happened on the wire; it frames the bytes (request-framer.ts,
+// response-framer.ts) and keeps, for each connection, a timeline of items (timeline.ts):
 //
 //   event    open, connected, FIN (each way), reset, refused, closed, "not HTTP from here"
 //   message  a request or a response: its head, its body folded, how it was framed, when
@@ -12,14 +12,19 @@
 //
 // Nothing here throws into the proxy: bytes that are not HTTP are recorded as such, and a bug
 // in the recorder stops the recording of that one connection, with a note saying so.
-import { FoldedBytes, type FoldedView } from './fold.ts';
-import {
-  RequestFramer,
-  ResponseFramer,
-  SWITCHED,
-  type MessageHead,
-  type Piece,
-} from './framing.ts';
+import { FoldedBytes } from './fold.ts';
+import { SWITCHED, type MessageHead, type Piece } from './framing.ts';
+import { RequestFramer } from './request-framer.ts';
+import { ResponseFramer } from './response-framer.ts';
+import type {
+  Backpressure,
+  ConnectionView,
+  Direction,
+  EventName,
+  EventView,
+  MessageView,
+  RawView,
+} from './timeline.ts';
 
 /** N: how many connections the recorder keeps, the newest; an older one is forgotten whole. */
 export const MAX_CONNECTIONS = 100;
@@ -29,84 +34,6 @@ export const MAX_ITEMS_PER_CONNECTION = 50;
 export const BODY_FOLD_BYTES = 256;
 /** A head is folded the same way past twice this (a head may be 24 KiB and still be HTTP). */
 export const HEAD_FOLD_BYTES = 512;
-/** A pause this long between two reads is marked on the page and in the transcript. */
-export const GAP_MARK_MS = 100;
-
-/** Which way the bytes go. */
-export type Direction = 'to-server' | 'to-client';
-
-export type EventName =
-  'open' | 'connected' | 'refused' | 'fin' | 'reset' | 'closed' | 'not-http' | 'recorder-failed';
-
-export interface EventView {
-  kind: 'event';
-  id: number;
-  seq: number;
-  t: number;
-  event: EventName;
-  /** Who sent it (FIN, reset, bytes that are not HTTP); absent for the connection's own events. */
-  direction?: Direction;
-  text: string;
-}
-
-export interface MessageView {
-  kind: 'message';
-  id: number;
-  seq: number;
-  direction: Direction;
-  /** First and latest byte, ms since the connection opened. */
-  t: number;
-  tEnd: number;
-  /** A request's number on the connection (1, 2, ...); a response: the request it answers (0: none). */
-  number: number;
-  /** Known once the head is complete. */
-  head: MessageHead | null;
-  headBytes: FoldedView;
-  /** The body as on the wire (chunk sizes included). */
-  body: FoldedView;
-  /** Body bytes without the chunked framing. */
-  payload: number;
-  /** Arriving: 'head' then 'body'; then complete, cut (the connection ended first), or refused. */
-  state: 'head' | 'body' | 'complete' | 'cut' | 'refused';
-}
-
-export interface RawView {
-  kind: 'raw';
-  id: number;
-  seq: number;
-  direction: Direction;
-  t: number;
-  tEnd: number;
-  bytes: FoldedView;
-}
-
-export type ItemView = EventView | MessageView | RawView;
-
-/** How the proxy holds back one direction: it stops reading the sender while the receiver is full. */
-export interface Backpressure {
-  /** Reading from the sender is paused now. */
-  paused: boolean;
-  /** How many times it was paused. */
-  pauses: number;
-  /** Bytes the proxy held for the receiver when it last paused. */
-  held: number;
-}
-
-export interface ConnectionView {
-  id: number;
-  seq: number;
-  /** When the client connected (ms since 1970, for the clock time); item times are relative to it. */
-  openedAt: number;
-  client: string;
-  server: string;
-  open: boolean;
-  bytes: Record<Direction, number>;
-  backpressure: Record<Direction, Backpressure>;
-  /** Items forgotten at the start of the timeline (past MAX_ITEMS_PER_CONNECTION, or cleared). */
-  dropped: number;
-  items: ItemView[];
-}
-
 type Item = EventView | MessageRecord | RawRecord;
 
 class MessageRecord {

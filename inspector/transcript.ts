@@ -11,7 +11,7 @@
 //              ...
 //            ⋯ 5.00 s, nothing sent ⋯
 import type { FoldedView, Segment } from './fold.ts';
-import { GAP_MARK_MS, type ConnectionView, type ItemView, type MessageView } from './recorder.ts';
+import { GAP_MARK_MS, type ConnectionView, type ItemView, type MessageView } from './timeline.ts';
 
 const INDENT = ' '.repeat(12);
 const BAR = `${INDENT}| `;

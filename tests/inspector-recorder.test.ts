@@ -5,15 +5,11 @@
 // connections, folded bodies).
 import { describe, expect, it } from 'vitest';
 import { FoldedBytes, MAX_SEGMENTS_PER_SIDE, visible } from '../inspector/fold.ts';
-import { RequestFramer, ResponseFramer, type Framer, type Piece } from '../inspector/framing.ts';
-import {
-  BODY_FOLD_BYTES,
-  MAX_CONNECTIONS,
-  MAX_ITEMS_PER_CONNECTION,
-  Recorder,
-  type ConnectionView,
-  type MessageView,
-} from '../inspector/recorder.ts';
+import type { Framer, Piece } from '../inspector/framing.ts';
+import { BODY_FOLD_BYTES, MAX_CONNECTIONS, MAX_ITEMS_PER_CONNECTION, Recorder } from '../inspector/recorder.ts';
+import { RequestFramer } from '../inspector/request-framer.ts';
+import { ResponseFramer } from '../inspector/response-framer.ts';
+import type { ConnectionView, MessageView } from '../inspector/timeline.ts';
 import { transcript } from '../inspector/transcript.ts';
 
 /** tests/part2-parser.test.ts's three pipelined requests: no body, Content-Length, chunked with extensions and trailers. */
