@@ -13,7 +13,7 @@
 // Nothing here throws into the proxy: bytes that are not HTTP are recorded as such, and a bug
 // in the recorder stops the recording of that one connection, with a note saying so.
 import { FoldedBytes } from './fold.ts';
-import { SWITCHED, type MessageHead, type Piece } from './framing.ts';
+import { SWITCHED, type Framer, type MessageHead, type Piece } from './framing.ts';
 import { RequestFramer } from './request-framer.ts';
 import { ResponseFramer } from './response-framer.ts';
 import type {
@@ -100,9 +100,15 @@ class RawRecord {
 
 /** One direction of a connection: its framer and the message it is in the middle of. */
 interface Side {
-  framer: RequestFramer | ResponseFramer;
+  framer: Framer;
   current: MessageRecord | null;
 }
+
+/**
+ * The framer of a closed connection: nothing more comes. Swapped in at close, so that a record
+ * kept in the ring does not keep its framers' buffers (a parser holds on to its last read).
+ */
+const DONE: Framer = { push: () => [], finish: () => [], switchToRaw: () => [] };
 
 export interface RecorderOptions {
   /** A clock in milliseconds (performance.now() by default; tests pass their own). */
@@ -313,6 +319,7 @@ export class ConnectionRecord {
     this.guard(() => {
       const cut: Item[] = [];
       for (const side of Object.values(this.sides)) {
+        side.framer = DONE;
         if (side.current === null) continue;
         side.current.state = 'cut';
         cut.push(side.current);
