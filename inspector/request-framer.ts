@@ -93,8 +93,15 @@ export class RequestFramer implements Framer {
     return pieces;
   }
 
+  /**
+   * The client's FIN: a request is never delimited by it, but a first line still waiting for its
+   * LF (held back by showPartialHead) is given out now, as the head of a message cut short.
+   */
   finish(): Piece[] {
-    return [];
+    if (this.raw || this.pending.length === this.shown) return [];
+    const rest = this.pending.subarray(this.shown);
+    this.shown = this.pending.length;
+    return [{ kind: 'bytes', part: 'head', bytes: rest }];
   }
 
   switchToRaw(reason: string): Piece[] {

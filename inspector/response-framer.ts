@@ -65,12 +65,10 @@ export class ResponseFramer implements Framer {
 
   switchToRaw(reason: string): Piece[] {
     if (this.state.at === 'raw') return [];
-    const rest = this.partialHead;
+    // A head still arriving was given out already, read by read: nothing is left to give.
     this.partialHead = EMPTY;
     this.state = { at: 'raw' };
-    const pieces: Piece[] = [{ kind: 'not-http', reason }];
-    if (rest.length > 0) pieces.push({ kind: 'raw', bytes: rest });
-    return pieces;
+    return [{ kind: 'not-http', reason }];
   }
 
   /** Frame the front of `bytes`; return what is left for the next step. */
@@ -120,7 +118,8 @@ export class ResponseFramer implements Framer {
           kind: 'not-http',
           reason: 'this does not begin like an HTTP response ("HTTP/1.1 200 OK")',
         },
-        { kind: 'raw', bytes: soFar },
+        // The bytes of earlier reads were given out already, as the start of a head.
+        { kind: 'raw', bytes: bytes },
       );
       return EMPTY;
     }

@@ -258,6 +258,18 @@ describe('the response framer (RFC 9112 §6.3)', () => {
     ]);
   });
 
+  it('gives every byte out once when a reply that began like HTTP turns out not to be, however it is cut', () => {
+    const input = 'HTXP/1.1 200 OK\r\n\r\n';
+    for (let cut = 1; cut < input.length; cut++) {
+      const framed = frame(responseFramer(), input, [cut]);
+      expect(framed.wire.toString('latin1'), `cut at byte ${cut}`).toBe(input);
+      expect(framed.summary).toContainEqual({
+        kind: 'not-http',
+        reason: expect.stringContaining('does not begin like'),
+      });
+    }
+  });
+
   it('keeps a response whose head cannot be read raw, and the bytes whole', () => {
     const input = 'HTTP/1.1 200 OK\r\nno colon here\r\n\r\nbody';
     const framed = frame(responseFramer(), input, [10]);
@@ -266,6 +278,43 @@ describe('the response framer (RFC 9112 §6.3)', () => {
       kind: 'not-http',
       reason: expect.stringContaining('not a "Name: value" field line'),
     });
+  });
+});
+
+describe('both framers', () => {
+  it('give every byte out exactly once, in order, whatever the bytes and however they are cut', () => {
+    let seed = 25;
+    const random = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * below);
+    };
+    // Valid HTTP, then something broken in it or after it, at a random place.
+    const pieces = [
+      PIPELINE,
+      RESPONSES,
+      'GET / HTTP/1.1\r\nHost: x\r\n',
+      '\r\n',
+      'HTTP/1.1 ',
+      '5\r\nhello\r\n',
+      '\x00\xff\n',
+    ];
+    for (let round = 0; round < 300; round++) {
+      let input = '';
+      for (let i = 0; i < 1 + random(4); i++) {
+        const piece = pieces[random(pieces.length)];
+        input += random(3) === 0 ? piece.slice(0, random(piece.length)) : piece;
+      }
+      const bytes = Buffer.from(input, 'latin1');
+      const cuts = [
+        ...new Set(Array.from({ length: random(6) }, () => 1 + random(Math.max(1, bytes.length - 1)))),
+      ].sort((a, b) => a - b);
+      for (const framer of [new RequestFramer(), responseFramer()]) {
+        expect(
+          frame(framer, bytes, cuts).wire.equals(bytes),
+          `${JSON.stringify(input)} cut at ${cuts.join(', ')}`,
+        ).toBe(true);
+      }
+    }
   });
 });
 
