@@ -118,7 +118,8 @@ async function main(): Promise<void> {
     await Promise.all([stopProxy(), page.stop()]);
   });
 
-  const proxyUrl = `http://${cli.host}:${proxyPort}/`;
+  // Part N listens on 800N: suggest that stage's checks (part 2's for any other port).
+  const stage = /^800([1-4])$/.exec(String(target.port))?.[1] ?? '2';
   console.log(
     `Inspector: a proxy on ${cli.host}:${proxyPort} forwarding to ${server} (Ctrl-C to stop).`,
   );
@@ -126,8 +127,12 @@ async function main(): Promise<void> {
     `  See every connection at http://${cli.host}:${boundPagePort}/ (the last ${MAX_CONNECTIONS} are kept).`,
   );
   console.log(`Send traffic through the proxy instead of to the server, e.g.:`);
-  console.log(`  curl -v '${proxyUrl}hello?name=Ada'`);
-  console.log(`  npm run check -- part2 --port ${proxyPort}`);
+  console.log(
+    stage === '1'
+      ? `  nc ${cli.host} ${proxyPort}`
+      : `  curl -v 'http://${cli.host}:${proxyPort}/hello?name=Ada'`,
+  );
+  console.log(`  npm run check -- part${stage} --port ${proxyPort}`);
 }
 
 /** The arguments without `--page-port N`, for a suggested command that sets it anew. */
