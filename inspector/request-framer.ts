@@ -1,7 +1,8 @@
 // Requests, client → server: framed by part 2's own parser (RequestParser), so the code that
 // decides where a request ends for the course's servers decides it here too. See framing.ts for
 // the pieces a framer gives out.
-import { HttpError, RequestParser } from '../part2-tcp-http/parser.ts';
+import { HttpError } from '../part2-tcp-http/errors.ts';
+import { RequestParser } from '../part2-tcp-http/parser.ts';
 import {
   CR,
   EMPTY,

@@ -2,13 +2,12 @@
 // this reads the status line and the fields itself, decides where the body ends as RFC 9112
 // §6.3 says, and borrows part 2's request parser for chunked bodies, whose grammar is the same
 // both ways. See framing.ts for the pieces a framer gives out.
+import { HttpError } from '../part2-tcp-http/errors.ts';
+import { headerValue, type HeaderField } from '../part2-tcp-http/head.ts';
 import {
-  headerValue,
-  HttpError,
   MAX_HEADER_BYTES,
   MAX_REQUEST_LINE_BYTES,
   RequestParser,
-  type HeaderField,
 } from '../part2-tcp-http/parser.ts';
 import {
   CR,
