@@ -3,7 +3,7 @@
 // RESULTS.md, and results.svg (a bar chart written by hand: a few rects and texts).
 import type { LoadResult } from './loadgen.ts';
 import type { BusySample, Machine } from './machine.ts';
-import type { TestId } from './run.ts';
+import type { TestId } from './load-tests.ts';
 import type { ServerSpec } from './servers.ts';
 
 /** One load run: what the load generator saw, and the CPU time the server spent on it. */

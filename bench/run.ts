@@ -10,27 +10,24 @@
 //   added)  --tests keepAlive,close,oneConnection  --loadgen wrk|autocannon (wrk when installed)
 //   --cpu-prof (each server writes profiles to bench/profiles/<name>/)  --no-write
 //   --note "text" (a line for RESULTS.md: what else was running, say)
+//   --before REV (each course server also as it was at git revision REV, side by side: the way
+//   to judge a change, since two runs minutes apart differ more than the change does)
 //
 // Every number is a ratio to node:http measured in the same run, because absolute numbers
 // depend on the machine and on whatever else it is doing; ratios measured side by side hold.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileServers } from './compile.ts';
+import { compileFiles, compileServers } from './compile.ts';
+import { COURSE_SERVERS } from './course-servers.ts';
 import { generatorName, hasCommand, pickGenerator, runLoad, type GeneratorName } from './loadgen.ts';
 import { wholeNumber } from './options.ts';
 import { describeMachine, peakRssFromProc, processCpuSeconds, sampleBusyCores } from './machine.ts';
+import { TESTS } from './load-tests.ts';
 import { renderChart, renderMarkdown, renderTerminal, summarize, type Measurements, type Sample } from './report.ts';
 import type { RunnerMessage, ServerMessage } from './serve.ts';
 import { checkSameResponse, PATH, SERVERS, type ServerSpec } from './servers.ts';
-
-/** The three tests: what each sends and how many connections it opens at once. */
-export const TESTS = [
-  { id: 'keepAlive', title: 'keep-alive, 50 connections', connections: 50, close: false },
-  { id: 'close', title: 'Connection: close, 50 connections', connections: 50, close: true },
-  { id: 'oneConnection', title: 'one connection (latency)', connections: 1, close: false },
-] as const;
-export type TestId = (typeof TESTS)[number]['id'];
 
 const BASELINE = 'node-http';
 /** How long a server may take to start and report its port. */
@@ -51,6 +48,8 @@ interface Options {
   write: boolean;
   /** A line for RESULTS.md about the conditions, e.g. other work known to share the machine. */
   note: string | null;
+  /** A git revision whose course servers run beside today's. */
+  before: string | null;
 }
 
 interface RunningServer {
@@ -71,9 +70,11 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   const pinning: Pinning | null =
     process.platform === 'linux' && machine.cores >= 2 && hasCommand('taskset') ? { serverCpu: 0, loadCpu: 1 } : null;
-  const specs = SERVERS.filter(
+  const chosen = SERVERS.filter(
     (spec) => options.only === null || options.only.includes(spec.name) || spec.name === BASELINE,
   );
+  const before = options.before === null ? [] : chosen.filter(isCourseServer).map(asBefore);
+  const specs = [...chosen, ...before.map((server) => server.spec)];
   const minutes = (specs.length * (options.tests.length * options.rounds + 1) * options.durationSeconds) / 60;
   console.log(`Load generator: ${options.generator}. ${describePinning(pinning)}`);
   console.log(
@@ -87,7 +88,13 @@ async function main(): Promise<void> {
   let measurements: Measurements;
   try {
     const serveScript = compileServers();
-    for (const spec of specs) running.push(await startServer(spec, serveScript, pinning, options.cpuProfile));
+    for (const spec of chosen) running.push(await startServer(spec, serveScript, spec.name, pinning, options.cpuProfile));
+    if (options.before !== null) {
+      const beforeScript = compileRevision(options.before);
+      for (const { spec, name } of before) {
+        running.push(await startServer(spec, beforeScript, name, pinning, options.cpuProfile));
+      }
+    }
     for (const server of running) await checkSameResponse(server.spec.label, server.port);
     measurements = await measure(running, options, pinning);
   } finally {
@@ -179,15 +186,17 @@ function describePinning(pinning: Pinning | null): string {
 
 // ---- Server processes --------------------------------------------------------------------------
 
+/** Start `name` of `serveScript` (today's, or a revision's) as `spec`. */
 function startServer(
   spec: ServerSpec,
   serveScript: string,
+  name: string,
   pinning: Pinning | null,
   cpuProfile: boolean,
 ): Promise<RunningServer> {
   const profileArgs = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_DIR}profiles/${spec.name}`] : [];
   // Plain node on the compiled JavaScript (compile.ts): no loader thread in the process.
-  const nodeArgs = [...profileArgs, serveScript, spec.name];
+  const nodeArgs = [...profileArgs, serveScript, name];
   const command = pinning === null ? process.execPath : 'taskset';
   const args = pinning === null ? nodeArgs : ['-c', String(pinning.serverCpu), process.execPath, ...nodeArgs];
   // taskset replaces itself with node (exec), so the PID is the server's, and the IPC channel
@@ -248,6 +257,7 @@ function parseOptions(argv: string[]): Options {
     cpuProfile: false,
     write: true,
     note: null,
+    before: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -264,9 +274,10 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--cpu-prof') options.cpuProfile = true;
     else if (flag === '--no-write') options.write = false;
     else if (flag === '--note') options.note = value();
+    else if (flag === '--before') options.before = value();
     else
       throw new Error(
-        `Unknown option ${flag}. Options: --rounds N --duration S --only a,b --tests keepAlive,close,oneConnection --loadgen wrk|autocannon --cpu-prof --no-write --note text`,
+        `Unknown option ${flag}. Options: --rounds N --duration S --only a,b --tests keepAlive,close,oneConnection --loadgen wrk|autocannon --cpu-prof --no-write --note text --before REV`,
       );
   }
   const unknown = (options.only ?? []).filter((name) => !SERVERS.some((spec) => spec.name === name));
@@ -275,8 +286,36 @@ function parseOptions(argv: string[]): Options {
       `No server named ${unknown.join(', ')}; the names are ${SERVERS.map((spec) => spec.name).join(', ')}.`,
     );
   // A partial run must not overwrite the committed results with a partial table.
-  if (options.only !== null || options.tests.length < TESTS.length || options.cpuProfile) options.write = false;
+  const partial = options.only !== null || options.tests.length < TESTS.length;
+  if (partial || options.cpuProfile || options.before !== null) options.write = false;
   return options;
+}
+
+// ---- --before REV: the course's servers as they were -------------------------------------------
+
+function isCourseServer(spec: ServerSpec): boolean {
+  return COURSE_SERVERS.some((course) => course.name === spec.name);
+}
+
+/** The same server as it was at the --before revision: its own row, its name in that serve.js. */
+function asBefore(spec: ServerSpec): { spec: ServerSpec; name: string } {
+  const label = `${spec.label} (before)`;
+  return { spec: { ...spec, name: `${spec.name}@before`, label }, name: spec.name };
+}
+
+/**
+ * The repository at `revision` (git archive, into bench/.before/), its bench/serve.ts compiled
+ * as today's is; returns that serve.js.
+ */
+function compileRevision(revision: string): string {
+  const tree = fileURLToPath(new URL('./.before/', import.meta.url));
+  rmSync(tree, { recursive: true, force: true });
+  mkdirSync(tree, { recursive: true });
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const archive = execFileSync('git', ['archive', '--format=tar', revision], { cwd: root, maxBuffer: 1 << 28 });
+  execFileSync('tar', ['-x', '-C', tree], { input: archive });
+  const [serveScript] = compileFiles([join(tree, 'bench', 'serve.ts')], fileURLToPath(new URL('./.build-before/', import.meta.url)));
+  return serveScript;
 }
 
 function testsNamed(ids: string[]): Array<(typeof TESTS)[number]> {
