@@ -19,7 +19,7 @@ import { runCheckCli } from './helpers/checks.ts';
 import { start } from './helpers/server.ts';
 
 /** Short server timeouts, given to the server and to the checks alike. */
-const TIMEOUTS: ServerTimeouts = { headMs: 300, idleMs: 300 };
+const TIMEOUTS: ServerTimeouts = { headMs: 300, idleMs: 300, bodyMs: 300 };
 const SERVER_OPTIONS = { headTimeoutMs: TIMEOUTS.headMs, idleTimeoutMs: TIMEOUTS.idleMs };
 const CORE_AND_HARDENING: Group[] = ['core', 'hardening'];
 const SERVER_ARGS = STAGES.part3.serverArgs;
