@@ -191,12 +191,19 @@ function describe(source: ServerSource | null, port: number): string {
 }
 
 /**
- * A copy of a starter outside its stage's folder cannot find what it imports (`../part2-tcp-http/...`
- * relative to the copy): say where to put it, since Node's stack trace does not.
+ * Why a server did not start, where its own output does not say it plainly: a starter's copy
+ * outside its stage's folder cannot find what it imports (`../part1-sockets/...` relative to the
+ * copy); a .js file run by node cannot import the course's .ts files; a runner not installed.
  */
-function misplacedCopyAdvice(cli: CheckCli, output: string): string | null {
+function startAdvice(cli: CheckCli, output: string): string | null {
   const source = cli.source;
-  if (source === null || !('file' in source) || !/ERR_MODULE_NOT_FOUND|Cannot find module/.test(output)) return null;
+  if (source === null) return null;
+  if (/ENOENT/.test(output) && /spawn /.test(output))
+    return `The program that runs it was not found (${/spawn (\S+)/.exec(output)?.[1] ?? 'its runner'}): install it, or start your server yourself and give --port N.`;
+  if (!('file' in source)) return null;
+  if (/ERR_UNKNOWN_FILE_EXTENSION/.test(output) && /\.ts\b/.test(output))
+    return `It imports TypeScript, which this node does not run by itself: name your file .ts, or give --exec 'node --import tsx ${source.file}'.`;
+  if (!/ERR_MODULE_NOT_FOUND|Cannot find module/.test(output)) return null;
   const folder = resolve(cli.stage.folder);
   if (dirname(resolve(source.file)) === folder) return null;
   return `A module it imports was not found. A copy of ${cli.stage.folder}/starter.ts imports the stage's files by relative paths, so keep the copy in ${cli.stage.folder}/: cp ${cli.stage.folder}/starter.ts ${cli.stage.folder}/${cli.stage.copyName}`;
@@ -218,7 +225,7 @@ async function checkOnce(cli: CheckCli, style: ReportStyle): Promise<boolean> {
       if (!(error instanceof LaunchError)) throw error;
       // One failure, as a first failing check reads; nothing else could run.
       console.log(`✗ ${error.message}`);
-      const advice = misplacedCopyAdvice(cli, error.output);
+      const advice = startAdvice(cli, error.output);
       if (advice !== null) console.log(`    Advice:   ${advice}`);
       console.log(
         `(${selected.length} ${selected.length === 1 ? 'check' : 'checks'} not run: the server did not start)`,
