@@ -6,8 +6,14 @@
 //   GET|POST /echo        200, the request as parsed: request line, header lines, then the body
 //   anything else         404
 //
-// Core: what the stage teaches. Hardening: the rows of the limits table (README, "Limits of this
-// stage"), each a way clients and attackers break naive servers. Challenges: the README's.
+// Core: what the stage teaches. Hardening: the limits, the framing rules, the timeouts, and the
+// finer rules of RFC 9112 and 9110 a server can break while passing everything else, each a way
+// clients and attackers break naive servers. Challenges: the README's.
+//
+// A check fails only what an RFC forbids (a MUST, or a SHOULD it names as one), or the course's
+// own policy (a limit, a timeout: `policy` says so and names the option that gives the checker
+// another value). Where an RFC allows two answers, both pass. REFERENCE.md, "What the hardening
+// checks ask", lists which is which; tests/workshop-part2-rules.test.ts proves it.
 import { CheckFailure, expectThat, type Check, type Hint } from './check.ts';
 import {
   ask,
