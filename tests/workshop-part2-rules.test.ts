@@ -127,7 +127,7 @@ describe.concurrent("a check of the course's policy takes the server's own value
     });
     const result = await runOne(server, 37);
     expect(result.passed).toBe(false);
-    expect(result.failure?.seen).toMatch(/^status 200 OK, after [\d,]+ bytes of chunk lines/);
+    expect(result.failure?.seen).toMatch(/^status 200 OK, after [\d,]+ bytes of chunked body/);
   });
 });
 

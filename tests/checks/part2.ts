@@ -1052,7 +1052,7 @@ export const part2Checks: Check[] = [
       expectThat(
         response.status >= 400 && response.status < 500,
         'a 4xx (413, or 400) before the extensions pass your limit',
-        `status ${response.status} ${response.reason}, after ${(chunks * 1008).toLocaleString('en')} bytes of chunk lines for ${chunks.toLocaleString('en')} bytes of body`,
+        `status ${response.status} ${response.reason}, after ${(chunks * 1008).toLocaleString('en')} bytes of chunked body for ${chunks.toLocaleString('en')} bytes of data`,
         'Count the bytes of the chunk-size lines (the extensions after ";") of one body, and refuse the request past a limit: 413, then close.',
       );
     },
