@@ -88,7 +88,8 @@ async function main(): Promise<void> {
   let measurements: Measurements;
   try {
     const serveScript = compileServers();
-    for (const spec of chosen) running.push(await startServer(spec, serveScript, spec.name, pinning, options.cpuProfile));
+    for (const spec of chosen)
+      running.push(await startServer(spec, serveScript, spec.name, pinning, options.cpuProfile));
     if (options.before !== null) {
       const beforeScript = compileRevision(options.before);
       for (const { spec, name } of before) {
@@ -314,7 +315,10 @@ function compileRevision(revision: string): string {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const archive = execFileSync('git', ['archive', '--format=tar', revision], { cwd: root, maxBuffer: 1 << 28 });
   execFileSync('tar', ['-x', '-C', tree], { input: archive });
-  const [serveScript] = compileFiles([join(tree, 'bench', 'serve.ts')], fileURLToPath(new URL('./.build-before/', import.meta.url)));
+  const [serveScript] = compileFiles(
+    [join(tree, 'bench', 'serve.ts')],
+    fileURLToPath(new URL('./.build-before/', import.meta.url)),
+  );
   return serveScript;
 }
 

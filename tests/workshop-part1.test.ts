@@ -32,7 +32,7 @@ import { failedNames, reportOf as report, runCheckCli } from './helpers/checks.t
 import { start } from './helpers/server.ts';
 
 /** Challenge 2's idle timeout, given to the solution and to the check: short, so the test is. */
-const SHORT: ServerTimeouts = { headMs: 1_000, idleMs: 1_000 };
+const SHORT: ServerTimeouts = { headMs: 1_000, idleMs: 1_000, bodyMs: 1_000 };
 /** Long enough for any run below (64 MiB of backpressure included); reached only by a hang. */
 const SLOW_TEST_MS = 60_000;
 const quiet = (): void => {};

@@ -19,7 +19,7 @@ import { runCheckCli } from './helpers/checks.ts';
 import { start } from './helpers/server.ts';
 
 /** Short server timeouts, given to the server and to the checks alike. */
-const TIMEOUTS: ServerTimeouts = { headMs: 300, idleMs: 300 };
+const TIMEOUTS: ServerTimeouts = { headMs: 300, idleMs: 300, bodyMs: 300 };
 const SERVER_OPTIONS = { headTimeoutMs: TIMEOUTS.headMs, idleTimeoutMs: TIMEOUTS.idleMs };
 const CORE_AND_HARDENING: Group[] = ['core', 'hardening'];
 const SERVER_ARGS = STAGES.part3.serverArgs;
@@ -68,6 +68,16 @@ describe('deliberately broken gateways fail at the check that names their flaw, 
       'readline-reads-all',
       'gateway.input.readline() gives one line at a time, its "\\n" included, and an empty array at the end',
     ],
+    [
+      'ignores-declared-length',
+      "answers 500, sending nothing of the app's head, when an array body disagrees with its Content-Length",
+    ],
+    ['defaults-to-200', 'answers 500 when the app returns a body without ever calling startResponse'],
+    ['encodes-strings', 'answers 500 when the body yields a string instead of bytes'],
+    [
+      'decodes-all-or-nothing',
+      'decodes the escapes of PATH_INFO that decode and keeps the others as sent (/a%zz/caf%C3%A9 → /a%zz/café)',
+    ],
   ];
 
   it.each(cases)('%s → %s', async (flaw, failing) => {
@@ -83,7 +93,7 @@ describe('deliberately broken gateways fail at the check that names their flaw, 
       const text = last === undefined ? '' : report(last);
       expect(text).toMatch(/Reproduce: (curl|printf|head|\()/);
       expect(text).toContain('\\r\\n');
-      expect(text).toContain('part3-gateway/README.md, section "');
+      expect(text).toMatch(/part3-gateway\/(README|REFERENCE)\.md, section "/);
     } finally {
       await server.close();
     }
@@ -164,6 +174,30 @@ describe("one check's advice fits what the gateway did", () => {
   });
 });
 
+describe('what a check says is what happened', () => {
+  it("check 21 names a field of the probe's answer, not an environ key", async () => {
+    const server = await start(
+      createBrokenGateway('readline-reads-all', probeApp, {
+        ...SERVER_OPTIONS,
+        errors: { write: () => {}, flush: () => {} },
+      }),
+    );
+    try {
+      const number = numberOf(
+        'gateway.input.readline() gives one line at a time, its "\\n" included, and an empty array at the end',
+      );
+      const [result] = await runChecks([{ number, check: part3Checks[number - 1] }], {
+        port: server.port,
+        timeouts: TIMEOUTS,
+      });
+      expect(result.failure?.expected).toMatch(/^the probe app's "lines" to be /);
+      expect(report(result)).not.toContain("environ['lines']");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('the files an attendee runs (started as `npm run check` starts them: the file, the probe app, --port)', () => {
   const running: StageRun[] = [];
   afterAll(() => {
@@ -205,7 +239,7 @@ describe('the files an attendee runs (started as `npm run check` starts them: th
     await server.stop();
   });
 
-  it('the minimal gateway, through `npm run check -- part3 part3-gateway/minimal.ts --all`: every core check passes, four hardening checks fail', async () => {
+  it('the minimal gateway, through `npm run check -- part3 part3-gateway/minimal.ts --all`: every core check passes, seven hardening checks fail', async () => {
     const { code, output } = await runCheckCli(['part3', 'part3-gateway/minimal.ts', '--all']);
     const failed = [...output.matchAll(/^✗ +\d+ (\S+) +(.+)$/gm)].map((match) => [match[1], match[2]]);
     const expectedFailures = [
@@ -213,11 +247,17 @@ describe('the files an attendee runs (started as `npm run check` starts them: th
       'refuses a hop-by-hop header from the app (Connection: close) with a 500',
       'stops pulling a generator when its client leaves mid-stream',
       'waits for a client that does not read (backpressure): stops pulling the body once the socket is full',
+      "answers 500, sending nothing of the app's head, when an array body disagrees with its Content-Length",
+      'answers 500 when the body yields a string instead of bytes',
+      'decodes the escapes of PATH_INFO that decode and keeps the others as sent (/a%zz/caf%C3%A9 → /a%zz/café)',
     ];
     expect(failed).toEqual(expectedFailures.map((name) => ['hardening', name]));
+    // Check 18: the client's leaving is the checker's, and the verdict says what the report says.
+    expect(output).toContain('(the checker reset this connection on purpose: a client vanishing)');
+    expect(output).toContain('not stopped 2 s after the client left: the probe\'s report says "stopped":false');
     expect(hardeningNames).toEqual(expect.arrayContaining(expectedFailures));
     expect(output.trimEnd().split('\n').at(-1)).toBe(
-      `${part3Checks.filter((entry) => CORE_AND_HARDENING.includes(entry.group)).length - 4} passed, 4 failed`,
+      `${part3Checks.filter((entry) => CORE_AND_HARDENING.includes(entry.group)).length - 7} passed, 7 failed`,
     );
     expect(code).toBe(1);
   });
@@ -244,13 +284,9 @@ describe('part3-gateway/REFERENCE.md, section "The checks"', () => {
   });
 
   it('numbers the hardening checks the minimal gateway fails as the checker does', () => {
-    const listed = [...section.matchAll(/^- (\d+): /gm)].map((match) => Number(match[1]));
-    expect(listed.map((number) => part3Checks[number - 1].group)).toEqual([
-      'hardening',
-      'hardening',
-      'hardening',
-      'hardening',
-    ]);
-    expect(listed).toEqual([16, 17, 18, 19]);
+    const leavesOut = section.slice(section.indexOf('### What minimal.ts leaves out'), section.indexOf('| # |'));
+    const listed = [...leavesOut.matchAll(/^- (\d+): /gm)].map((match) => Number(match[1]));
+    expect(listed.every((number) => part3Checks[number - 1].group === 'hardening')).toBe(true);
+    expect(listed).toEqual([16, 17, 18, 19, 22, 24, 25]);
   });
 });

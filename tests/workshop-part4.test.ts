@@ -30,7 +30,7 @@ import { ViolationLog } from './helpers/validator.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The server's timeouts and the checks' expectation of them (part 4's checks wait on none). */
-const SHORT: ServerTimeouts = { headMs: 500, idleMs: 500 };
+const SHORT: ServerTimeouts = { headMs: 500, idleMs: 500, bodyMs: 500 };
 /** Long enough for any run below; reached only by a hang. */
 const SLOW_TEST_MS = 60_000;
 

@@ -26,12 +26,33 @@ export interface ServerTimeouts {
   headMs: number;
   /** An idle keep-alive connection is closed after this. */
   idleMs: number;
+  /** A request body that stops arriving for this long is given up (→ 408, or a close). */
+  bodyMs: number;
 }
+
+/**
+ * The sizes the server under test refuses above (course policy: the RFCs leave each limit to the
+ * server). The course's are part 2's MAX_REQUEST_LINE_BYTES, MAX_HEADER_BYTES and MAX_BODY_BYTES;
+ * `--line-limit`, `--header-limit` and `--body-limit` give the checker an attendee's own.
+ */
+export interface ServerLimits {
+  requestLineBytes: number;
+  headerBytes: number;
+  bodyBytes: number;
+}
+
+/** Part 2's defaults (part2-tcp-http/parser.ts). */
+export const COURSE_LIMITS: ServerLimits = {
+  requestLineBytes: 8 * 1024,
+  headerBytes: 16 * 1024,
+  bodyBytes: 1024 * 1024,
+};
 
 export interface CheckContext {
   host: string;
   port: number;
   timeouts: ServerTimeouts;
+  limits: ServerLimits;
   /** Where the app under test is mounted, '/' or e.g. '/micro/' (part 4's `--base`); ends with '/'. */
   base: string;
   /** Every connection the check opened, recorded; the report shows them on failure. */
@@ -45,6 +66,12 @@ export interface Check {
   /** One line, a sentence about behaviour: "answers 404 for a path it does not know". */
   name: string;
   hint: Hint;
+  /**
+   * Set when what the check asks is the course's own choice, not a rule of the RFCs or of the
+   * contract (a limit, a timeout): said in the check's name ("course policy") and, on failure,
+   * this sentence, which names the option that gives the checker another value.
+   */
+  policy?: string;
   run(context: CheckContext): Promise<void>;
 }
 
@@ -90,6 +117,8 @@ export interface RunOptions {
   host?: string;
   port: number;
   timeouts: ServerTimeouts;
+  /** The server's size limits: the course's unless given. */
+  limits?: ServerLimits;
   /** Where the app under test is mounted: '/' unless given (part 4's `--base /micro/`). */
   base?: string;
   /** Keep going after a failure (else stop at the first: the next thing to do). */
@@ -120,6 +149,7 @@ export async function runChecks(
       host: options.host ?? '127.0.0.1',
       port: options.port,
       timeouts: options.timeouts,
+      limits: options.limits ?? COURSE_LIMITS,
       base: options.base ?? '/',
       transcripts,
       reproduce: (command) => (reproduce = command),

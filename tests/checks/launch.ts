@@ -1,5 +1,10 @@
-// Start an attendee's server file the way `npm run partN` starts a stage (PORT set, `--port P`
-// passed), wait until it accepts connections, and stop it afterwards.
+// Start an attendee's server the way `npm run partN` starts a stage (PORT set, `--port P`
+// passed), wait until it accepts connections, and stop it afterwards: a file, by its extension
+// (.ts with tsx, .js with node, .py with python3), or any command (`--exec 'go run server.go'`).
+//
+// What is started is stopped on every way out: its whole process group (a command run by a shell,
+// `go run` and the program it builds), whether the checks end, the checker is interrupted
+// (Ctrl-C), or the checker's own output is closed (`npm run check ... | head`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { createRequire } from 'node:module';
@@ -11,10 +16,19 @@ import { pathToFileURL } from 'node:url';
  * second one), no npx, no shell, the same on Windows.
  */
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-/** A server gets this long to start listening (tsx compiles the file first). */
+/** A file gets this long to start listening (tsx compiles a .ts file first). */
 export const START_TIMEOUT_MS = 15_000;
+/** A command gets longer: `go run` and `cargo run` may compile first. */
+export const EXEC_START_TIMEOUT_MS = 60_000;
 /** After SIGTERM, how long before the checker stops it by force. */
 const STOP_TIMEOUT_MS = 3_000;
+/** After it exits, how long what it started has to finish (and its last output to come). */
+const OUTPUT_WAIT_MS = 2_000;
+/** Process groups are POSIX: on Windows the child alone is stopped. */
+const GROUPS = process.platform !== 'win32';
+
+/** What to start: a server file, or a command of any language. */
+export type ServerSource = { file: string } | { exec: string };
 
 export interface LaunchedServer {
   port: number;
@@ -24,6 +38,31 @@ export interface LaunchedServer {
   /** How it ended, if it has: 'code 1', 'SIGSEGV'; null while it runs. */
   exited(): string | null;
   stop(): Promise<void>;
+}
+
+/** Every server started and not yet stopped: what the checker stops on its way out. */
+const running = new Set<LaunchedServer>();
+
+/** Stop every server still running, each gracefully (SIGTERM, then SIGKILL after a while). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((server) => server.stop()));
+}
+
+/** The last resort, synchronous (for process 'exit'): SIGKILL whatever is still running. */
+export function killAllNow(): void {
+  for (const server of running) signal(server.process, 'SIGKILL');
+  running.clear();
+}
+
+/** Send `name` to the child's process group (its shell's children too), or to the child alone. */
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    if (GROUPS) process.kill(-child.pid, name);
+    else child.kill(name);
+  } catch {
+    // Already gone.
+  }
 }
 
 /** A free port on 127.0.0.1, asked of the operating system (bind to 0, read it, let go). */
@@ -39,46 +78,111 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The command that runs a file: TypeScript and JavaScript with tsx, Python with python3. */
+const TYPESCRIPT = ['.ts', '.mts', '.cts'];
+const JAVASCRIPT = ['.js', '.mjs', '.cjs'];
+const PYTHON = process.platform === 'win32' ? 'python' : 'python3';
+
+/** How a file is run: TypeScript with tsx's loader, JavaScript with node, Python with python3. */
 function commandFor(file: string): { command: string; args: string[] } {
   const extension = extname(file).toLowerCase();
-  if (['.ts', '.mts', '.js', '.mjs', '.cjs'].includes(extension))
-    return { command: process.execPath, args: ['--import', TSX_LOADER, file] };
-  if (extension === '.py') return { command: process.platform === 'win32' ? 'python' : 'python3', args: [file] };
-  throw new Error(
-    `Do not know how to start a "${extension}" file: start it yourself, then run the checker with --port N.`,
+  if (TYPESCRIPT.includes(extension)) return { command: process.execPath, args: ['--import', TSX_LOADER, file] };
+  if (JAVASCRIPT.includes(extension)) return { command: process.execPath, args: [file] };
+  if (extension === '.py') return { command: PYTHON, args: [file] };
+  throw new LaunchError(
+    `Do not know how to start a "${extension}" file. Give the command that starts it instead, e.g. --exec 'go run server.go' (the checker adds --port P, and sets PORT=P), or start it yourself and give --port N.`,
   );
 }
 
-export class LaunchError extends Error {}
+/** Is this a file the checker knows how to start? */
+export function canStart(file: string): boolean {
+  return [...TYPESCRIPT, ...JAVASCRIPT, '.py'].includes(extname(file).toLowerCase());
+}
 
 /**
- * Start `file` with `args` and `--port P`, PORT=P in its environment, and resolve once
+ * The command an attendee types to start the same server by hand, on `port`:
+ * `npx tsx my-server.ts --port 8002`, `python3 my_server.py --port 8002`,
+ * `go run server.go --port 8002`.
+ */
+export function startCommand(source: ServerSource, args: string[], port: number): string {
+  const rest = [...args, '--port', String(port)].map(shellQuote).join(' ');
+  if ('exec' in source) return `${source.exec} ${rest}`;
+  const extension = extname(source.file).toLowerCase();
+  const runner = TYPESCRIPT.includes(extension) ? 'npx tsx' : JAVASCRIPT.includes(extension) ? 'node' : PYTHON;
+  return `${runner} ${shellQuote(source.file)} ${rest}`;
+}
+
+/** Quote for a POSIX shell only where needed: `a/b.ts` stays, `it's` becomes `'it'\''s'`. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+export class LaunchError extends Error {
+  /** What the program printed before it failed, when it ran at all. */
+  readonly output: string;
+  constructor(message: string, output = '') {
+    super(message);
+    this.output = output;
+  }
+}
+
+/**
+ * Start the server with `args` and `--port P`, PORT=P in its environment, and resolve once
  * 127.0.0.1:P accepts a connection. Rejects with the program's own output if it exits first.
+ * `echo` gets its output line by line, as it comes.
  */
 export async function launch(
-  file: string,
+  source: ServerSource,
   args: string[],
   options: { echo?: (line: string) => void } = {},
 ): Promise<LaunchedServer> {
   const port = await freePort();
-  const { command, args: base } = commandFor(resolve(file));
-  const child = spawn(command, [...base, ...args, '--port', String(port)], {
+  const name = 'exec' in source ? `"${source.exec}"` : source.file;
+  const portArgs = [...args, '--port', String(port)];
+  const spawnOptions = {
     env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const onOutput = (chunk: Buffer): void => {
-    const text = chunk.toString('utf8');
-    output += text;
-    if (options.echo !== undefined) for (const line of text.split('\n')) if (line !== '') options.echo(line);
+    stdio: ['ignore', 'pipe', 'pipe'] as Array<'ignore' | 'pipe'>,
+    // Its own process group, so that stopping it stops what it started (a shell's children).
+    detached: GROUPS,
   };
-  child.stdout?.on('data', onOutput);
-  child.stderr?.on('data', onOutput);
+  let child: ChildProcess;
+  if ('exec' in source) {
+    child = spawn(`${source.exec} ${portArgs.map(shellQuote).join(' ')}`, { ...spawnOptions, shell: true });
+  } else {
+    const { command, args: base } = commandFor(resolve(source.file));
+    child = spawn(command, [...base, ...portArgs], spawnOptions);
+  }
+  let output = '';
+  /** Per stream, the start of a line whose end has not arrived yet: each line is echoed whole. */
+  const lineEchoer = (): { onData: (chunk: Buffer) => void; flush: () => void } => {
+    let partial = '';
+    const show = (line: string): void => {
+      if (options.echo !== undefined && line.trim() !== '') options.echo(line.replace(/\r$/, ''));
+    };
+    return {
+      onData: (chunk) => {
+        const text = chunk.toString('utf8');
+        output += text;
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) show(line);
+      },
+      // A last line without its newline is shown when the stream ends.
+      flush: () => {
+        show(partial);
+        partial = '';
+      },
+    };
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    const { onData, flush } = lineEchoer();
+    stream?.on('data', onData);
+    stream?.once('end', flush);
+  }
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  let server: LaunchedServer | null = null;
   const exited = new Promise<void>((resolveExit) => {
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
+    child.once('exit', (code, signalName) => {
+      exit = { code, signal: signalName };
       resolveExit();
     });
     child.once('error', (error) => {
@@ -88,34 +192,48 @@ export async function launch(
     });
   });
 
+  // 'close' comes once its output is all read (after 'exit', which may come first).
+  const closed = new Promise<void>((resolveClose) => child.once('close', () => resolveClose()));
   const stop = async (): Promise<void> => {
-    if (exit !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    if (server !== null) running.delete(server);
+    if (exit === null) {
+      signal(child, 'SIGTERM');
+      const timer = setTimeout(() => signal(child, 'SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    // Its last lines, shown before the checker's own; what it started (a shell's command) ends
+    // too, or is killed: the pipes close once no process of the group holds them.
+    await Promise.race([closed, new Promise((resolveWait) => setTimeout(resolveWait, OUTPUT_WAIT_MS))]);
+    signal(child, 'SIGKILL');
   };
+  const exitedHow = (): string | null => (exit === null ? null : (exit.signal ?? `code ${exit.code}`));
+  server = { port, process: child, output: () => output, exited: exitedHow, stop };
+  running.add(server);
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const startTimeout = 'exec' in source ? EXEC_START_TIMEOUT_MS : START_TIMEOUT_MS;
+  const deadline = Date.now() + startTimeout;
   while (!(await accepts(port))) {
     if (exit !== null) {
-      const { code, signal } = exit;
+      running.delete(server);
+      const { code, signal: signalName } = exit;
       // Its output was already shown as it came, when echoed.
       const shown = options.echo === undefined ? ` Its output:\n${indent(output)}` : ' Its output is above.';
       throw new LaunchError(
-        `${file} exited (${signal ?? `code ${code}`}) before it listened on port ${port}. A server is a long-running program: did it crash?${shown}`,
+        `${name} exited (${signalName ?? `code ${code}`}) before it listened on port ${port}. A server is a long-running program: did it crash?${shown}`,
+        output,
       );
     }
     if (Date.now() > deadline) {
       await stop();
       throw new LaunchError(
-        `${file} did not listen on 127.0.0.1:${port} within ${START_TIMEOUT_MS / 1000} s. It is started with "--port ${port}" and PORT=${port}: does it read one of them? Its output:\n${indent(output)}`,
+        `${name} did not listen on 127.0.0.1:${port} within ${startTimeout / 1000} s. It is started with "--port ${port}" and PORT=${port}: does it read one of them, and listen on 127.0.0.1 (or 0.0.0.0)?${'exec' in source ? ' If it compiles first, build it first and --exec the program it built.' : ''} Its output:\n${indent(output)}`,
+        output,
       );
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
-  const exitedHow = (): string | null => (exit === null ? null : (exit.signal ?? `code ${exit.code}`));
-  return { port, process: child, output: () => output, exited: exitedHow, stop };
+  return server;
 }
 
 function accepts(port: number): Promise<boolean> {

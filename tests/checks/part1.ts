@@ -29,7 +29,7 @@ function open(context: CheckContext, label?: string): Promise<Conversation> {
 }
 
 const CRASH_ADVICE =
-  "Is the server gone? If its terminal shows \"Unhandled 'error' event\", it crashed on an 'error' (ECONNRESET, EPIPE) that had no listener: give every socket an 'error' listener.";
+  "Is the server gone? A read or write on a connection the client reset fails (ECONNRESET, EPIPE), and that must end that connection only. Node: if its terminal shows \"Unhandled 'error' event\", it crashed on an 'error' that had no listener: give every socket an 'error' listener.";
 
 /** Open a connection after something that may have killed the server: if none is accepted, say so. */
 async function openAfter(context: CheckContext, what: string, label: string): Promise<Conversation> {
@@ -108,7 +108,7 @@ async function expectEcho(
       seen,
       advice:
         options.advice ??
-        "Write back every chunk a 'data' event brings, on the socket it came from, and keep the connection open until the client ends it.",
+        "Write back every chunk you read, on the connection it came from, and keep the connection open until the client ends it (Node: what each 'data' event brings).",
     });
   }
   const mangled = sent[offset] >= 0x80 && echoed.subarray(offset, offset + 3).equals(Buffer.from([0xef, 0xbf, 0xbd]));
@@ -205,7 +205,7 @@ export const part1Checks: Check[] = [
         conversation.ended === null,
         'the connection to stay open while the client says nothing',
         `it was ${conversation.ended === 'reset' ? 'reset' : 'closed'} at once`,
-        "Accept the connection and keep its socket: do not end() or destroy() it until the client ends (its 'end' event).",
+        "Accept the connection and keep it open until the client ends it (Node: do not end() or destroy() the socket before its 'end' event).",
       );
     },
   },
@@ -213,7 +213,7 @@ export const part1Checks: Check[] = [
     group: 'core',
     name: 'echoes a line of text',
     hint: hint(
-      "Every 'data' event hands you a Buffer of whatever has arrived; write it back on the same socket with socket.write(chunk).",
+      "Each read gives you whatever bytes have arrived; write them back on the same connection (Node: every 'data' event hands you a Buffer; socket.write(chunk)).",
       'Sockets in six calls',
       'echo-server.ts → echo',
     ),
@@ -224,7 +224,7 @@ export const part1Checks: Check[] = [
       await expectEcho(conversation, line, {
         what: 'the line',
         advice:
-          "Listen for the socket's 'data' event and write each chunk back: socket.on('data', (chunk) => socket.write(chunk)).",
+          "Read from the connection and write each chunk back as it comes (Node: socket.on('data', (chunk) => socket.write(chunk))).",
       });
     },
   },
@@ -285,7 +285,7 @@ export const part1Checks: Check[] = [
     group: 'core',
     name: "echoes everything after the client's FIN, then closes its own side (half-close)",
     hint: hint(
-      "A FIN ends one direction only: after the client's ('end'), finish writing the echo, then send yours with socket.end().",
+      "A FIN ends one direction only: after the client's (a read returns end-of-stream), finish writing the echo, then send yours (Node: on 'end', socket.end()).",
       'Sockets in six calls',
       'echo-server.ts → echo',
     ),
@@ -297,19 +297,19 @@ export const part1Checks: Check[] = [
       await expectEcho(conversation, words, {
         what: 'the last words',
         advice:
-          "After the client's FIN, still write back what came before it: end() your side after the echo, do not destroy() the socket.",
+          "After the client's FIN, still write back what came before it, then close your side: a half-close, not an abort (Node: end() after the echo, not destroy()).",
       });
       expectThat(
         closed,
         "the server's FIN after the echo (the client has said it will send nothing more)",
         `the connection still open ${STALL_MS} ms later`,
-        "On the socket's 'end' event (the client's FIN), call socket.end(): it sends your FIN once the queued echo is written. (Node does it for you unless the server was made with allowHalfOpen: true.)",
+        "When a read returns end-of-stream (the client's FIN), close your sending side once the echo is written (shutdown(SHUT_WR) in C or Python). Node: on the socket's 'end' event call socket.end(), which sends your FIN after the queued echo (Node does it for you unless the server was made with allowHalfOpen: true).",
       );
       expectThat(
         conversation.ended === 'closed',
         'a FIN: the connection closed in order',
         'a reset (RST): the connection aborted',
-        'Use socket.end(), which sends a FIN after the queued bytes; destroy() with bytes still unread makes the kernel send a reset.',
+        'Close with a FIN after the queued bytes (Node: socket.end()); closing with bytes still unread (Node: destroy()) makes the kernel send a reset.',
       );
     },
   },
@@ -361,7 +361,7 @@ export const part1Checks: Check[] = [
           stalledAt < data.length / 2,
           `the server to stop taking bytes once its echo queue is full (a few MiB at most: the kernel's buffers and its own queue)`,
           `it took ${(stalledAt / MiB).toFixed(1)} MiB from a client that read none of its echo${stalledAt === data.length ? ' (all of it)' : ''}, and holds in memory what it could not send`,
-          "When socket.write(chunk) returns false, call socket.pause(), and socket.resume() on the next 'drain'. Otherwise the server reads as fast as the client sends, whatever the client reads: one client can fill its memory.",
+          "Stop reading from a client while its echo cannot be sent (its send buffer is full), and read again once it has drained (Node: when socket.write(chunk) returns false, call socket.pause(), and socket.resume() on the next 'drain'). Otherwise the server reads as fast as the client sends, whatever the client reads: one client can fill its memory.",
         );
 
         const other = await open(context, 'another client, meanwhile');
@@ -452,7 +452,7 @@ export const part1Checks: Check[] = [
     group: 'challenge 1',
     name: 'numbers each line: "hel", "lo\\nwor", "ld\\n" come back as "1: hello\\n2: world\\n"',
     hint: hint(
-      "Lines are not chunks: keep what follows the last \\n until the next 'data' event, answer each complete line, and the unfinished one at the client's FIN.",
+      "Lines are not chunks: keep what follows the last \\n until the next read, answer each complete line, and the unfinished one at the client's FIN.",
       'Challenges',
       'solutions/challenge-1.ts → numberLines',
     ),
@@ -464,7 +464,7 @@ export const part1Checks: Check[] = [
         conversation.received.length === 0,
         'no answer before the line ends (no \\n yet)',
         () => `${conversation.received.length} bytes back after only "hel"`,
-        "Keep the unfinished line between 'data' events; answer only when its \\n has arrived.",
+        'Keep the unfinished line between two reads; answer only when its \\n has arrived.',
       );
       await sleep(50);
       conversation.send('lo\nwor');
@@ -479,7 +479,8 @@ export const part1Checks: Check[] = [
       await expectEcho(conversation, Buffer.from('3: last\n'), {
         from: '1: hello\n2: world\n'.length,
         what: 'the last line, which had no \\n',
-        advice: "At the client's FIN ('end'), what is left is a last line without its \\n: answer it, then end().",
+        advice:
+          "At the client's FIN (Node: 'end'), what is left is a last line without its \\n: answer it, then close your side.",
       });
       expectThat(closed, "the server's FIN after the last line", `the connection still open ${STALL_MS} ms later`);
       const again = await open(context, 'a second connection');
@@ -494,7 +495,7 @@ export const part1Checks: Check[] = [
     group: 'challenge 2',
     name: 'closes a connection that has been idle for the idle timeout, and not one that keeps talking',
     hint: hint(
-      "socket.setTimeout(ms) fires 'timeout' after ms with no bytes either way; end() the socket then (and destroy() it if the client still does not hang up).",
+      "Close a connection after ms with no bytes either way (Node: socket.setTimeout(ms) fires 'timeout'; end() the socket then, and destroy() it if the client still does not hang up).",
       'Challenges',
       'solutions/challenge-2.ts → createIdleEchoServer',
     ),
@@ -515,7 +516,7 @@ export const part1Checks: Check[] = [
       }
       await expectEcho(chatty, expected, {
         what: 'every line of the talking client',
-        advice: `A client that sends something every ${idleMs / 4} ms is not idle: the timer must restart with every byte (socket.setTimeout does that), not run from the connection's start.`,
+        advice: `A client that sends something every ${idleMs / 4} ms is not idle: the timer must restart with every byte (Node: socket.setTimeout does that), not run from the connection's start.`,
       });
       expectThat(
         chatty.ended === null,
@@ -532,7 +533,7 @@ export const part1Checks: Check[] = [
         closed,
         `the quiet client's connection closed by the server within ${idleMs + TIMEOUT_SLACK_MS} ms of its last byte (the idle timeout is ${idleMs} ms)`,
         'it stayed open',
-        `Give each socket socket.setTimeout(${idleMs}) and end() it on 'timeout'. If your timeout is not ${idleMs} ms, tell the checker: --idle-timeout MS.`,
+        `Time each connection's silence, and close it after ${idleMs} ms (Node: socket.setTimeout(${idleMs}), and end() it on 'timeout'). If your timeout is not ${idleMs} ms, tell the checker: --idle-timeout MS.`,
       );
       expectThat(
         quiet.ended === 'closed',
@@ -560,7 +561,7 @@ export const part1Checks: Check[] = [
           'no answer before the head has ended with \\r\\n\\r\\n',
           () =>
             `${conversation.received.length} bytes of answer after only ${JSON.stringify(Buffer.concat(conversation.transcript.sent.map((sent) => sent.bytes)).toString('latin1'))}`,
-          "Append each chunk to what came before and look for \\r\\n\\r\\n in the whole; it may be split between two 'data' events (here: \\r\\n\\r, then \\n).",
+          'Append each chunk to what came before and look for \\r\\n\\r\\n in the whole; it may be split between two reads (here: \\r\\n\\r, then \\n).',
         );
       }
       conversation.send('\n');

@@ -20,6 +20,7 @@ import {
   sleep,
 } from './http.ts';
 import { BIG_CHUNKS, PROBE_MARKER } from './probe-app.ts';
+import { printfEscape } from './report.ts';
 import { header, headerValues, parseResponse, type Conversation, type HttpResponse } from './wire.ts';
 
 const README = 'part3-gateway/README.md';
@@ -30,6 +31,13 @@ const hint = (concept: string, readme: string, reference: string): Hint => ({
   concept,
   readme: `${README}, section "${readme}"`,
   reference: `part3-gateway/${reference}`,
+});
+
+/** A hint whose lesson is in REFERENCE.md (the contract's rules for a failing app), not README.md. */
+const reference = (concept: string, heading: string, code: string): Hint => ({
+  concept,
+  readme: `part3-gateway/REFERENCE.md, section "${heading}"`,
+  reference: `part3-gateway/${code}`,
 });
 
 /** Where to look when the probe app threw: the server's log. */
@@ -68,6 +76,17 @@ function expectKey(environ: Record<string, unknown>, key: string, expected: unkn
     JSON.stringify(seen) === JSON.stringify(expected),
     `environ['${key}'] to be ${JSON.stringify(expected)}`,
     seen === undefined ? `no ${key} key in the environ` : `environ['${key}'] = ${JSON.stringify(seen)}`,
+    advice,
+  );
+}
+
+/** One field of the probe's own answer (not the environ: what it read, how, in what pieces). */
+function expectAnswer(answer: Record<string, unknown>, field: string, expected: unknown, advice: string): void {
+  const seen = answer[field];
+  expectThat(
+    JSON.stringify(seen) === JSON.stringify(expected),
+    `the probe app's "${field}" to be ${JSON.stringify(expected)}`,
+    seen === undefined ? `no "${field}" in the probe app's answer` : `"${field}": ${JSON.stringify(seen)}`,
     advice,
   );
 }
@@ -115,6 +134,21 @@ async function statusLine(conversation: Conversation): Promise<string> {
   await conversation.waitFor(() => conversation.received.includes('\r\n'));
   const text = conversation.received.toString('latin1');
   return text.slice(0, Math.max(0, text.indexOf('\r\n')));
+}
+
+/**
+ * Send `bytes` on a new connection and read the answer; when none can be read, fail with the
+ * check's own advice (what the gateway should have done), not the reader's general one.
+ */
+async function askOr(context: CheckContext, bytes: Buffer, advice: string): Promise<HttpResponse> {
+  const conversation = await open(context);
+  conversation.send(bytes);
+  try {
+    return await conversation.readResponse();
+  } catch (error) {
+    if (!(error instanceof CheckFailure)) throw error;
+    throw new CheckFailure({ expected: 'status 500', seen: error.seen, caretAt: error.caretAt, advice });
+  }
 }
 
 /** A second request, on a new connection, is answered: one app's failure did not stop the gateway. */
@@ -416,13 +450,13 @@ export const part3Checks: Check[] = [
       await sleep(50);
       conversation.send(body.slice(1000));
       const received = json(await conversation.readResponse(), INPUT_FAILED);
-      expectKey(
+      expectAnswer(
         received,
         'length',
         body.length,
         'The app reads with read(4096) until it gets an empty array: give it every byte of the body, then an empty one.',
       );
-      expectKey(received, 'text', body, 'The bytes the app read must be the body, in order.');
+      expectAnswer(received, 'text', body, 'The bytes the app read must be the body, in order.');
     },
   },
   {
@@ -441,7 +475,7 @@ export const part3Checks: Check[] = [
         requestBytes('POST', '/input', { headers: [['Transfer-Encoding', 'chunked']], body: chunked }),
       );
       const received = json(response, INPUT_FAILED);
-      expectKey(
+      expectAnswer(
         received,
         'text',
         pieces.join(''),
@@ -461,7 +495,7 @@ export const part3Checks: Check[] = [
       const tag = id();
       // The probe holds its second piece until /release: the command releases it a second later.
       context.reproduce(
-        `printf 'GET /stream?id=${tag} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | nc -N ${context.host} ${context.port} & sleep 1; curl -s 'http://${context.host}:${context.port}/release?id=${tag}'; wait`,
+        `printf '${printfEscape(requestBytes('GET', `/stream?id=${tag}`))}' | nc -N ${context.host} ${context.port} & sleep 1; curl -s 'http://${context.host}:${context.port}/release?id=${tag}'; wait`,
       );
       const conversation = await open(context, 'the stream');
       conversation.send(requestBytes('GET', `/stream?id=${tag}`));
@@ -681,12 +715,12 @@ export const part3Checks: Check[] = [
         'the endless stream to begin',
         () => `${leaving.received.length} bytes`,
       );
-      leaving.socket.resetAndDestroy();
+      leaving.reset();
       const report = await reportUntil(context, tag, (counts) => counts.stopped === true);
       expectThat(
         report.stopped === true,
         'the generator stopped (its finally block ran) soon after the client left',
-        'it was still being pulled 2 s later',
+        'not stopped 2 s after the client left: the probe\'s report says "stopped":false (its finally block has not run)',
         "response.write() does not fail once the client is gone: it returns true and drops the bytes. Before pulling the next chunk, look at response.clientGone (or request.signal.aborted); when the client is gone, stop the loop and call the iterator's return(): that runs the generator's finally.",
       );
     },
@@ -702,7 +736,7 @@ export const part3Checks: Check[] = [
     async run(context) {
       const tag = id();
       context.reproduce(
-        `(printf 'GET /big?id=${tag} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 3) | nc ${context.host} ${context.port} | sleep 3 & sleep 1; curl -s 'http://${context.host}:${context.port}/report?id=${tag}'`,
+        `(printf '${printfEscape(requestBytes('GET', `/big?id=${tag}`))}'; sleep 3) | nc ${context.host} ${context.port} | sleep 3 & sleep 1; curl -s 'http://${context.host}:${context.port}/report?id=${tag}'`,
       );
       const reader = await open(context, 'the client that does not read');
       reader.send(requestBytes('GET', `/big?id=${tag}`));
@@ -755,7 +789,7 @@ export const part3Checks: Check[] = [
         `reads of ${sizes.join(', ')} bytes`,
         'The body arrives in pieces of any size (here one piece): read(size) takes at most size bytes of it and keeps the rest for the next read.',
       );
-      expectKey(received, 'text', body, 'The reads, put together, must be the body, in order, every byte once.');
+      expectAnswer(received, 'text', body, 'The reads, put together, must be the body, in order, every byte once.');
     },
   },
   {
@@ -790,17 +824,100 @@ export const part3Checks: Check[] = [
         await conversation.readResponse(),
         "The probe app reads environ['gateway.input'] with readline(): is there one, async, resolving to bytes?",
       );
-      expectKey(
+      expectAnswer(
         received,
         'lines',
         lines,
         'Give each line with its "\\n": look for the newline in what has arrived, read more while there is none, keep the bytes after it for the next call.',
       );
-      expectKey(
+      expectAnswer(
         received,
         'ended',
         true,
         'At the end of the body, readline() resolves to an empty Uint8Array (and only there).',
+      );
+    },
+  },
+
+  // ---- hardening: the contract's rules for an app that breaks it (REFERENCE.md) -----------------
+  {
+    group: 'hardening',
+    name: "answers 500, sending nothing of the app's head, when an array body disagrees with its Content-Length",
+    hint: reference(
+      "contract.ts (StartResponse): an array's length is known before the head goes out, so a Content-Length the app got wrong, more bytes or fewer, is answered with a clean 500 and logged; nothing of the app's response is sent.",
+      'What the hardening checks ask',
+      'handler.ts → PendingResponse.sendWhole',
+    ),
+    async run(context) {
+      // The probe declares 99 bytes, then 3, for a body of 11.
+      for (const declared of [99, 3]) {
+        const advice = `The app declared Content-Length: ${declared} and returned an array of 11 bytes. Add up an array's chunks before sending the head; when the app's Content-Length differs, answer 500 instead (the head has not gone out).`;
+        const response = await askOr(context, requestBytes('GET', `/wrong-length?declared=${declared}`), advice);
+        expectStatus(response, 500, advice);
+        expectHeader(
+          response,
+          'X-Probe-Head',
+          (value) => value === undefined,
+          "a 500 of the gateway's own, with none of the app's headers",
+          "Nothing of the app's response goes out when it is refused: build the 500 afresh, not from the app's status and headers.",
+        );
+        expectFramed(response);
+      }
+      await expectStillServing(context, 'an app that declared a wrong Content-Length');
+    },
+  },
+  {
+    group: 'hardening',
+    name: 'answers 500 when the app returns a body without ever calling startResponse',
+    hint: reference(
+      'contract.ts (Application): startResponse must have been called by the time the first chunk is produced. An app that never calls it has given no status: its error, found before anything was sent, so a 500.',
+      'What the hardening checks ask',
+      'handler.ts → PendingResponse.sendWhole',
+    ),
+    async run(context) {
+      const advice =
+        'The app returned a body and never called startResponse, so there is no status to send: treat it as an error in the app (before the head went out: a 500), not as a status of 0 or a default 200.';
+      const response = await askOr(context, requestBytes('GET', '/no-start-response'), advice);
+      expectStatus(response, 500, advice);
+      await expectStillServing(context, 'an app that never called startResponse');
+    },
+  },
+  {
+    group: 'hardening',
+    name: 'answers 500 when the body yields a string instead of bytes',
+    hint: reference(
+      'contract.ts (Body): chunks are bytes, never strings, since only the app knows the charset it declared. A string as the first chunk is found before the head goes out: a 500.',
+      'What the hardening checks ask',
+      'handler.ts → notBytes',
+    ),
+    async run(context) {
+      const advice =
+        "Check that each chunk is a Uint8Array before sending it (ArrayBuffer.isView, or instanceof Uint8Array): the probe's generator yields a string. Do not encode it for the app; refuse it, as an error in the app.";
+      const response = await askOr(context, requestBytes('GET', '/string-body'), advice);
+      expectStatus(response, 500, advice);
+      expectHeader(
+        response,
+        'X-Probe-Head',
+        (value) => value === undefined,
+        "a 500 of the gateway's own, with none of the app's headers",
+      );
+    },
+  },
+  {
+    group: 'hardening',
+    name: 'decodes the escapes of PATH_INFO that decode and keeps the others as sent (/a%zz/caf%C3%A9 → /a%zz/café)',
+    hint: reference(
+      'contract.ts (Environ.PATH_INFO): the path percent-decoded as UTF-8; undecodable escapes (%zz, bytes that are not UTF-8) are left as sent, and the rest is still decoded.',
+      'What the hardening checks ask',
+      'environ.ts → buildEnviron',
+    ),
+    async run(context) {
+      const environ = await probe(context, '/environ/a%zz/caf%C3%A9/%FF');
+      expectKey(
+        environ,
+        'PATH_INFO',
+        '/environ/a%zz/café/%FF',
+        'Decode each run of escapes on its own (%C3%A9 is é), and keep a run that does not decode as it was (%zz, a lone %FF). One decodeURIComponent over the whole path throws at %zz: catch it per run, not for the whole path.',
       );
     },
   },
@@ -839,7 +956,7 @@ export const part3Checks: Check[] = [
     async run(context) {
       const tag = id();
       context.reproduce(
-        `printf 'GET /wait-signal?id=${tag} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | nc -N ${context.host} ${context.port} & sleep 1; curl -s 'http://${context.host}:${context.port}/report?id=${tag}'`,
+        `printf '${printfEscape(requestBytes('GET', `/wait-signal?id=${tag}`))}' | nc -N ${context.host} ${context.port} & sleep 1; curl -s 'http://${context.host}:${context.port}/report?id=${tag}'`,
       );
       const leaving = await open(context, 'the client that sends FIN');
       leaving.sendAndEnd(requestBytes('GET', `/wait-signal?id=${tag}`));
@@ -897,8 +1014,8 @@ export const part3Checks: Check[] = [
         { headers: [['Content-Type', 'text/plain']], body: 'one\ntwo\n' },
         'POST',
       );
-      expectKey(upload, 'bytes', 8, 'POST /upload goes to upload.ts, which counts the bytes of the body.');
-      expectKey(upload, 'lines', 2, 'upload.ts counts the lines of the body.');
+      expectAnswer(upload, 'bytes', 8, 'POST /upload goes to upload.ts, which counts the bytes of the body.');
+      expectAnswer(upload, 'lines', 2, 'upload.ts counts the lines of the body.');
       const { response } = await ask(context, requestBytes('GET', `/nowhere-${randomWord()}`));
       expectStatus(response, 404, 'A path under no mount point is answered 404.');
     },

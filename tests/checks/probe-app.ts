@@ -23,6 +23,9 @@
 //   /endless?id=            yields until its client leaves; /report?id= says whether it stopped
 //   /big?id=                32 MiB in 64 KiB chunks; /report?id= says how many were pulled
 //   /wait-signal?id=        never writes until gateway.signal fires (or 5 s pass); /report?id=
+//   /wrong-length?declared= an array of 11 bytes with Content-Length: declared (the app's bug)
+//   /no-start-response      returns a body without ever calling startResponse
+//   /string-body            a generator that yields a string, not bytes
 //
 // State shared between requests (what /report answers) lives in this module, keyed by an id the
 // check makes up: two checks never see each other's counts.
@@ -221,6 +224,22 @@ const probe: Application = (environ, startResponse) => {
     case '/release':
       report.released = true;
       return answer(startResponse, '200 OK', { released: true });
+    case '/wrong-length':
+      // The contract: an array's declared length is checked before anything is sent (a 500).
+      startResponse('200 OK', [
+        ...TEXT,
+        ['Content-Length', params.get('declared') ?? '99'],
+        ['X-Probe-Head', 'the app set this'],
+      ]);
+      return [bytes('eleven byte')];
+    case '/no-start-response':
+      return [bytes('a body, and startResponse never called\n')];
+    case '/string-body':
+      return (function* () {
+        startResponse('200 OK', [...TEXT, ['X-Probe-Head', 'the app set this']]);
+        // The contract's Body holds bytes only: this is the app's mistake, on purpose.
+        yield 'a string, not bytes\n' as unknown as Uint8Array;
+      })();
     case '/write': {
       const write = startResponse('200 OK', TEXT);
       write(bytes('written, '));

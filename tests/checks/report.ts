@@ -55,12 +55,16 @@ export function formatResult(result: CheckResult, style: ReportStyle): string {
     lines.push(...showBytes(transcript.received, '< ', last ? failure.caretAt : undefined));
     if (transcript.resetByChecker === true)
       lines.push('      (the checker reset this connection on purpose: a client vanishing)');
+    else if (transcript.closedByChecker === true)
+      lines.push('      (the checker closed this connection on purpose: a client leaving)');
     else if (transcript.ended !== null)
       lines.push(`      (${transcript.ended === 'reset' ? 'connection reset' : 'connection closed by the server'})`);
+    else if (transcript.openAtEnd === true) lines.push('      (still open when the check ended)');
   });
   lines.push(`    Expected: ${failure.expected}`);
   lines.push(`    Seen:     ${paint(failure.seen, 'red', style)}`);
   if (failure.advice !== undefined) lines.push(`    Advice:   ${failure.advice}`);
+  if (check.policy !== undefined) lines.push(`    Policy:   course policy, not an RFC rule: ${check.policy}`);
   lines.push(`    Hint:     ${check.hint.concept}`);
   lines.push(`    Read:     ${check.hint.readme}`);
   const where = check.group.startsWith('challenge')
@@ -185,7 +189,13 @@ export function reproduceCommand(
   return `${input} | nc -N ${target}`;
 }
 
-function printfEscape(bytes: Buffer): string {
+/** `printf '...' | nc -N host port`: the command that sends exactly `bytes` on one connection. */
+export function printfCommand(bytes: Buffer | string, host: string, port: number | string): string {
+  return `printf '${printfEscape(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes)}' | nc -N ${host} ${port}`;
+}
+
+/** `bytes` as the argument of printf, inside single quotes: \r, \n, % and quotes escaped. */
+export function printfEscape(bytes: Buffer): string {
   let out = '';
   for (const byte of bytes) {
     if (byte === 0x0d) out += '\\r';

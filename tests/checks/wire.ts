@@ -23,6 +23,10 @@ export interface Transcript {
   ended: 'closed' | 'reset' | null;
   /** The checker itself reset the connection (a client vanishing on purpose). */
   resetByChecker?: boolean;
+  /** The checker closed the connection during the check, while the server still had it open. */
+  closedByChecker?: boolean;
+  /** Still open when the check ended (the runner closed it then). */
+  openAtEnd?: boolean;
   /** When the last byte was sent, and when the connection ended or the check let it go. */
   lastWriteAt?: number;
   endedAt?: number;
@@ -44,12 +48,16 @@ export class Conversation {
   private consumed = 0;
   private lastWriteAt = 0;
   private readonly waiters = new Set<() => void>();
+  /** The checker ended the connection itself: its 'close' is not the server closing. */
+  private closedByUs = false;
 
   private constructor(socket: Socket, transcript: Transcript) {
     this.socket = socket;
     this.transcript = transcript;
     transcript.close = () => {
+      if (transcript.ended === null && !this.closedByUs) transcript.openAtEnd = true;
       transcript.endedAt ??= Date.now();
+      this.closedByUs = true;
       socket.destroy();
     };
     socket.on('data', (chunk: Buffer) => {
@@ -67,7 +75,7 @@ export class Conversation {
       this.wake();
     });
     socket.on('close', () => {
-      transcript.ended ??= 'closed';
+      if (!this.closedByUs) transcript.ended ??= 'closed';
       transcript.endedAt ??= Date.now();
       this.wake();
     });
@@ -173,7 +181,12 @@ export class Conversation {
     if (result.kind === 'incomplete' && this.transcript.ended !== null)
       result = parseResponse(this.received, start, options.method ?? 'GET', true);
     if (result.kind === 'error') {
-      throw new CheckFailure({ expected: 'a valid HTTP/1.1 response', seen: result.message, caretAt: result.offset });
+      throw new CheckFailure({
+        expected: 'a valid HTTP/1.1 response',
+        seen: result.message,
+        caretAt: result.offset,
+        advice: result.advice,
+      });
     }
     if (result.kind === 'incomplete') {
       const what = this.received.length === start ? 'no response at all' : `an incomplete response (${result.reason})`;
@@ -198,13 +211,18 @@ export class Conversation {
     return this.received.subarray(this.consumed);
   }
 
+  /** Close the connection from the checker's side: the report says the checker did it. */
   close(): void {
+    if (this.transcript.ended === null) this.transcript.closedByChecker = true;
+    this.transcript.endedAt ??= Date.now();
+    this.closedByUs = true;
     this.socket.destroy();
   }
 
   /** Vanish as a client can: a reset (RST), no goodbye. The report says the checker did it. */
   reset(): void {
     this.transcript.resetByChecker = true;
+    this.closedByUs = true;
     this.socket.resetAndDestroy();
   }
 
@@ -252,9 +270,11 @@ export function header(response: HttpResponse, name: string): string | undefined
 type ParseResult =
   | { kind: 'ok'; response: HttpResponse }
   | { kind: 'incomplete'; reason: string }
-  | { kind: 'error'; message: string; offset: number };
+  | { kind: 'error'; message: string; offset: number; advice?: string };
 
 const CRLF = Buffer.from('\r\n');
+/** What every response starts with: "HTTP/" (then 1.1 or 1.0, a space, the status code). */
+const STATUS_START = Buffer.from('HTTP/');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
@@ -262,6 +282,19 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * declared length ends at the last byte. HEAD, 1xx, 204 and 304 responses have no body.
  */
 export function parseResponse(bytes: Buffer, start: number, method: string, closed: boolean): ParseResult {
+  // Not even the start of a status line: say so, rather than what is wrong with the line.
+  const arrived = bytes.subarray(start, start + STATUS_START.length);
+  const differs = [...arrived].findIndex((byte, index) => byte !== STATUS_START[index]);
+  if (differs !== -1) {
+    const text = bytes.toString('latin1', start, Math.min(bytes.length, start + 40));
+    return {
+      kind: 'error',
+      message: `no status line came: the answer starts with ${JSON.stringify(text)}${bytes.length - start > 40 ? '...' : ''}, not "HTTP/1.1 "`,
+      offset: start + differs,
+      advice:
+        'Every answer, an error too, starts with a status line, e.g. "HTTP/1.1 400 Bad Request\\r\\n", then header lines and an empty line. (Python\'s http.server answers a request line it cannot read the way HTTP/0.9 did: a body alone, no status line.)',
+    };
+  }
   const lineEnd = bytes.indexOf(CRLF, start);
   if (lineEnd === -1) {
     const bareLf = bytes.indexOf(0x0a, start);

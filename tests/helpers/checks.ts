@@ -19,13 +19,17 @@ export function reportOf(results: CheckResult[]): string {
 
 /**
  * `npm run check -- args` without npm in between: `node --import tsx tests/checks/cli.ts` in the
- * repository root, with NO_COLOR. Resolves with the exit code and everything printed.
+ * repository root, with NO_COLOR (and `env`, which the server it starts inherits). Resolves with
+ * the exit code and everything printed.
  */
-export function runCheckCli(args: string[]): Promise<{ code: number | null; output: string; lastLine: string }> {
+export function runCheckCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string; lastLine: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'tests/checks/cli.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', PORT: '' },
+      env: { ...process.env, NO_COLOR: '1', PORT: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
