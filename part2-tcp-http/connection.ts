@@ -1,4 +1,4 @@
-// One TCP connection, served by one loop, `serve`, which reads the way HTTP/1.1 lives:
+// One TCP connection and its loop, `advance`, which moves it through the life of HTTP/1.1:
 //
 //   for each request on the connection:
 //     read the head          idle until the first byte, then the head timeout; bad bytes are
@@ -11,80 +11,51 @@
 //     keep alive, or close   HTTP/1.0, Connection: close, an error, the client's FIN, shutdown
 //   close our side (FIN), and linger until the client closes its own
 //
-// The loop awaits what it waits for (bytes, the handler, the client); the socket's events only
-// note what happened and wake it. Requests on one connection are answered one at a time, in
-// order (RFC 9112 §9.3.2): a pipelined request waits in the parser until the loop comes back.
+// The connection is always in one phase (timeouts.ts). advance() goes from phase to phase as
+// far as it can, and returns when it must wait: for bytes, for the handler, for the client to
+// take the answer. Whatever ends the wait (onData, the handler's end, 'drain', a deadline)
+// calls it again. Requests on one connection are answered one at a time, in order (RFC 9112
+// §9.3.2): a pipelined request waits in the parser until the loop comes back for it.
 import type { Socket } from 'node:net';
 import { HttpError, sendError, sendServerOptions } from './errors.ts';
 import type { RequestHead } from './head.ts';
-import { RequestParser, type ParseEvent } from './parser.ts';
-import { RequestBody } from './request-body.ts';
+import { RequestParser } from './parser.ts';
+import { CLIENT_DISCONNECTED, IncomingRequest, type Answering } from './request.ts';
+import { RequestBody, type BodySource } from './request-body.ts';
 import { ResponseWriter } from './response.ts';
 import type { Handler, ResolvedOptions, ServerRequest } from './server.ts';
+import { SocketWriter } from './socket-writer.ts';
 import { now, phaseTimeouts, type Phase } from './timeouts.ts';
 import { traceBytes } from './trace.ts';
 
 /** Pipelined bytes we hold while answering an earlier request, before we pause the socket. */
 export const MAX_PIPELINED_BYTES = 64 * 1024;
 
-const CLIENT_DISCONNECTED = 'The client disconnected.';
-
-/** The request being answered, as the socket's events must reach it. */
-interface InFlight {
-  response: ResponseWriter;
-  /** Made on the first read of request.signal; aborted if the client leaves first. */
-  controller: AbortController | null;
+/** The request being answered. */
+interface Current extends Answering {
+  head: RequestHead;
+  body: RequestBody;
 }
 
-/** Where a request's `signal` getter finds its InFlight (see withLazySignal). */
-const IN_FLIGHT = Symbol('in flight');
-
-/**
- * The getter of every request's `signal`: the AbortSignal is made the first time someone reads
- * it, since one costs microseconds to make and more to collect, and most handlers never look
- * (bench/README.md, item 2). One getter for all requests, each finding its own InFlight: a
- * getter written in the object literal cost 4 µs a request (item 3). An own, enumerable
- * property, so that `{ ...request }` keeps the signal.
- */
-const LAZY_SIGNAL = {
-  get(this: { [IN_FLIGHT]: InFlight }): AbortSignal {
-    const inFlight = this[IN_FLIGHT];
-    inFlight.controller ??= new AbortController();
-    const { response } = inFlight;
-    if (response.clientGone && !response.finished) {
-      inFlight.controller.abort(new Error(CLIENT_DISCONNECTED));
-    }
-    return inFlight.controller.signal;
-  },
-  enumerable: true,
-  configurable: true, // middleware may put a signal of its own in its place
-};
-
-/** `fields` with the `signal` getter above added. */
-function withLazySignal<T extends object>(fields: T): T & { readonly signal: AbortSignal } {
-  return Object.defineProperty(fields, 'signal', LAZY_SIGNAL) as T & {
-    readonly signal: AbortSignal;
-  };
-}
-
-export class Connection {
+export class Connection implements BodySource {
   /** Where the connection is in its life (timeouts.ts); each phase has its own deadline. */
   phase: Phase = 'idle';
   private deadline = Infinity;
-  /** A deadline passed in this phase: the loop acts on it when it wakes. */
-  private expired: Phase | null = null;
-  /** The request being answered, or the last one answered; null before the first. */
-  private current: InFlight | null = null;
+  /** The request being answered (from its head to its drained answer), or null. */
+  private current: Current | null = null;
   /** The client sent FIN: no more bytes will come. */
   private clientEnded = false;
   /** Shutdown: finish the request in progress, start no other. */
   private stopping = false;
-  /** Resolves the loop's wait (see nextEvent). */
-  private wake: (() => void) | null = null;
+  /** A handler waiting in readBody for bytes: woken by bytes, FIN, the close, a deadline. */
+  private wakeReader: (() => void) | null = null;
+  private bodyExpired = false;
 
   private readonly parser: RequestParser;
   private readonly timeouts: Readonly<Record<Phase, number>>;
   private readonly socket: Socket;
+  /** Every response's bytes go through it: backpressure and the send timeout. */
+  private readonly out: SocketWriter;
   private readonly handler: Handler;
   private readonly options: ResolvedOptions;
 
@@ -93,6 +64,7 @@ export class Connection {
     this.handler = handler;
     this.options = options;
     this.parser = new RequestParser(options.limits);
+    this.out = new SocketWriter(socket, options);
     this.timeouts = phaseTimeouts(options);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
@@ -105,121 +77,134 @@ export class Connection {
       onClosed();
     });
     this.enter('idle');
-    void this.serve();
   }
 
   // ---- The loop -------------------------------------------------------------------------
 
-  private async serve(): Promise<void> {
-    try {
-      for (;;) {
-        const head = await this.readHead();
-        if (head === null) break; // the client closed, idled out, or was answered an error
-
-        const { request, response } = this.startRequest(head);
-        await this.callHandler(request, response);
-
-        if (response.keepAlive && !request.body.done && !(await this.skipBody(request))) {
-          response.keepAlive = false;
+  private advance(): void {
+    for (;;) {
+      switch (this.phase) {
+        case 'idle':
+        case 'head': {
+          if (this.stopping || this.socket.destroyed) {
+            this.enter('closing');
+            continue;
+          }
+          const head = this.readHead();
+          if (head === 'refused') continue; // answered with its error; now closing
+          if (head !== 'wait')
+            this.callHandler(head); // → 'handling', then 'skipping'
+          else if (this.clientEnded)
+            this.enter('closing'); // a part of a head never completes
+          else return; // wait for bytes
+          continue;
         }
-
-        this.enter('writing');
-        // Backpressure on responses: a client that pipelines requests without reading the
-        // answers would otherwise have us queue answer after answer, each bought with a few
-        // bytes of request.
-        if (response.backedUp) await response.drained();
-
-        if (!response.keepAlive || this.stopping || this.socket.destroyed) break;
-        if (this.clientEnded && this.parser.bufferedBytes === 0) break; // nothing more can come
+        case 'handling':
+        case 'reading':
+          return; // the handler's end moves the loop on
+        case 'skipping':
+          if (this.skipBody()) this.enter('writing');
+          else if (this.phase === 'skipping') return; // wait for bytes
+          continue;
+        case 'writing': {
+          const { response } = this.currentRequest();
+          // Backpressure on responses: a client that pipelines requests without reading the
+          // answers would otherwise have us queue answer after answer, each bought with a few
+          // bytes of request.
+          if (response.backedUp) {
+            void response.drained().then(() => this.advance());
+            return;
+          }
+          this.current = null;
+          const lastOne = this.clientEnded && this.parser.bufferedBytes === 0;
+          this.enter(response.keepAlive && !lastOne ? 'idle' : 'closing');
+          continue;
+        }
+        case 'closing':
+          return this.closeOurSide();
+        case 'lingering':
+          return;
       }
-    } catch (error) {
-      // A bug of ours, not the client's: drop this connection, keep the server.
-      this.options.logError('Connection failed:', error);
-      this.socket.destroy();
-      return;
     }
-    this.closeOurSide();
   }
 
-  /** The next request's head; null when none will come (closed, idle, or refused here). */
-  private async readHead(): Promise<RequestHead | null> {
-    this.enter(this.parser.bufferedBytes === 0 ? 'idle' : 'head');
-    for (;;) {
-      let event: ParseEvent | null;
-      try {
-        event = this.parser.next();
-      } catch (error) {
-        this.refuse(error);
-        return null;
-      }
-      if (event !== null) {
-        if (event.kind === 'head') return event.head;
-        throw new Error(`A ${event.kind} event where a request head was expected.`);
-      }
-      if (this.clientEnded || this.stopping || this.socket.destroyed) return null;
-      await this.somethingHappens();
-      if (this.expired === 'idle') return null;
-      if (this.expired === 'head') {
-        this.refuse(
-          new HttpError(
-            408,
-            'The request head did not arrive in time; send the whole head at once.',
-          ),
-        );
-        return null;
-      }
+  /** The next request's head; 'wait' until all of it is here; 'refused' if it is no request. */
+  private readHead(): RequestHead | 'wait' | 'refused' {
+    try {
+      const event = this.parser.next();
+      if (event === null) return 'wait';
+      if (event.kind !== 'head') throw new Error(`A ${event.kind} event where a head should be.`);
+      return event.head;
+    } catch (error) {
+      this.refuse(error);
+      return 'refused';
     }
+  }
+
+  /** Call the handler; the loop moves on when it is done, now or when its promise settles. */
+  private callHandler(head: RequestHead): void {
+    const { request, response } = this.startRequest(head);
+    let result: void | Promise<void>;
+    try {
+      // RFC 9110 §9.3.7: `OPTIONS *` asks about the server, not a resource, so the server
+      // answers it, whatever its handler (which routes on paths; `*` is none).
+      if (head.target === '*') result = sendServerOptions(response, this.options.serverMethods);
+      else result = this.handler(request, response);
+    } catch (error) {
+      this.handlerDone(request, response, error);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      this.handlerDone(request, response, null);
+      return;
+    }
+    // Its end, later, moves the loop on.
+    void result
+      .then(
+        () => this.handlerDone(request, response, null),
+        (error: unknown) => this.handlerDone(request, response, error),
+      )
+      .then(() => this.advance());
   }
 
   /** The request as the handler sees it, and the response it writes. */
   private startRequest(head: RequestHead): { request: ServerRequest; response: ResponseWriter } {
-    const response = new ResponseWriter(this.socket, head, this.options);
+    const response = new ResponseWriter(this.out, head, this.options);
     // Until the client has its 100 Continue, we cannot know whether its body will come: the
-    // connection must not carry another request (sendContinue turns this back).
+    // connection must not carry another request (bodyWanted turns this back).
     if (head.expectContinue || this.stopping) response.keepAlive = false;
     // A request without a body is whole with its head: the parser's 'end' for it comes at once.
     if (head.framing.type === 'none') this.parser.next();
-    const current: InFlight = { response, controller: null };
+    const body = new RequestBody(this, head.framing.type === 'none');
+    const current: Current = { head, body, response, controller: null };
     this.current = current;
     this.noteLastRequest();
     this.enter('handling');
-    const socket = this.socket;
-    const request = {
-      head,
-      body: new RequestBody(
-        () => this.readBody(),
-        () => this.sendContinue(head, response),
-        head.framing.type === 'none',
-      ),
-      // Asked of the socket once per connection (getpeername, getsockname), then remembered.
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-      localAddress: socket.localAddress ?? '',
-      localPort: socket.localPort ?? 0,
-      [IN_FLIGHT]: current,
-    };
-    return { request: withLazySignal(request), response };
+    return { request: new IncomingRequest(head, body, this.socket, current), response };
   }
 
-  /** Call the handler, and make sure a whole response went out, whatever it did. */
-  private async callHandler(request: ServerRequest, response: ResponseWriter): Promise<void> {
+  /** The handler is done: make sure a whole response went out, whatever it did. */
+  private handlerDone(request: ServerRequest, response: ResponseWriter, error: unknown): void {
+    request.body.close(); // what is left of the body is the server's to skip now
+    if (response.clientGone) {
+      // The client left before the answer was complete: the request's signal fires now.
+      if (!response.finished) this.current?.controller?.abort(new Error(CLIENT_DISCONNECTED));
+    } else {
+      this.finishResponse(request.head, response, error);
+    }
+    this.enter(response.keepAlive && !request.body.done ? 'skipping' : 'writing');
+  }
+
+  private finishResponse(head: RequestHead, response: ResponseWriter, error: unknown): void {
     try {
-      // RFC 9110 §9.3.7: `OPTIONS *` asks about the server, not a resource, so the server
-      // answers it, whatever its handler (which routes on paths; `*` is none).
-      if (request.head.target === '*') sendServerOptions(response, this.options.serverMethods);
-      else await this.handler(request, response);
-      if (response.clientGone) return; // the client left: nobody to finish the answer for
+      if (error !== null) throw error;
       if (!response.headSent) throw new Error('The handler returned without sending a response.');
       response.end();
-    } catch (error) {
-      if (response.clientGone) return; // there is nobody left to answer
-      this.logFailure(error, request.head);
+    } catch (failure) {
+      this.logFailure(failure, head);
       if (!response.headSent) {
-        const answer =
-          error instanceof HttpError
-            ? error
-            : new HttpError(500, 'The server failed to answer this request.', false);
-        sendError(response, answer);
+        const server = new HttpError(500, 'The server failed to answer this request.', false);
+        sendError(response, failure instanceof HttpError ? failure : server);
       } else {
         // RFC 9112 §9.6 leaves no way to say "this response is wrong" once its head is out:
         // cutting the connection lets the client see it as incomplete.
@@ -228,78 +213,93 @@ export class Connection {
     }
   }
 
-  /** Read and drop what the handler left of the body; false if that fails (then we close). */
-  private async skipBody(request: ServerRequest): Promise<boolean> {
-    this.enter('body');
-    try {
-      await request.body.skipRest();
-      return true;
-    } catch {
+  /**
+   * Read and drop what the handler left of the body, to find where the next request begins.
+   * True when it is all read; false to wait for more bytes (or, if the body is bad or cut
+   * off, after moving to closing: there is no telling where the next request would begin).
+   */
+  private skipBody(): boolean {
+    for (;;) {
+      let kind: string | null;
+      try {
+        kind = this.parser.next()?.kind ?? null;
+      } catch {
+        this.enter('closing');
+        return false;
+      }
+      if (kind === 'end') return true;
+      if (kind !== null) continue; // a piece of body, dropped
+      if (this.clientEnded || this.socket.destroyed) this.enter('closing');
+      else this.socket.resume(); // we need bytes (onData pauses when too many pile up)
       return false;
     }
   }
 
-  /** The loop is over: our FIN goes after the last response's bytes; then we linger. */
+  /** Our FIN goes after the last response's bytes; then we linger (onOurFinSent). */
   private closeOurSide(): void {
     this.enter('closing');
-    if (!this.socket.destroyed) this.socket.end();
+    if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.end();
   }
 
-  // ---- Called from the handler's side -----------------------------------------------------
+  // ---- request.body's source: the handler pulls the body through these -------------------
 
-  /** The next piece of the current request's body, or null at its end: request.body's source. */
-  private async readBody(): Promise<Buffer | null> {
+  /** The next piece of the current request's body, or null at its end. */
+  async readBody(): Promise<Buffer | null> {
     for (;;) {
       const event = this.parser.next(); // an HttpError (bad framing, 413) goes to the reader
       if (event !== null) {
         if (event.kind === 'head') throw new Error('A request head where a body was expected.');
         return event.kind === 'body' ? event.chunk : null;
       }
-      if (this.clientEnded)
+      if (this.clientEnded) {
         throw new HttpError(400, 'The client closed the connection before sending the whole body.');
+      }
       if (this.socket.destroyed) throw new Error(CLIENT_DISCONNECTED);
-      const phase = this.phase;
-      this.enter('body'); // the body timeout runs while we wait for its bytes
-      await this.somethingHappens();
-      const expired = this.expired;
-      this.enter(phase);
-      if (expired === 'body')
+      // The body timeout runs while the handler waits for bytes.
+      this.enter('reading');
+      this.socket.resume();
+      this.bodyExpired = false;
+      await new Promise<void>((resolve) => (this.wakeReader = resolve));
+      if (this.phase === 'reading') this.enter('handling');
+      if (this.bodyExpired) {
         throw new HttpError(408, 'The request body stopped arriving; send it without long pauses.');
+      }
     }
   }
 
-  /** RFC 9110 §10.1.1: the client sent only the head and waits for this before the body. */
-  private sendContinue(head: RequestHead, response: ResponseWriter): void {
-    if (!head.expectContinue || response.headSent) return;
+  /** RFC 9110 §10.1.1: the client sent only the head and waits for `100 Continue` first. */
+  bodyWanted(): void {
+    const current = this.current;
+    if (current === null || !current.head.expectContinue || current.response.headSent) return;
     // Having asked for the body, we will read it to its end: the connection can be reused.
-    response.keepAlive = head.keepAlive && !this.stopping;
+    current.response.keepAlive = current.head.keepAlive && !this.stopping;
     const interim = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     if (this.options.trace) traceBytes(this.options.trace, '<', interim);
     this.socket.write(interim);
   }
 
-  // ---- The socket's events: note what happened, wake the loop -----------------------------
+  // ---- The socket's events: note what happened, move the loop on --------------------------
 
   private onData(chunk: Buffer): void {
     if (this.phase === 'closing' || this.phase === 'lingering') return; // read and dropped
     if (this.options.trace) traceBytes(this.options.trace, '>', chunk);
     this.parser.push(chunk);
-    // The head timeout runs from the first byte (empty lines too) and is never extended:
-    // a client trickling a byte at a time (slowloris) must still finish in time. The body
-    // timeout starts again at every read.
-    if (this.phase === 'idle') this.enter('head');
-    else if (this.phase === 'body') this.enter('body');
     // We keep reading while answering (that is how we notice a client that leaves), unless
     // too much piles up: then the bytes wait in the kernel, and in time TCP stops the client.
     if (this.parser.bufferedBytes > MAX_PIPELINED_BYTES) this.socket.pause();
-    this.wakeLoop();
+    // The head timeout runs from the first byte (empty lines too) and is never extended: a
+    // client trickling a byte at a time (slowloris) must still finish in time. The body
+    // timeout starts again at every read.
+    if (this.phase === 'idle') this.enter('head');
+    else if (this.phase === 'reading' || this.phase === 'skipping') this.enter(this.phase);
+    this.wake();
   }
 
   /** The client sent FIN: what it sent before is still answered; nothing more will come. */
   private onEnd(): void {
     this.clientEnded = true;
     this.noteLastRequest();
-    this.wakeLoop();
+    this.wake();
   }
 
   /** Our FIN is sent: read (and drop) what the client still sends until it closes, a while. */
@@ -313,7 +313,20 @@ export class Connection {
     if (current !== null && !current.response.finished) {
       current.controller?.abort(new Error(CLIENT_DISCONNECTED));
     }
-    this.wakeLoop();
+    this.wake();
+  }
+
+  /**
+   * Something happened: a handler waiting for body bytes reads on; a loop waiting for bytes
+   * goes on. (The handler's end and 'drain' move the loop on themselves.)
+   */
+  private wake(): void {
+    const wakeReader = this.wakeReader;
+    this.wakeReader = null;
+    if (wakeReader !== null) wakeReader();
+    else if (this.phase === 'idle' || this.phase === 'head' || this.phase === 'skipping') {
+      this.advance();
+    }
   }
 
   /**
@@ -326,23 +339,10 @@ export class Connection {
     }
   }
 
-  // ---- Waiting, phases and deadlines ------------------------------------------------------
-
-  /** Wait until something happens: bytes, the client's FIN, the close, a deadline, shutdown. */
-  private somethingHappens(): Promise<void> {
-    this.socket.resume(); // we need bytes: let them in (onData pauses when too many pile up)
-    return new Promise((resolve) => (this.wake = resolve));
-  }
-
-  private wakeLoop(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
-  }
+  // ---- Phases and deadlines ---------------------------------------------------------------
 
   private enter(phase: Phase): void {
     this.phase = phase;
-    this.expired = null;
     const timeout = this.timeouts[phase];
     this.deadline = timeout === Infinity ? Infinity : now() + timeout;
   }
@@ -351,24 +351,32 @@ export class Connection {
   checkDeadline(time: number): void {
     if (time < this.deadline || this.socket.destroyed) return;
     this.deadline = Infinity;
-    if (this.phase === 'lingering') {
-      this.socket.destroy();
-      return;
+    switch (this.phase) {
+      case 'idle':
+        return this.closeOurSide(); // quietly: nothing was asked
+      case 'head':
+        return this.refuse(
+          new HttpError(
+            408,
+            'The request head did not arrive in time; send the whole head at once.',
+          ),
+        );
+      case 'reading':
+        this.bodyExpired = true;
+        return this.wake();
+      case 'skipping':
+        return this.closeOurSide(); // the rest of the body stopped coming: nothing to answer
+      case 'lingering':
+        this.socket.destroy();
+        return;
     }
-    this.expired = this.phase;
-    this.wakeLoop();
   }
 
   /** Shutdown: answer the request in progress, then close; close now if there is none. */
   stop(): void {
     this.stopping = true;
     if (this.current !== null) this.current.response.keepAlive = false;
-    this.wakeLoop();
-  }
-
-  /** True when no request is in progress: shutdown closes this connection at once. */
-  get isIdle(): boolean {
-    return this.phase === 'idle';
+    if (this.phase === 'idle' || this.phase === 'head') this.advance();
   }
 
   destroy(): void {
@@ -377,11 +385,17 @@ export class Connection {
 
   // ---- Answers the loop gives itself -------------------------------------------------------
 
+  private currentRequest(): Current {
+    if (this.current === null) throw new Error('No request is being answered.');
+    return this.current;
+  }
+
   /** Bytes that are no request (or came too slowly): answer as HTTP/1.1, then close. */
   private refuse(error: unknown): void {
     const answer = error instanceof HttpError ? error : new HttpError(400, 'Malformed request.');
     const unread = { method: 'GET', version: 'HTTP/1.1', keepAlive: false } as const;
-    sendError(new ResponseWriter(this.socket, unread, this.options), answer);
+    sendError(new ResponseWriter(this.out, unread, this.options), answer);
+    this.closeOurSide();
   }
 
   /**
@@ -390,9 +404,10 @@ export class Connection {
    */
   private logFailure(error: unknown, head: RequestHead): void {
     if (!(error instanceof HttpError)) this.options.logError('Handler failed:', error);
-    else if (error.status >= 500)
+    else if (error.status >= 500) {
       this.options.logError(
         `${head.method} ${head.target}: answered ${error.status}: ${error.message}`,
       );
+    }
   }
 }

@@ -8,20 +8,25 @@
 // find the next request.
 import { ByteQueue } from './byte-queue.ts';
 
-/** Where a body's pieces come from: the next piece, or null at the end of the body. */
-export type BodySource = () => Promise<Buffer | null>;
+/** Where a body's pieces come from: the connection that reads them (connection.ts). */
+export interface BodySource {
+  /** Called once, before the first read: where `100 Continue` is sent to a client that asked. */
+  bodyWanted(): void;
+  /** The next piece of the body, or null at its end. */
+  readBody(): Promise<Buffer | null>;
+}
 
 export class RequestBody implements AsyncIterable<Buffer> {
-  private ended = false;
+  private ended: boolean;
+  /** The handler is done with the body (close). */
+  private closed = false;
+  private wanted = false;
   private failure: { error: unknown } | null = null;
-  /** Called once, before the first read: the server sends `100 Continue` from here if asked. */
-  private onFirstRead: (() => void) | null;
   private readonly source: BodySource;
 
   /** `empty`: the request has no body at all (no Content-Length, no Transfer-Encoding). */
-  constructor(source: BodySource, onFirstRead: (() => void) | null = null, empty = false) {
+  constructor(source: BodySource, empty: boolean) {
     this.source = source;
-    this.onFirstRead = onFirstRead;
     this.ended = empty;
   }
 
@@ -35,13 +40,14 @@ export class RequestBody implements AsyncIterable<Buffer> {
    * large, stalls or is cut off: the error's `status` (an HttpError's) says how to answer.
    */
   async read(): Promise<Buffer | null> {
-    const first = this.onFirstRead;
-    this.onFirstRead = null;
-    first?.();
+    if (!this.wanted) {
+      this.wanted = true;
+      this.source.bodyWanted();
+    }
     if (this.failure !== null) throw this.failure.error;
-    if (this.ended) return null;
+    if (this.ended || this.closed) return null;
     try {
-      const piece = await this.source();
+      const piece = await this.source.readBody();
       if (piece === null) this.ended = true;
       return piece;
     } catch (error) {
@@ -63,9 +69,11 @@ export class RequestBody implements AsyncIterable<Buffer> {
     for (let piece = await this.read(); piece !== null; piece = await this.read()) yield piece;
   }
 
-  /** Read what is left, dropping it, without asking for it (no `100 Continue` is sent). */
-  async skipRest(): Promise<void> {
-    this.onFirstRead = null;
-    while ((await this.read()) !== null);
+  /**
+   * The handler is done: later reads end at once. What is left of the body is the
+   * connection's to read and drop, to find where the next request begins.
+   */
+  close(): void {
+    this.closed = true;
   }
 }

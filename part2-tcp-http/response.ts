@@ -17,9 +17,8 @@
 // one write: one system call, one TCP segment, not two. A body that ended by then has a known
 // length, so it goes with a Content-Length, whoever produced it and however (Go's net/http does
 // the same for a handler whose output fits its buffer). Only then, chunked or close.
-import type { Socket } from 'node:net';
 import type { RequestHead } from './head.ts';
-import { SocketWriter, type SocketWriterOptions } from './socket-writer.ts';
+import type { SocketWriter } from './socket-writer.ts';
 
 /** A response header as [name, value]; the order is kept and names may repeat (Set-Cookie). */
 export type ResponseHeader = [name: string, value: string];
@@ -110,7 +109,7 @@ export class DeclaredLength {
   }
 }
 
-export interface ResponseWriterOptions extends SocketWriterOptions {
+export interface ResponseWriterOptions {
   /** Value of the Server header added when the caller gave none; '' adds none. */
   serverName?: string;
 }
@@ -128,11 +127,13 @@ type Framing = 'none' | 'length' | 'chunked' | 'close';
 
 /** The head as given to writeHead, waiting to be sent with the first body bytes. */
 interface HeldHead {
-  /** The status line and the caller's fields, as text (RFC 9112 §4, §5). */
-  text: string;
   status: number;
+  reason: string;
+  headers: ResponseHeader[];
   /** The Content-Length the caller gave or the whole body's, or null: the framing is open. */
   length: string | null;
+  /** The length is the whole body's, known to the writer: its field is not among `headers`. */
+  added: boolean;
   /** Which of Date and Server the caller gave itself. */
   hasDate: boolean;
   hasServer: boolean;
@@ -164,8 +165,9 @@ export class ResponseWriter {
   private readonly request: AnsweredRequest;
   private readonly serverName: string;
 
-  constructor(socket: Socket, request: AnsweredRequest, options: ResponseWriterOptions = {}) {
-    this.out = new SocketWriter(socket, options);
+  /** `out`: the connection's socket, as a SocketWriter (one for all of its responses). */
+  constructor(out: SocketWriter, request: AnsweredRequest, options: ResponseWriterOptions = {}) {
+    this.out = out;
     this.request = request;
     this.serverName = options.serverName ?? 'small-journey';
     this.keepAlive = request.keepAlive;
@@ -183,7 +185,7 @@ export class ResponseWriter {
     reason?: string,
   ): void {
     this.hold(status, headers, knownLength, reason);
-    process.nextTick(() => this.flush());
+    setImmediate(() => this.flush()); // after all that this turn of the event loop does
   }
 
   /**
@@ -204,7 +206,7 @@ export class ResponseWriter {
       case 'none':
         return true;
       case 'chunked':
-        return this.out.writeAll([chunkSize(chunk.length), chunk, CRLF]);
+        return this.out.writeMessage('', [chunkSize(chunk.length), chunk, CRLF]);
       default:
         return this.out.write(chunk);
     }
@@ -271,25 +273,23 @@ export class ResponseWriter {
   ): void {
     if (this.headSent)
       throw new Error('writeHead() called twice: a response has exactly one head.');
-    let text = `HTTP/1.1 ${status} ${reason ?? STATUS_REASONS[status] ?? 'Unknown'}\r\n`;
     let length: string | null = null;
     let hasDate = false;
     let hasServer = false;
     for (const [name, value] of headers) {
-      text += `${name}: ${value}\r\n`;
       const lower = name.toLowerCase();
       if (lower === 'content-length') length ??= value;
       else if (lower === 'date') hasDate = true;
       else if (lower === 'server') hasServer = true;
     }
-    if (length === null && knownLength !== undefined && !statusForbidsBody(status)) {
-      length = String(knownLength);
-      text += `Content-Length: ${length}\r\n`;
-    }
+    // The writer adds the Content-Length of a body known in full (unless the caller gave one).
+    const added = length === null && knownLength !== undefined && !statusForbidsBody(status);
+    if (added) length = String(knownLength);
     // Checked even where there is no body to hold it to (HEAD, 204, 304).
     const declared = length === null ? null : new DeclaredLength(length);
     if (!statusForbidsBody(status) && this.request.method !== 'HEAD') this.declared = declared;
-    this.held = { text, status, length, hasDate, hasServer };
+    reason ??= STATUS_REASONS[status] ?? 'Unknown';
+    this.held = { status, reason, headers, length, added, hasDate, hasServer };
     this.headSent = true;
   }
 
@@ -301,7 +301,10 @@ export class ResponseWriter {
     const head = this.held;
     if (head === null) return !this.out.backedUp;
     this.held = null;
-    let text = head.text;
+    // The status line and the caller's fields (RFC 9112 §4, §5), then the writer's own.
+    let text = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+    for (const [name, value] of head.headers) text += `${name}: ${value}\r\n`;
+    if (head.added) text += `Content-Length: ${head.length}\r\n`;
     const bodyless = statusForbidsBody(head.status) || this.request.method === 'HEAD';
     if (head.length === null && this.ended && !statusForbidsBody(head.status)) {
       // The whole body is here: its length is known (for HEAD: the length GET would send).
@@ -323,14 +326,13 @@ export class ResponseWriter {
     if (this.serverName !== '' && !head.hasServer) text += `Server: ${this.serverName}\r\n`;
     if (!this.keepAlive) text += 'Connection: close\r\n';
     else if (this.request.version === 'HTTP/1.0') text += 'Connection: keep-alive\r\n';
-    const pieces: Uint8Array[] = [Buffer.from(`${text}\r\n`, 'latin1')];
-    if (this.framing !== 'none' && this.heldBytes > 0) {
-      if (this.framing === 'chunked') pieces.push(chunkSize(this.heldBytes));
-      pieces.push(...this.heldBody);
-      if (this.framing === 'chunked') pieces.push(CRLF);
-    }
+    const body = this.framing === 'none' ? [] : this.heldBody;
     this.heldBody = [];
-    return this.out.writeAll(pieces);
+    if (this.framing === 'chunked' && this.heldBytes > 0) {
+      body.unshift(chunkSize(this.heldBytes));
+      body.push(CRLF);
+    }
+    return this.out.writeMessage(`${text}\r\n`, body);
   }
 }
 

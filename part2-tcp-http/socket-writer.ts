@@ -55,17 +55,25 @@ export class SocketWriter {
   }
 
   /**
-   * Several pieces that belong together (a head and its body, a chunk and its framing) as one
-   * write: one system call, one TCP segment where they fit. Small ones are copied into one
-   * buffer; large ones are gathered by the socket (cork, then uncork: a single writev).
+   * A head (latin1 text, '' for none) and the body bytes that go with it, as one write: one
+   * system call, one TCP segment where they fit. A small message is copied into one buffer; a
+   * large one is gathered by the socket (cork, then uncork: a single writev).
    */
-  writeAll(pieces: Uint8Array[]): boolean {
-    let total = 0;
-    for (const piece of pieces) total += piece.length;
-    if (total <= COPY_BELOW_BYTES) return this.write(Buffer.concat(pieces, total));
+  writeMessage(head: string, body: Uint8Array[]): boolean {
+    let total = head.length;
+    for (const piece of body) total += piece.length;
+    if (total <= COPY_BELOW_BYTES) {
+      const message = Buffer.allocUnsafe(total);
+      let at = message.write(head, 0, 'latin1');
+      for (const piece of body) {
+        message.set(piece, at);
+        at += piece.length;
+      }
+      return this.write(message);
+    }
     this.socket.cork();
-    let taken = true;
-    for (const piece of pieces) taken = this.write(piece) && taken;
+    let taken = head === '' || this.write(Buffer.from(head, 'latin1'));
+    for (const piece of body) taken = this.write(piece) && taken;
     this.socket.uncork();
     return taken;
   }
@@ -75,8 +83,9 @@ export class SocketWriter {
     return this.socket.destroyed || !this.socket.writable;
   }
 
-  /** True while written bytes wait for the client. */
+  /** True while written bytes wait for the client (never once it is gone). */
   get backedUp(): boolean {
+    if (this.socket.destroyed) return false;
     return this.backlog.length > 0 || this.socket.writableNeedDrain;
   }
 

@@ -28,13 +28,14 @@ export const SEND_TIMEOUT_MS = 60_000;
 /**
  * Where a connection is in its life:
  *
- *   idle ──first byte──▶ head ──head parsed──▶ handling ──handler done──▶ writing ──▶ idle …
- *                                               │   ▲                        (keep-alive)
- *                              handler reads ───▼   │ bytes came            │
- *                                              body ┘                       ▼
- *                                                              closing ──FIN sent──▶ lingering
+ *   idle ─first byte─▶ head ─parsed─▶ handling ─done─▶ skipping ─body read─▶ writing ─▶ idle …
+ *                                       │   ▲          (the rest of            (keep-alive)
+ *                         waits for ────▼   │ bytes     the body)                 │
+ *                         body bytes   reading                                    ▼
+ *                                                             closing ─FIN sent─▶ lingering
  */
-export type Phase = 'idle' | 'head' | 'handling' | 'body' | 'writing' | 'closing' | 'lingering';
+export type Phase =
+  'idle' | 'head' | 'handling' | 'reading' | 'skipping' | 'writing' | 'closing' | 'lingering';
 
 export interface TimeoutOptions {
   idleTimeoutMs?: number;
@@ -52,7 +53,8 @@ export function phaseTimeouts(options: TimeoutOptions): Readonly<Record<Phase, n
     idle: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS, // then close quietly
     head: options.headTimeoutMs ?? HEAD_TIMEOUT_MS, // then 408 and close
     handling: Infinity,
-    body: options.bodyTimeoutMs ?? BODY_TIMEOUT_MS, // then the body read fails with 408
+    reading: options.bodyTimeoutMs ?? BODY_TIMEOUT_MS, // then the handler's read fails: 408
+    skipping: options.bodyTimeoutMs ?? BODY_TIMEOUT_MS, // then close
     writing: Infinity,
     closing: Infinity,
     lingering: options.lingerTimeoutMs ?? LINGER_TIMEOUT_MS, // then drop the connection

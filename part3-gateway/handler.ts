@@ -206,7 +206,7 @@ function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
       resolve(true);
     });
     if (ms > MAX_TIMER_MS) return;
-    process.nextTick(() => {
+    setImmediate(() => {
       if (!settled) timer = setTimeout(() => resolve(false), ms);
     });
   });

@@ -29,7 +29,7 @@ import {
   statusForbidsBody,
   type ResponseHeader,
 } from '../part2-tcp-http/response.ts';
-import { drained } from '../part2-tcp-http/socket-writer.ts';
+import { drained, SocketWriter } from '../part2-tcp-http/socket-writer.ts';
 import { SERVER_METHODS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS } from '../part2-tcp-http/timeouts.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
@@ -140,7 +140,7 @@ export function createNodeGatewayServer(
     }
     sendError(
       new ResponseWriter(
-        socket,
+        new SocketWriter(socket, {}),
         { method: 'CONNECT', version: 'HTTP/1.1', keepAlive: false },
         { serverName: SERVER_NAME },
       ),

@@ -313,7 +313,7 @@ export const part2Checks: Check[] = [
     hint: hint(
       'HTTP/1.1 connections stay open after a response: loop back and read the next request.',
       'The loop you will build',
-      'connection.ts → Connection.serve',
+      'connection.ts → Connection.advance',
     ),
     async run(context) {
       // By hand: two requests a second apart on one connection; both must be answered.
