@@ -1,6 +1,10 @@
 // The request a handler is given (server.ts, ServerRequest): the parsed head, the body to read,
 // the two ends' addresses, and a signal that fires if the client leaves before the answer is
 // complete. The connection (connection.ts) makes one per request.
+//
+// The addresses and the signal are getters: each is made or asked for the first time a
+// handler reads it, and most handlers never do. (So a copy made with `{ ...request }` lacks
+// them: a spread copies an object's own fields, not its class's getters.)
 import type { Socket } from 'node:net';
 import type { RequestHead } from './head.ts';
 import type { RequestBody } from './request-body.ts';
@@ -11,54 +15,54 @@ export const CLIENT_DISCONNECTED = 'The client disconnected.';
 
 /** What a request's signal needs to know: its response, and the controller once made. */
 export interface Answering {
-  response: ResponseWriter;
+  readonly response: ResponseWriter;
   /** Made on the first read of request.signal; aborted if the client leaves first. */
   controller: AbortController | null;
 }
 
-/** Where a request's `signal` getter finds its Answering (see SIGNAL_GETTER). */
-const ANSWERING = Symbol('answering');
-
 export class IncomingRequest implements ServerRequest {
   readonly head: RequestHead;
   readonly body: RequestBody;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  declare readonly signal: AbortSignal; // an own getter (below), so `{ ...request }` keeps it
-  readonly [ANSWERING]: Answering;
+  readonly #socket: Socket;
+  readonly #answering: Answering;
 
   constructor(head: RequestHead, body: RequestBody, socket: Socket, answering: Answering) {
     this.head = head;
     this.body = body;
-    // Asked of the socket once per connection (getpeername, getsockname), then remembered.
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = socket.localAddress ?? '';
-    this.localPort = socket.localPort ?? 0;
-    this[ANSWERING] = answering;
-    Object.defineProperty(this, 'signal', SIGNAL_GETTER);
+    this.#socket = socket;
+    this.#answering = answering;
   }
-}
 
-/**
- * The getter of every request's `signal`: the AbortSignal is made the first time someone reads
- * it, since one costs microseconds to make and more to collect, and most handlers never look
- * (bench/README.md, item 2). One getter for all requests, each finding its own Answering: a
- * getter written in an object literal cost 4 µs a request (item 3). An own, enumerable
- * property, so that `{ ...request }` keeps the signal.
- */
-const SIGNAL_GETTER = {
-  get(this: IncomingRequest): AbortSignal {
-    const answering = this[ANSWERING];
+  // The first read of an address is a system call (getpeername, getsockname), which Node then
+  // remembers for the socket: with a connection per request, reading all four for every
+  // request cost 7% of the time (bench/README.md, item 14).
+  get remoteAddress(): string {
+    return this.#socket.remoteAddress ?? '';
+  }
+
+  get remotePort(): number {
+    return this.#socket.remotePort ?? 0;
+  }
+
+  get localAddress(): string {
+    return this.#socket.localAddress ?? '';
+  }
+
+  get localPort(): number {
+    return this.#socket.localPort ?? 0;
+  }
+
+  /**
+   * Made the first time it is read: an AbortSignal costs microseconds to make and more to
+   * collect (bench/README.md, item 2). One asked for after the client left is aborted at once.
+   */
+  get signal(): AbortSignal {
+    const answering = this.#answering;
     answering.controller ??= new AbortController();
     const { response } = answering;
     if (response.clientGone && !response.finished) {
       answering.controller.abort(new Error(CLIENT_DISCONNECTED));
     }
     return answering.controller.signal;
-  },
-  enumerable: true,
-  configurable: true, // middleware may put a signal of its own in its place
-};
+  }
+}

@@ -82,7 +82,7 @@ export function buildEnviron(request: RequestInfo, extras: EnvironExtras): Envir
   };
   withSignal(environ);
   for (const field of headers) {
-    const key = environKey(field.name);
+    const key = rememberedEnvironKey(field.name);
     if (key === null) continue;
     const previous = environ[key];
     // RFC 9110 §5.3: repeated fields are one list, joined with ", ".
@@ -106,14 +106,32 @@ function withSignal<T extends { [REQUEST]: RequestInfo }>(
  * `X_Real_IP` and `X-Real-IP` would become the same key, and a client could forge a header
  * that a proxy in front of us believes it removed.
  */
-function environKey(
-  fieldName: string,
-): 'CONTENT_TYPE' | 'CONTENT_LENGTH' | `HTTP_${string}` | null {
+function environKey(fieldName: string): EnvironKey {
   if (fieldName.includes('_')) return null;
   const upper = fieldName.toUpperCase().replace(/-/g, '_');
   if (upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH') return upper;
   return `HTTP_${upper}`;
 }
+
+type EnvironKey = 'CONTENT_TYPE' | 'CONTENT_LENGTH' | `HTTP_${string}` | null;
+
+/**
+ * environKey, remembered. Fast path: the same few names come with every request (Host,
+ * User-Agent, Accept), and working each key out again was a tenth of part 3's time per request
+ * (bench/README.md, item 15). At most KNOWN_KEYS_LIMIT names: a client making up new ones
+ * cannot grow the table without end (theirs are worked out each time).
+ */
+function rememberedEnvironKey(fieldName: string): EnvironKey {
+  let key = KNOWN_KEYS.get(fieldName);
+  if (key === undefined) {
+    key = environKey(fieldName);
+    if (KNOWN_KEYS.size < KNOWN_KEYS_LIMIT) KNOWN_KEYS.set(fieldName, key);
+  }
+  return key;
+}
+
+const KNOWN_KEYS = new Map<string, EnvironKey>();
+const KNOWN_KEYS_LIMIT = 500;
 
 /**
  * Percent-decode a path as UTF-8: `/caf%C3%A9` → `/café`. Malformed escapes are left as sent

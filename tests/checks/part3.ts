@@ -489,7 +489,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'A body of unknown length goes out chunk by chunk with Transfer-Encoding: chunked (HTTP/1.1), each chunk sent as soon as the app yields it.',
       'One request through the gateway',
-      'handler.ts → sendBody',
+      'handler.ts → AppCall.respond',
     ),
     async run(context) {
       const tag = id();
@@ -549,7 +549,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'Nothing was sent yet, so the gateway can still answer properly: a 500 with a short message, the details in the error log.',
       'Break it',
-      'handler.ts → handleError',
+      'handler.ts → AppCall.fail',
     ),
     async run(context) {
       const { response } = await ask(context, requestBytes('GET', '/fail-before'));
@@ -617,7 +617,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'Once the head is out it is too late for a 500: close the connection without the last chunk, so the client knows the body is incomplete.',
       'Break it',
-      'handler.ts → handleError',
+      'handler.ts → AppCall.fail',
     ),
     async run(context) {
       const conversation = await open(context);
@@ -652,7 +652,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       "The contract's last step: whatever happened, the gateway calls the iterator's return() and the body's close() (if it has them), exactly once, so the app can free what it holds.",
       'One request through the gateway',
-      'handler.ts → BodyCloser.close',
+      'handler.ts → AppCall.close',
     ),
     async run(context) {
       const tag = id();
@@ -702,7 +702,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       'A client that leaves will read nothing more: stop iterating the body and close it, so an endless stream does not run on for nobody.',
       'One request through the gateway',
-      'handler.ts → sendBody',
+      'handler.ts → AppCall.respond',
     ),
     async run(context) {
       const tag = id();
@@ -731,7 +731,7 @@ export const part3Checks: Check[] = [
     hint: hint(
       "response.write() returns false when the socket's buffer is full: await response.drained() before pulling the next chunk, so a slow client slows the app instead of filling memory.",
       'Break it',
-      'handler.ts → sendBody',
+      'handler.ts → AppCall.respond',
     ),
     async run(context) {
       const tag = id();
@@ -846,7 +846,7 @@ export const part3Checks: Check[] = [
     hint: reference(
       "contract.ts (StartResponse): an array's length is known before the head goes out, so a Content-Length the app got wrong, more bytes or fewer, is answered with a clean 500 and logged; nothing of the app's response is sent.",
       'What the hardening checks ask',
-      'handler.ts → PendingResponse.sendWhole',
+      'start-response.ts → PendingResponse.checkWholeBody',
     ),
     async run(context) {
       // The probe declares 99 bytes, then 3, for a body of 11.
@@ -872,7 +872,7 @@ export const part3Checks: Check[] = [
     hint: reference(
       'contract.ts (Application): startResponse must have been called by the time the first chunk is produced. An app that never calls it has given no status: its error, found before anything was sent, so a 500.',
       'What the hardening checks ask',
-      'handler.ts → PendingResponse.sendWhole',
+      'start-response.ts → PendingResponse.sendHead',
     ),
     async run(context) {
       const advice =
