@@ -152,7 +152,7 @@ function percentDecode(path: string): string {
   });
 }
 
-/** SERVER_NAME and SERVER_PORT from the Host header (`[::1]:8003`, `example.com`), else the socket. */
+/** SERVER_NAME and SERVER_PORT from Host (`[::1]:8003`, `example.com`), else the socket. */
 function serverNameAndPort(
   request: RequestInfo,
   targetAuthority: string | null,

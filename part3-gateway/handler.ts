@@ -280,36 +280,28 @@ class AppCall {
 /** setTimeout's longest wait, about 24.8 days (longer ones fire at once): beyond, no deadline. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/**
- * True once `work` settles; false if `ms` pass first (the work goes on, no longer waited for).
- * The timer is armed only for work still running when this turn of the event loop ends: most
- * calls are done by then, and a timer made and cleared per request cost about 1 µs of a few
- * (bench/README.md, item 23).
- */
+/** True once `work` settles; false if `ms` pass first (the work goes on, no longer waited for). */
 function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  if (ms > MAX_TIMER_MS) return work.then(() => true);
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
+    const timer = setTimeout(() => resolve(false), ms);
     void work.then(() => {
-      settled = true;
       clearTimeout(timer);
       resolve(true);
-    });
-    if (ms > MAX_TIMER_MS) return;
-    setImmediate(() => {
-      if (!settled) timer = setTimeout(() => resolve(false), ms);
     });
   });
 }
 
 // ---- What a body may be ---------------------------------------------------------------------
 
-/** The body's iterator: a synchronous one, or an async one; a string or a bare byte array is refused. */
+/** The body's iterator, synchronous or async; a string or a bare byte array is refused. */
 function iterate(
   body: unknown,
 ): { sync: Iterator<Uint8Array> } | { async: AsyncIterator<Uint8Array> } {
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    const message = `The application returned ${describe(body)} as its body: return an iterable of chunks instead, e.g. [bytes].`;
+    const message =
+      `The application returned ${describe(body)} as its body: return an iterable of ` +
+      'chunks instead, e.g. [bytes].';
     throw new TypeError(message);
   }
   if (body === undefined) {
@@ -320,7 +312,9 @@ function iterate(
   }
   if (isAsyncIterable(body)) return { async: body[Symbol.asyncIterator]() };
   if (isIterable(body)) return { sync: body[Symbol.iterator]() };
-  const message = `The application returned ${describe(body)}: return an iterable of Uint8Array chunks, e.g. a generator or [bytes].`;
+  const message =
+    `The application returned ${describe(body)}: return an iterable of Uint8Array chunks, ` +
+    'e.g. a generator or [bytes].';
   throw new TypeError(message);
 }
 
@@ -332,7 +326,7 @@ function isIterable(value: unknown): value is Iterable<Uint8Array> {
   return typeof value === 'object' && value !== null && Symbol.iterator in value;
 }
 
-/** The length of a body known in full; a chunk that is not bytes is refused before anything is sent. */
+/** The length of a body known in full; a chunk that is not bytes is refused before anything goes. */
 function totalLength(chunks: unknown[]): number {
   let total = 0;
   for (const chunk of chunks) {
@@ -343,6 +337,8 @@ function totalLength(chunks: unknown[]): number {
 }
 
 function notBytes(chunk: unknown): TypeError {
-  const message = `The body yielded ${describe(chunk)}; yield Uint8Array chunks (encode text with new TextEncoder().encode(text)).`;
+  const message =
+    `The body yielded ${describe(chunk)}; yield Uint8Array chunks (encode text with ` +
+    'new TextEncoder().encode(text)).';
   return new TypeError(message);
 }

@@ -6,11 +6,13 @@
 //   npx tsx part3-gateway/minimal.ts part3-gateway/apps/hello.ts --port 8003
 //   npm run check -- part3 part3-gateway/minimal.ts --all
 //
-// It passes every core check, and fails four hardening ones (README, "Build it yourself"): it
-// never calls the body's close() nor, after a complete body, its iterator's return(); it lets an
-// app set hop-by-hop headers; it keeps pulling a stream after the client left; and it ignores
-// backpressure. The real gateway (server.ts, environ.ts, handler.ts) is those rules, a deadline
-// per app, `--workers`, and an error log.
+// It passes every core check, and fails seven hardening ones (REFERENCE.md, "What minimal.ts
+// leaves out"): it never calls the body's close() nor, after a complete body, its iterator's
+// return(); it lets an app set hop-by-hop headers; it keeps pulling a stream after the client
+// left; it ignores backpressure; it trusts an array's Content-Length; it lets a string body
+// through to the writer; and one bad escape fails its PATH_INFO. The real gateway (server.ts,
+// environ.ts, handler.ts, start-response.ts) is those rules, a deadline per app, `--workers`,
+// and an error log.
 import { listenOrExplain, parseCli, runMain, UsageError } from '../part1-sockets/cli.ts';
 import { HttpError } from '../part2-tcp-http/errors.ts';
 import { sendError } from '../part2-tcp-http/errors.ts';

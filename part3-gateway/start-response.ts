@@ -39,7 +39,7 @@ export class PendingResponse {
     if (this.sink.headSent) return;
     if (this.pending === null) {
       const message =
-        'The body produced data before startResponse() was called: call ' +
+        'The body was sent before startResponse() was called: call ' +
         'startResponse(status, headers) first (in a generator, before the first yield).';
       throw new Error(message);
     }
@@ -157,12 +157,15 @@ function checkHeaders(headers: unknown): ResponseHeader[] {
       typeof header[0] !== 'string' ||
       typeof header[1] !== 'string'
     ) {
-      const message = `Bad header ${describe(header)}: each header must be a [name, value] pair of strings.`;
+      const message =
+        `Bad header ${describe(header)}: each header must be a [name, value] pair of ` + 'strings.';
       throw new TypeError(message);
     }
     const [name, value] = header;
     if (!TOKEN.test(name)) {
-      const message = `Bad header name ${JSON.stringify(name)}: use letters, digits and - only, e.g. 'Content-Type'.`;
+      const message =
+        `Bad header name ${JSON.stringify(name)}: use letters, digits and - only, ` +
+        "e.g. 'Content-Type'.";
       throw new TypeError(message);
     }
     if (!SAFE_HEADER_TEXT.test(value)) {
@@ -172,7 +175,9 @@ function checkHeaders(headers: unknown): ResponseHeader[] {
       throw new TypeError(message);
     }
     if (isHopByHop(name)) {
-      const message = `The hop-by-hop header ${name} is the server's to set, not the application's: remove it.`;
+      const message =
+        `The hop-by-hop header ${name} is the server's to set, not the ` +
+        "application's: remove it.";
       throw new TypeError(message);
     }
     const isLength = name.toLowerCase() === 'content-length';

@@ -1,5 +1,5 @@
-// Part 4's mix and match in one place: the two servers and the two frameworks that
-// `npm run part4` can pair up, and the site that hosts both guestbooks on one server.
+// Part 4's mix and match in one place: the two servers and the three frameworks that
+// `npm run part4` can pair up, and the site that hosts all three guestbooks on one server.
 //
 //   SERVERS.gateway(app)   part 3's server: part 2's parser, written in this course
 //   SERVERS.node(app)      the same contract on node:http (node-server.ts)
