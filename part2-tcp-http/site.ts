@@ -14,7 +14,8 @@
 // Run it with `npm run part2` (main.ts); tests start it with `createSiteServer()`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError } from './errors.ts';
-import { headerValue, splitTarget } from './head.ts';
+import { headerValue } from './head.ts';
+import { splitTarget } from './target.ts';
 import { MethodNotAllowed } from './errors.ts';
 import type { ResponseWriter } from './response.ts';
 import {

@@ -8,7 +8,8 @@
 // Both servers use it: part 3's own (the request parsed by part 2's parser) and part 4's on
 // node:http. Each describes its request as a RequestInfo; from there on the environ is built by
 // the same code, so an app cannot tell the servers apart.
-import { splitTarget, type RequestHead } from '../part2-tcp-http/head.ts';
+import type { RequestHead } from '../part2-tcp-http/head.ts';
+import { splitTarget } from '../part2-tcp-http/target.ts';
 import type { Environ, ErrorStream, InputStream } from './contract.ts';
 
 /**

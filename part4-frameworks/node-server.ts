@@ -19,7 +19,8 @@ import type { Duplex } from 'node:stream';
 import type { HeaderField } from '../part2-tcp-http/head.ts';
 import { HttpError } from '../part2-tcp-http/errors.ts';
 import { isValidHost } from '../part2-tcp-http/grammar.ts';
-import { checkTarget, clientKeepsAlive, INVALID_HOST, NO_TUNNEL } from '../part2-tcp-http/head.ts';
+import { clientKeepsAlive, INVALID_HOST } from '../part2-tcp-http/head.ts';
+import { checkTarget, NO_TUNNEL } from '../part2-tcp-http/target.ts';
 import { MAX_BODY_BYTES } from '../part2-tcp-http/parser.ts';
 import { sendError, sendServerOptions } from '../part2-tcp-http/errors.ts';
 import {

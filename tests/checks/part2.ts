@@ -1063,7 +1063,7 @@ export const part2Checks: Check[] = [
     hint: reference(
       'RFC 9112 §3.2: a request-target is a path and a query; "#" is in neither (a fragment stays in the browser). An invalid request line SHOULD get 400 (or a 301 to the right target, §3).',
       'What the hardening checks ask',
-      'head.ts → checkTarget',
+      'target.ts → checkTarget',
     ),
     run: (context) =>
       expectRefused(context, 'GET /hello?name=a#b HTTP/1.1\r\nHost: x\r\n\r\n', [400, 301], {
@@ -1077,7 +1077,7 @@ export const part2Checks: Check[] = [
     hint: reference(
       'RFC 9112 §3.2.2: a server MUST accept the absolute-form "http://host/path" (a proxy\'s form), and takes the host from it; a host that is not valid makes the target invalid: 400.',
       'What the hardening checks ask',
-      'head.ts → checkTarget',
+      'target.ts → checkTarget',
     ),
     async run(context) {
       const name = randomWord();
