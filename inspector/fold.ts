@@ -1,7 +1,9 @@
 // Bytes as the inspector keeps and shows them: each read with its time, `\r\n` made visible,
 // and a long run folded to its first and last few hundred bytes and a count of the rest.
 
-/** One read (or the part of it that was kept): when it arrived, in ms since the connection opened. */
+/**
+ * One read (or the part of it that was kept): when it arrived, in ms since the connection opened.
+ */
 export interface Segment {
   t: number;
   /** The bytes made visible (see `visible`). */
@@ -71,7 +73,10 @@ class Reads {
     return this.marks.length / 2;
   }
 
-  /** Append a read (the caller keeps the total within `limit`); past MAX_SEGMENTS_PER_SIDE it joins the last one. */
+  /**
+   * Append a read (the caller keeps the total within `limit`);
+   * past MAX_SEGMENTS_PER_SIDE it joins the last one.
+   */
   append(t: number, part: Buffer): void {
     if (part.length === 0) return;
     if (this.length + part.length > this.buffer.length) {

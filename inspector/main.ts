@@ -3,7 +3,8 @@
 // through it as a sequence diagram, its bytes framed as HTTP where they are HTTP. The lesson is
 // in README.md next to this file.
 //
-//   npm run inspect -- --to 8002          proxy 127.0.0.1:8008 → 127.0.0.1:8002, page http://127.0.0.1:8009/
+//   npm run inspect -- --to 8002          proxy 127.0.0.1:8008 → 127.0.0.1:8002,
+//                                         page http://127.0.0.1:8009/
 //   npm run inspect -- --to 127.0.0.1:9000 --port 7000 --page-port 7100
 //   then talk to the proxy instead of the server: curl -v http://127.0.0.1:8008/
 //                                                 npm run check -- part2 --port 8008
@@ -89,7 +90,8 @@ async function main(): Promise<void> {
     if (Date.now() - lastNotice < REFUSED_NOTICE_MS) return;
     lastNotice = Date.now();
     console.error(
-      `Cannot reach the server at ${server} (${code}): is it running? e.g. npm run part2 -- --port ${target.port}`,
+      `Cannot reach the server at ${server} (${code}): is it running? ` +
+        `e.g. npm run part2 -- --port ${target.port}`,
     );
   });
   const stopProxy = gracefulStop(proxy);
@@ -103,10 +105,13 @@ async function main(): Promise<void> {
   };
   // Taken: listenOrExplain suggests another --port. Without --page-port that moves both ports
   // (the page's follows the proxy's); with it, the advice must name --page-port instead.
-  const explainPage = (message: string): void =>
-    console.error(
-      `For the page: ${pagePort === null ? message : message.replace(/--port (\d+)/, '--page-port $1').replace(/ +\(or PORT=\d+\)/, '')}`,
-    );
+  const explainPage = (message: string): void => {
+    const advice =
+      pagePort === null
+        ? message
+        : message.replace(/--port (\d+)/, '--page-port $1').replace(/ +\(or PORT=\d+\)/, '');
+    console.error(`For the page: ${advice}`);
+  };
   const boundPagePort = await listenOrExplain(
     page.server,
     { ...pageOptions, rest: withoutPagePort(cli.rest) },
@@ -124,7 +129,8 @@ async function main(): Promise<void> {
     `Inspector: a proxy on ${cli.host}:${proxyPort} forwarding to ${server} (Ctrl-C to stop).`,
   );
   console.log(
-    `  See every connection at http://${cli.host}:${boundPagePort}/ (the last ${MAX_CONNECTIONS} are kept).`,
+    `  See every connection at http://${cli.host}:${boundPagePort}/ ` +
+      `(the last ${MAX_CONNECTIONS} are kept).`,
   );
   console.log(`Send traffic through the proxy instead of to the server, e.g.:`);
   console.log(

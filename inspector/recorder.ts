@@ -150,7 +150,10 @@ export class Recorder {
     return record;
   }
 
-  /** Forget every closed connection, and what the open ones said so far (but not a message in progress). */
+  /**
+   * Forget every closed connection, and what the open ones said so far
+   * (but not a message in progress).
+   */
   clear(): void {
     for (const [id, record] of this.connections) {
       if (record.open) record.clearItems();
@@ -165,7 +168,10 @@ export class Recorder {
     return [...this.connections.values()].map((record) => record.view(0));
   }
 
-  /** What changed after `seq`: the connections touched since, each with only its items touched since. */
+  /**
+   * What changed after `seq`: the connections touched since,
+   * each with only its items touched since.
+   */
   changesSince(seq: number): ConnectionView[] {
     return [...this.connections.values()]
       .filter((record) => record.seq > seq)
@@ -258,7 +264,8 @@ export class ConnectionRecord {
     this.guard(() =>
       this.addEvent(
         'refused',
-        `the proxy could not connect to ${this.server} (${code}): it resets the client's connection`,
+        `the proxy could not connect to ${this.server} (${code}): ` +
+          `it resets the client's connection`,
       ),
     );
   }
@@ -296,7 +303,10 @@ export class ConnectionRecord {
     });
   }
 
-  /** The proxy stopped reading the sender of `direction`: the receiver is not taking bytes (`held` waiting). */
+  /**
+   * The proxy stopped reading the sender of `direction`:
+   * the receiver is not taking bytes (`held` waiting).
+   */
   paused(direction: Direction, held: number): void {
     this.guard(() => {
       const state = this.backpressure[direction];

@@ -125,7 +125,9 @@ export class RequestFramer implements Framer {
     return taken;
   }
 
-  /** Give out `bytes` as part of the message, minus what was given out already as a partial head. */
+  /**
+   * Give out `bytes` as part of the message, minus what was given out already as a partial head.
+   */
   private show(pieces: Piece[], part: 'head' | 'body', bytes: Buffer): void {
     const fresh = bytes.subarray(Math.min(this.shown, bytes.length));
     this.shown = Math.max(0, this.shown - bytes.length);

@@ -39,7 +39,9 @@ export interface MessageView {
   /** First and latest byte, ms since the connection opened. */
   t: number;
   tEnd: number;
-  /** A request's number on the connection (1, 2, ...); a response: the request it answers (0: none). */
+  /**
+   * A request's number on the connection (1, 2, ...); a response: the request it answers (0: none).
+   */
   number: number;
   /** Known once the head is complete. */
   head: MessageHead | null;
@@ -64,7 +66,9 @@ export interface RawView {
 
 export type ItemView = EventView | MessageView | RawView;
 
-/** How the proxy holds back one direction: it stops reading the sender while the receiver is full. */
+/**
+ * How the proxy holds back one direction: it stops reading the sender while the receiver is full.
+ */
 export interface Backpressure {
   /** Reading from the sender is paused now. */
   paused: boolean;
@@ -77,7 +81,9 @@ export interface Backpressure {
 export interface ConnectionView {
   id: number;
   seq: number;
-  /** When the client connected (ms since 1970, for the clock time); item times are relative to it. */
+  /**
+   * When the client connected (ms since 1970, for the clock time); item times are relative to it.
+   */
   openedAt: number;
   client: string;
   server: string;

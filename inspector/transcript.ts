@@ -18,9 +18,12 @@ const BAR = `${INDENT}| `;
 
 export function transcript(connection: ConnectionView): string {
   const lines: string[] = [
-    `Connection ${connection.id}: client ${connection.client} → proxy → server ${connection.server}`,
-    `opened ${new Date(connection.openedAt).toISOString()}; times are since then${connection.open ? '; still open' : ''}`,
-    `${connection.bytes['to-server']} bytes to the server, ${connection.bytes['to-client']} to the client`,
+    `Connection ${connection.id}: client ${connection.client} ` +
+      `→ proxy → server ${connection.server}`,
+    `opened ${new Date(connection.openedAt).toISOString()}; times are since then` +
+      (connection.open ? '; still open' : ''),
+    `${connection.bytes['to-server']} bytes to the server, ` +
+      `${connection.bytes['to-client']} to the client`,
   ];
   if (connection.dropped > 0) lines.push(`(${connection.dropped} earlier items not kept)`);
   lines.push('');
@@ -64,8 +67,10 @@ function messageTitle(message: MessageView): string {
 }
 
 function bodyNote(framing: string, message: MessageView): string {
-  if (framing === 'chunked' || framing.startsWith('until'))
-    return `${framing}: ${message.payload} bytes of data${message.state === 'body' ? ' so far' : ''}`;
+  if (framing === 'chunked' || framing.startsWith('until')) {
+    const soFar = message.state === 'body' ? ' so far' : '';
+    return `${framing}: ${message.payload} bytes of data${soFar}`;
+  }
   return framing;
 }
 
@@ -86,7 +91,10 @@ function bytesLines(folded: FoldedView): string[] {
   return lines.map((line) => `${BAR}${line}`);
 }
 
-/** Reads one after another; a pause of GAP_MARK_MS or more between two is marked on a line of its own. */
+/**
+ * Reads one after another; a pause of GAP_MARK_MS or more between two
+ * is marked on a line of its own.
+ */
 function joinSegments(segments: Segment[]): string {
   let text = '';
   let previous: Segment | null = null;

@@ -174,7 +174,10 @@ export interface Environ {
   CONTENT_LENGTH?: string;
   /** The host name the client asked for (from Host, without its port), else the listen address. */
   SERVER_NAME: string;
-  /** The port, as text: from Host (80, http's default, if Host names none), else the port the server listens on. */
+  /**
+   * The port, as text: from Host (80, http's default, if Host names none),
+   * else the port the server listens on.
+   */
   SERVER_PORT: string;
   /** `HTTP/1.1` or `HTTP/1.0`, as in the request line. */
   SERVER_PROTOCOL: string;

@@ -326,7 +326,9 @@ function isIterable(value: unknown): value is Iterable<Uint8Array> {
   return typeof value === 'object' && value !== null && Symbol.iterator in value;
 }
 
-/** The length of a body known in full; a chunk that is not bytes is refused before anything goes. */
+/**
+ * The length of a body known in full; a chunk that is not bytes is refused before anything goes.
+ */
 function totalLength(chunks: unknown[]): number {
   let total = 0;
   for (const chunk of chunks) {

@@ -24,7 +24,8 @@ export function parseAppSpec(spec: string): { file: string; exportName: string |
   const exportName = spec.slice(colon + 1);
   if (!/^[A-Za-z_$][\w$]*$/.test(exportName)) {
     throw new LoadError(
-      `"${exportName}" is not an export name: write path/to/app.ts:exportName, e.g. part3-gateway/apps/hello.ts:app`,
+      `"${exportName}" is not an export name: ` +
+        `write path/to/app.ts:exportName, e.g. part3-gateway/apps/hello.ts:app`,
     );
   }
   return { file: spec.slice(0, colon), exportName };
@@ -39,7 +40,8 @@ export async function loadExport(
   const path = resolve(cwd, file);
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new LoadError(
-      `No such file: ${file} (looked for ${path}). Give the path to a .ts file, e.g. part3-gateway/apps/hello.ts`,
+      `No such file: ${file} (looked for ${path}). ` +
+        `Give the path to a .ts file, e.g. part3-gateway/apps/hello.ts`,
     );
   }
   let module: Record<string, unknown>;
@@ -59,7 +61,8 @@ export async function loadExport(
         ? 'no default export and no export named "app"'
         : `no export named "${name}"`;
     throw new LoadError(
-      `${file} has ${missing} (it exports: ${available}). Export your app, or name it: ${file}:exportName`,
+      `${file} has ${missing} (it exports: ${available}). ` +
+        `Export your app, or name it: ${file}:exportName`,
     );
   }
   return { file, name, value };
@@ -92,12 +95,15 @@ export async function loadApplication(spec: string, cwd = process.cwd()): Promis
         ? 'a fetch handler (one parameter, a Request)'
         : 'a fetch app (it has a fetch(request) method)';
     throw new LoadError(
-      `${file}'s export "${name}" is ${what}, not an app (environ, startResponse): run it with npm run part4 -- --app ${spec}, or wrap it in the file with fromFetch from part4-frameworks/fetch.ts.`,
+      `${file}'s export "${name}" is ${what}, not an app (environ, startResponse): ` +
+        `run it with npm run part4 -- --app ${spec}, ` +
+        `or wrap it in the file with fromFetch from part4-frameworks/fetch.ts.`,
     );
   }
   if (typeof value !== 'function') {
     throw new LoadError(
-      `${file}'s export "${name}" is a ${typeof value}, not a function. An app is a function (environ, startResponse) => body.`,
+      `${file}'s export "${name}" is a ${typeof value}, not a function. ` +
+        `An app is a function (environ, startResponse) => body.`,
     );
   }
   return value as Application;

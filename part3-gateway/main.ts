@@ -50,7 +50,8 @@ function parseGatewayArgs(rest: string[]): GatewayCli {
       cli.workers = workers;
     } else if (arg.startsWith('--'))
       throw new UsageError(
-        `Unknown option ${arg}. Usage: npm run part3 -- [app.ts[:export]] [--port N] [--host H] [--workers N] [--trace]`,
+        `Unknown option ${arg}. Usage: npm run part3 -- ` +
+          `[app.ts[:export]] [--port N] [--host H] [--workers N] [--trace]`,
       );
     else if (cli.appSpec === null) cli.appSpec = arg;
     else throw new UsageError(`One app at a time: got "${cli.appSpec}" and "${arg}".`);
@@ -72,7 +73,8 @@ async function main(): Promise<void> {
     return superviseWorkers(cli.workers, (port) => {
       const app = cli.appSpec ?? 'the demo app';
       console.log(
-        `Gateway serving ${app} with ${cli.workers} worker processes on http://${options.host}:${port}/`,
+        `Gateway serving ${app} with ${cli.workers} worker processes ` +
+          `on http://${options.host}:${port}/`,
       );
       printTryIt(options.host, port);
     });

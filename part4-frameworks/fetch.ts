@@ -56,8 +56,9 @@ export function fromFetch(handler: FetchHandler): Application {
   return async (environ, startResponse) => {
     const response: unknown = await handler(requestFrom(environ));
     if (!isResponse(response)) {
+      const got = response === undefined ? 'undefined' : typeof response;
       throw new TypeError(
-        `The fetch handler returned ${response === undefined ? 'undefined' : typeof response}: return a Response, e.g. new Response('Hello').`,
+        `The fetch handler returned ${got}: return a Response, e.g. new Response('Hello').`,
       );
     }
     startResponse(`${response.status} ${reasonPhrase(response)}`, headersFrom(response));
@@ -121,18 +122,16 @@ export function requestFrom(environ: Environ): Request {
   } catch (error) {
     // The Request constructor refuses what fetch forbids (TRACE, a URL it cannot parse): the
     // server answers this status before the handler runs.
-    throw new HttpError(
-      501,
-      `This request cannot be given to a fetch handler: ${error instanceof Error ? error.message : String(error)}`,
-      false,
-    );
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new HttpError(501, `This request cannot be given to a fetch handler: ${detail}`, false);
   }
 }
 
 /** The URL the client asked for: scheme, Host, and the request-target as sent, query included. */
 function urlOf(environ: Environ): string {
   const target = environ.REQUEST_URI;
-  if (/^https?:\/\//i.test(target)) return target; // absolute-form (RFC 9112 §3.2.2): it names its own host
+  // absolute-form (RFC 9112 §3.2.2): it names its own host
+  if (/^https?:\/\//i.test(target)) return target;
   // String concatenation, not new URL(target, base): `//evil.example/x` is an origin-form path,
   // which URL resolution would read as another host.
   const path = target.startsWith('/') ? target : '/';
@@ -192,7 +191,10 @@ function bodyStream(input: Environ['gateway.input']): ReadableStream<Uint8Array>
   );
 }
 
-/** A Response from any fetch implementation (the global one, undici's own): its shape, not its class. */
+/**
+ * A Response from any fetch implementation (the global one, undici's own):
+ * its shape, not its class.
+ */
 function isResponse(value: unknown): value is Response {
   return (
     typeof value === 'object' &&
@@ -264,7 +266,8 @@ function chunksOf(
     signal.removeEventListener('abort', onAbort);
     await reader.cancel(reason);
   };
-  const onAbort = (): void => void cancel(signal.reason).catch(() => {}); // a cancel() that fails has nobody to tell: the client is gone
+  // a cancel() that fails has nobody to tell: the client is gone
+  const onAbort = (): void => void cancel(signal.reason).catch(() => {});
   signal.addEventListener('abort', onAbort);
   const iterator: AsyncIterableIterator<Uint8Array> = {
     async next() {
@@ -362,7 +365,10 @@ export function toFetch(
   };
 }
 
-/** The Request's fields for buildEnviron, with a Host from the URL if it has none (a Request made in code rarely does). */
+/**
+ * The Request's fields for buildEnviron, with a Host from the URL if it has none
+ * (a Request made in code rarely does).
+ */
 function requestFields(request: Request, url: URL): Array<{ name: string; value: string }> {
   const fields = [...request.headers].map(([name, value]) => ({ name, value }));
   if (!request.headers.has('host')) fields.unshift({ name: 'host', value: url.host });
@@ -460,7 +466,8 @@ class ResponseStreamSink implements ResponseSink {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (this.bodyless) return true; // as on our servers: a HEAD answer's body is not sent, nor counted
+    // as on our servers: a HEAD answer's body is not sent, nor counted
+    if (this.bodyless) return true;
     this.declared?.count(chunk.length);
     if (this.clientGone || chunk.length === 0) return true;
     this.controller?.enqueue(chunk);
@@ -479,12 +486,16 @@ class ResponseStreamSink implements ResponseSink {
     if (!this.clientGone) this.controller?.close();
   }
 
-  /** The response cannot be completed: the reader sees the body fail instead of a short one that looks whole. */
+  /**
+   * The response cannot be completed: the reader sees the body fail
+   * instead of a short one that looks whole.
+   */
   abort(): void {
     if (!this.clientGone && !this.bodyless)
       this.controller?.error(
         new Error(
-          'The response was cut: the application failed after its head was sent (see the error log).',
+          'The response was cut: the application failed after its head was sent ' +
+            '(see the error log).',
         ),
       );
   }
@@ -501,7 +512,10 @@ class ResponseStreamSink implements ResponseSink {
     this.end();
   }
 
-  /** The application's run ended: if no head was made (the client had gone), the Response never will be. */
+  /**
+   * The application's run ended: if no head was made (the client had gone),
+   * the Response never will be.
+   */
   noResponse(): void {
     if (!this.headSent)
       this.rejectResponse(

@@ -43,9 +43,14 @@ export interface NodeGatewayOptions {
   errors?: ErrorStream;
   /** Largest request body; node:http has no limit of its own. → 413 */
   maxBodyBytes?: number;
-  /** How long the app may take over one request, as on part 3's server (APP_TIMEOUT_MS by default). → 503 */
+  /**
+   * How long the app may take over one request, as on part 3's server
+   * (APP_TIMEOUT_MS by default). → 503
+   */
   appTimeoutMs?: number;
-  /** The methods `OPTIONS *` lists in Allow, as on part 2's server (SERVER_METHODS unless given). */
+  /**
+   * The methods `OPTIONS *` lists in Allow, as on part 2's server (SERVER_METHODS unless given).
+   */
   serverMethods?: readonly string[];
 }
 

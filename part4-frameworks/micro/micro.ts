@@ -56,7 +56,10 @@ export class Request {
     this.mimetype = (environ.CONTENT_TYPE ?? '').split(';')[0].trim().toLowerCase();
   }
 
-  /** QUERY_STRING, decoded: `request.query.get('page')`. Parsed on first use: most handlers never look. */
+  /**
+   * QUERY_STRING, decoded: `request.query.get('page')`.
+   * Parsed on first use: most handlers never look.
+   */
   get query(): URLSearchParams {
     this.#query ??= new URLSearchParams(this.environ.QUERY_STRING);
     return this.#query;
@@ -156,7 +159,9 @@ export function reply(parts: {
   return new Reply(parts.status ?? 200, parts.headers ?? {}, parts.body ?? '');
 }
 
-/** RFC 9110 §15.4: 303 sends the browser to GET `location` (POST-redirect-GET); 302 is the classic. */
+/**
+ * RFC 9110 §15.4: 303 sends the browser to GET `location` (POST-redirect-GET); 302 is the classic.
+ */
 export function redirect(location: string, status: 301 | 302 | 303 | 307 | 308 = 302): Reply {
   // The body is for a client that does not follow redirects (RFC 9110 §15.4 suggests a note).
   return new Reply(
@@ -166,7 +171,9 @@ export function redirect(location: string, status: 301 | 302 | 303 | 307 | 308 =
   );
 }
 
-/** Thrown to stop a handler with an error status (werkzeug's name): `abort(404, 'No such entry.')`. */
+/**
+ * Thrown to stop a handler with an error status (werkzeug's name): `abort(404, 'No such entry.')`.
+ */
 export class HTTPException extends Error {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
@@ -332,7 +339,8 @@ function toReply(result: ReplyBody | Reply | undefined, method: string, path: st
   if (result === undefined || result === null) {
     // The classic slip: a handler with a branch that forgets to return.
     throw new TypeError(
-      `The handler for ${method} ${path} returned ${String(result)}: return a string, an object, or reply({ status, headers, body }).`,
+      `The handler for ${method} ${path} returned ${String(result)}: ` +
+        `return a string, an object, or reply({ status, headers, body }).`,
     );
   }
   return new Reply(200, {}, result);
