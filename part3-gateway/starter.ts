@@ -49,7 +49,9 @@ function handle(app: Application, request: ServerRequest, response: ResponseWrit
   //   1. build the environ from `request` (REQUEST_METHOD, PATH_INFO, QUERY_STRING, HTTP_*...),
   //   2. call app(environ, startResponse), where startResponse keeps the status and headers,
   //   3. send the status, the headers and every chunk of the body the app returns
-  //      (response.writeHead, response.write, response.end: see above).
+  //      (response.writeHead, response.write, response.end: see above). The app's status is
+  //      text, '200 OK': writeHead wants the number and the reason apart (200, 'OK').
+  // A first version may build a few keys and send an array body; the next checks ask for more.
   void app;
   response.sendWhole(
     501,

@@ -323,7 +323,7 @@ export const part1Checks: Check[] = [
     ),
     async run(context) {
       context.reproduce(
-        `node -e 'const s = require("net").connect(${context.port}, "${context.host}", () => { s.write("bye"); setTimeout(() => s.resetAndDestroy(), 100) })'; sleep 1; printf 'still there?\\n' | nc -N ${context.host} ${context.port}`,
+        `node -e 'const s = require("net").connect(${context.port}, "${context.host}", () => { s.write(Buffer.alloc(1 << 20)); setTimeout(() => s.resetAndDestroy(), 100) })'; sleep 1; printf 'still there?\\n' | nc -N ${context.host} ${context.port}`,
       );
       const rude = await open(context, 'the client that resets');
       rude.send(randomBytes(MiB));
