@@ -34,7 +34,7 @@ import { drained, SocketWriter } from '../part2-tcp-http/socket-writer.ts';
 import { SERVER_METHODS, SHUTDOWN_DEADLINE_MS } from '../part2-tcp-http/server.ts';
 import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS } from '../part2-tcp-http/timeouts.ts';
 import type { Application, ErrorStream } from '../part3-gateway/contract.ts';
-import { buildEnviron } from '../part3-gateway/environ.ts';
+import { buildEnviron, type RequestInfo } from '../part3-gateway/environ.ts';
 import { GatewayInput } from '../part3-gateway/input.ts';
 import { runApplication, type ResponseSink } from '../part3-gateway/handler.ts';
 import { stderrErrors } from '../part3-gateway/server.ts';
@@ -98,28 +98,11 @@ export function createNodeGatewayServer(
       sendError(sink, new HttpError(413, `Request body too large: at most ${maxBodyBytes} bytes.`));
       return;
     }
-    const head = {
-      method: request.method ?? 'GET',
-      target: request.url ?? '/',
-      version: protocolOf(request),
-      headers: rawHeaderFields(request.rawHeaders),
-    };
-    const { socket } = request;
-    const environ = buildEnviron(
-      {
-        head,
-        remoteAddress: socket.remoteAddress ?? '',
-        remotePort: socket.remotePort ?? 0,
-        localAddress: socket.localAddress ?? '',
-        localPort: socket.localPort ?? 0,
-        signal: abort.signal,
-      },
-      {
-        input: new GatewayInput(bodyReader(request, response, expectContinue, maxBodyBytes)),
-        errors,
-        multiprocess: false,
-      },
-    );
+    const environ = buildEnviron(new NodeRequestInfo(request, abort), {
+      input: new GatewayInput(bodyReader(request, response, expectContinue, maxBodyBytes)),
+      errors,
+      multiprocess: false,
+    });
     await runApplication(app, environ, sink, { appTimeoutMs: options.appTimeoutMs });
   }
 
@@ -166,6 +149,40 @@ export function createNodeGatewayServer(
       return closed.finally(() => clearTimeout(deadline));
     },
   });
+}
+
+/** What buildEnviron needs to know of a node:http request. */
+class NodeRequestInfo implements RequestInfo {
+  readonly head: RequestInfo['head'];
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly #abort: AbortController;
+
+  constructor(request: IncomingMessage, abort: AbortController) {
+    this.head = {
+      method: request.method ?? 'GET',
+      target: request.url ?? '/',
+      version: protocolOf(request),
+      headers: rawHeaderFields(request.rawHeaders),
+    };
+    const { socket } = request;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    this.#abort = abort;
+  }
+
+  /**
+   * An AbortController makes its signal when the signal is first read, and a signal made for
+   * every request cost this server a third more time per request: read it only for an app
+   * that asks for gateway.signal (bench/README.md, items 2 and 24).
+   */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
 }
 
 function protocolOf(request: IncomingMessage): 'HTTP/1.0' | 'HTTP/1.1' {
