@@ -20,10 +20,10 @@ import type { Socket } from 'node:net';
 import { HttpError, sendError, sendServerOptions } from './errors.ts';
 import type { RequestHead } from './head.ts';
 import { RequestParser } from './parser.ts';
-import { CLIENT_DISCONNECTED, IncomingRequest, type Answering } from './request.ts';
+import { CLIENT_DISCONNECTED, IncomingRequest } from './request.ts';
 import { RequestBody, type BodySource } from './request-body.ts';
 import { ResponseWriter } from './response.ts';
-import type { Handler, ResolvedOptions, ServerRequest } from './server.ts';
+import type { Handler, ResolvedOptions } from './server.ts';
 import { SocketWriter } from './socket-writer.ts';
 import { now, phaseTimeouts, type Phase } from './timeouts.ts';
 import { traceBytes } from './trace.ts';
@@ -31,30 +31,12 @@ import { traceBytes } from './trace.ts';
 /** Pipelined bytes we hold while answering an earlier request, before we pause the socket. */
 export const MAX_PIPELINED_BYTES = 64 * 1024;
 
-/**
- * The request being answered. A class, not an object literal: V8 may decide to make all of a
- * literal's objects old at once, and old objects keep young garbage alive (bench/README.md,
- * item 21).
- */
-class Current implements Answering {
-  readonly head: RequestHead;
-  readonly body: RequestBody;
-  readonly response: ResponseWriter;
-  controller: AbortController | null = null;
-
-  constructor(head: RequestHead, body: RequestBody, response: ResponseWriter) {
-    this.head = head;
-    this.body = body;
-    this.response = response;
-  }
-}
-
 export class Connection implements BodySource {
   /** Where the connection is in its life (timeouts.ts); each phase has its own deadline. */
   phase: Phase = 'idle';
   private deadline = Infinity;
   /** The request being answered (from its head to its drained answer), or null. */
-  private current: Current | null = null;
+  private current: IncomingRequest | null = null;
   /** The client sent FIN: no more bytes will come. */
   private clientEnded = false;
   /** Shutdown: finish the request in progress, start no other. */
@@ -155,7 +137,8 @@ export class Connection implements BodySource {
 
   /** Call the handler; the loop moves on when it is done, now or when its promise settles. */
   private callHandler(head: RequestHead): void {
-    const { request, response } = this.startRequest(head);
+    const request = this.startRequest(head);
+    const { response } = request;
     let result: void | Promise<void>;
     try {
       // RFC 9110 §9.3.7: `OPTIONS *` asks about the server, not a resource, so the server
@@ -163,24 +146,24 @@ export class Connection implements BodySource {
       if (head.target === '*') result = sendServerOptions(response, this.options.serverMethods);
       else result = this.handler(request, response);
     } catch (error) {
-      this.handlerDone(request, response, error);
+      this.handlerDone(request, error);
       return;
     }
     if (!(result instanceof Promise)) {
-      this.handlerDone(request, response, null);
+      this.handlerDone(request, null);
       return;
     }
     // Its end, later, moves the loop on.
     void result
       .then(
-        () => this.handlerDone(request, response, null),
-        (error: unknown) => this.handlerDone(request, response, error),
+        () => this.handlerDone(request, null),
+        (error: unknown) => this.handlerDone(request, error),
       )
       .then(() => this.advance());
   }
 
-  /** The request as the handler sees it, and the response it writes. */
-  private startRequest(head: RequestHead): { request: ServerRequest; response: ResponseWriter } {
+  /** The request as the handler sees it, with the response it writes. */
+  private startRequest(head: RequestHead): IncomingRequest {
     const response = new ResponseWriter(this.out, head, this.options);
     // Until the client has its 100 Continue, we cannot know whether its body will come: the
     // connection must not carry another request (bodyWanted turns this back).
@@ -188,19 +171,20 @@ export class Connection implements BodySource {
     // A request without a body is whole with its head: the parser's 'end' for it comes at once.
     if (head.framing.type === 'none') this.parser.next();
     const body = new RequestBody(this, head.framing.type === 'none');
-    const current = new Current(head, body, response);
-    this.current = current;
+    const request = new IncomingRequest(head, body, response, this.socket);
+    this.current = request;
     this.noteLastRequest();
     this.enter('handling');
-    return { request: new IncomingRequest(head, body, this.socket, current), response };
+    return request;
   }
 
   /** The handler is done: make sure a whole response went out, whatever it did. */
-  private handlerDone(request: ServerRequest, response: ResponseWriter, error: unknown): void {
+  private handlerDone(request: IncomingRequest, error: unknown): void {
+    const { response } = request;
     request.body.close(); // what is left of the body is the server's to skip now
     if (response.clientGone) {
       // The client left before the answer was complete: the request's signal fires now.
-      if (!response.finished) this.current?.controller?.abort(new Error(CLIENT_DISCONNECTED));
+      request.clientLeft();
     } else {
       this.finishResponse(request.head, response, error);
     }
@@ -321,10 +305,7 @@ export class Connection implements BodySource {
   }
 
   private onClose(): void {
-    const current = this.current;
-    if (current !== null && !current.response.finished) {
-      current.controller?.abort(new Error(CLIENT_DISCONNECTED));
-    }
+    this.current?.clientLeft();
     this.wake();
   }
 
@@ -397,7 +378,7 @@ export class Connection implements BodySource {
 
   // ---- Answers the loop gives itself -------------------------------------------------------
 
-  private currentRequest(): Current {
+  private currentRequest(): IncomingRequest {
     if (this.current === null) throw new Error('No request is being answered.');
     return this.current;
   }

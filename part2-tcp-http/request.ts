@@ -1,6 +1,7 @@
 // The request a handler is given (server.ts, ServerRequest): the parsed head, the body to read,
 // the two ends' addresses, and a signal that fires if the client leaves before the answer is
-// complete. The connection (connection.ts) makes one per request.
+// complete. The connection (connection.ts) makes one per request, with the response that
+// answers it, and holds it until that answer has gone.
 //
 // The addresses and the signal are getters: each is made or asked for the first time a
 // handler reads it, and most handlers never do. (So a copy made with `{ ...request }` lacks
@@ -13,24 +14,20 @@ import type { ServerRequest } from './server.ts';
 
 export const CLIENT_DISCONNECTED = 'The client disconnected.';
 
-/** What a request's signal needs to know: its response, and the controller once made. */
-export interface Answering {
-  readonly response: ResponseWriter;
-  /** Made on the first read of request.signal; aborted if the client leaves first. */
-  controller: AbortController | null;
-}
-
 export class IncomingRequest implements ServerRequest {
   readonly head: RequestHead;
   readonly body: RequestBody;
+  /** The answer to this request, which the handler writes. */
+  readonly response: ResponseWriter;
   readonly #socket: Socket;
-  readonly #answering: Answering;
+  /** Made on the first read of `signal`; aborted if the client leaves first. */
+  #controller: AbortController | null = null;
 
-  constructor(head: RequestHead, body: RequestBody, socket: Socket, answering: Answering) {
+  constructor(head: RequestHead, body: RequestBody, response: ResponseWriter, socket: Socket) {
     this.head = head;
     this.body = body;
+    this.response = response;
     this.#socket = socket;
-    this.#answering = answering;
   }
 
   // The first read of an address is a system call (getpeername, getsockname), which Node then
@@ -57,12 +54,13 @@ export class IncomingRequest implements ServerRequest {
    * collect (bench/README.md, item 2). One asked for after the client left is aborted at once.
    */
   get signal(): AbortSignal {
-    const answering = this.#answering;
-    answering.controller ??= new AbortController();
-    const { response } = answering;
-    if (response.clientGone && !response.finished) {
-      answering.controller.abort(new Error(CLIENT_DISCONNECTED));
-    }
-    return answering.controller.signal;
+    this.#controller ??= new AbortController();
+    if (this.response.clientGone) this.clientLeft();
+    return this.#controller.signal;
+  }
+
+  /** The client left: if the answer was not complete, the signal (if anyone made it) fires. */
+  clientLeft(): void {
+    if (!this.response.finished) this.#controller?.abort(new Error(CLIENT_DISCONNECTED));
   }
 }
