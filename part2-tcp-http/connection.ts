@@ -25,7 +25,7 @@ import { RequestBody, type BodySource } from './request-body.ts';
 import { ResponseWriter } from './response.ts';
 import type { Handler, ResolvedOptions } from './server.ts';
 import { SocketWriter } from './socket-writer.ts';
-import { now, phaseTimeouts, type Phase } from './timeouts.ts';
+import { now, type Phase } from './timeouts.ts';
 import { traceBytes } from './trace.ts';
 
 /** Pipelined bytes we hold while answering an earlier request, before we pause the socket. */
@@ -59,7 +59,7 @@ export class Connection implements BodySource {
     this.options = options;
     this.parser = new RequestParser(options.limits);
     this.out = new SocketWriter(socket, options);
-    this.timeouts = phaseTimeouts(options);
+    this.timeouts = options.timeouts;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('error', () => {

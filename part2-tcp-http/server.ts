@@ -14,7 +14,13 @@ import type { RequestHead } from './head.ts';
 import type { ParserLimits } from './parser.ts';
 import type { RequestBody } from './request-body.ts';
 import type { ResponseWriter } from './response.ts';
-import { Clock, phaseTimeouts, SEND_TIMEOUT_MS, type TimeoutOptions } from './timeouts.ts';
+import {
+  Clock,
+  phaseTimeouts,
+  SEND_TIMEOUT_MS,
+  type Phase,
+  type TimeoutOptions,
+} from './timeouts.ts';
 import type { TraceSink } from './trace.ts';
 
 /** On shutdown, how long in-flight responses may take before their connections are cut. */
@@ -58,7 +64,10 @@ export interface HttpServerOptions extends TimeoutOptions {
 
 /** The options with their defaults filled in, as every connection uses them. */
 export type ResolvedOptions = HttpServerOptions &
-  Required<Pick<HttpServerOptions, 'logError' | 'serverMethods' | 'sendTimeoutMs'>>;
+  Required<Pick<HttpServerOptions, 'logError' | 'serverMethods' | 'sendTimeoutMs'>> & {
+    /** Each phase's timeout (timeouts.ts), one table for every connection of the server. */
+    timeouts: Readonly<Record<Phase, number>>;
+  };
 
 function logToConsole(message: string, error?: unknown): void {
   if (error === undefined) console.error(message);
@@ -78,8 +87,9 @@ export class HttpServer extends Server {
       logError: options.logError ?? logToConsole,
       serverMethods: options.serverMethods ?? SERVER_METHODS,
       sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,
+      timeouts: phaseTimeouts(options),
     };
-    const clock = new Clock(this.openConnections, phaseTimeouts(resolved));
+    const clock = new Clock(this.openConnections, resolved.timeouts);
     this.on('connection', (socket: Socket) => {
       const connection = new Connection(socket, handler, resolved, () => {
         this.openConnections.delete(connection);
