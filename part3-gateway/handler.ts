@@ -70,7 +70,8 @@ export function runApplication(
     returned = app(environ, call.response.startResponse);
     // Fast path (bench/README.md, item 23): a body that is all there, an array or a function*,
     // goes out in this call, while the socket takes it; the rest, if any, goes on below.
-    if (!(returned instanceof Promise) && call.sendAtOnce(returned)) return call.close();
+    const sentAll = !(returned instanceof Promise) && call.sendAtOnce(returned);
+    if (sentAll) return call.close();
   } catch (error) {
     call.fail(error);
     return call.close();
