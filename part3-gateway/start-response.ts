@@ -158,7 +158,7 @@ function checkHeaders(headers: unknown): ResponseHeader[] {
       typeof header[1] !== 'string'
     ) {
       const message =
-        `Bad header ${describe(header)}: each header must be a [name, value] pair of ` + 'strings.';
+        `Bad header ${describe(header)}: ` + 'each header must be a [name, value] pair of strings.';
       throw new TypeError(message);
     }
     const [name, value] = header;

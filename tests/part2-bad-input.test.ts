@@ -293,6 +293,7 @@ describe('handler errors', () => {
           response.write(Buffer.from('partial '));
           throw new Error('failed after the head was sent');
         }
+        if (request.head.target === '/forgot') return; // a handler that never answers
         response.sendWhole(200, [['Content-Type', 'text/plain']], 'fine\n');
       },
       { logError: (message, error) => logged.push([message, error]) },
@@ -309,6 +310,16 @@ describe('handler errors', () => {
     expect(statuses(responses)).toEqual([500, 200]);
     expect(responses[0].body).not.toContain('hunter2');
     expect(String(logged.flat())).toContain('hunter2');
+  });
+
+  it('answers 500 for a handler that returns without answering, logs why, and keeps serving', async () => {
+    const responses = await exchangeResponses(
+      server.port,
+      'GET /forgot HTTP/1.1\r\nHost: x\r\n\r\nGET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(statuses(responses)).toEqual([500, 200]);
+    expect(responses[0].body).toContain('The server failed to answer this request.');
+    expect(String(logged.flat())).toContain('The handler returned without sending a response.');
   });
 
   it('cuts the connection when the handler fails after the head went out, so the response is visibly incomplete', async () => {
